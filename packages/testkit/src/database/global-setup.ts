@@ -1,0 +1,2 @@
+// Placeholder: replaced by the migrated-template setup.
+export async function setup(): Promise<void> {}
