@@ -1,1 +1,46 @@
-export {};
+export type {
+  ActivateRequest,
+  CancelRequest,
+  Command,
+  CommandType,
+  ExpireRequest,
+  ExtendRequest,
+  FailRequest,
+  OverrideDecision,
+  ReviewRequest,
+  RevokeRequest,
+  SubmitRequest,
+  TimeOutRequest,
+} from "./access-request/commands.js";
+export { type Decision, decide } from "./access-request/decide.js";
+export { DECIDE_ERROR_CODES, type DecideError, type DecideErrorCode } from "./access-request/errors.js";
+export type { ApprovalMode, DomainEvent, DomainEventType } from "./access-request/events.js";
+export {
+  type AccessRequest,
+  isTerminal,
+  REQUEST_STATUSES,
+  type RequestSource,
+  type RequestStatus,
+  type Review,
+  type ReviewDecision,
+  TERMINAL_STATUSES,
+} from "./access-request/state.js";
+export { assertNever } from "./assert-never.js";
+export { type Actor, isApprover, matchesSelector, mayRequest } from "./flow/actor.js";
+export {
+  checkFlowRules,
+  compilePattern,
+  type FlowRef,
+  type FlowRuleProblem,
+  type FlowRules,
+  type FlowTarget,
+  type PrincipalSelector,
+} from "./flow/flow-rules.js";
+export {
+  type AssignmentOrigin,
+  type DesiredState,
+  desiredState,
+  isLive,
+  type LeaseView,
+  nextChangeAt,
+} from "./lease/desired-state.js";

@@ -1,0 +1,55 @@
+import type { FlowTarget } from "../flow/flow-rules.js";
+import type { ReviewDecision } from "./state.js";
+
+type Base<T extends string, D> = { type: T; requestId: string; at: Date } & D;
+
+export type RequestSubmitted = Base<
+  "RequestSubmitted",
+  {
+    flow: { name: string; version: number };
+    requesterId: string;
+    target: FlowTarget;
+    durationSeconds: number;
+    reason: string;
+    ticket?: string;
+  }
+>;
+/** An approval that did not reach the threshold yet. */
+export type ReviewRecorded = Base<
+  "ReviewRecorded",
+  { reviewerId: string; decision: ReviewDecision; approvals: number; required: number; selfApproval: boolean }
+>;
+export type ApprovalMode = "reviews" | "auto" | "break_glass" | "override";
+export type RequestApproved = Base<
+  "RequestApproved",
+  { mode: ApprovalMode; approverIds: string[]; selfApproval: boolean; comment?: string }
+>;
+export type RequestDenied = Base<
+  "RequestDenied",
+  { reviewerId: string; override: boolean; comment?: string }
+>;
+export type RequestCancelled = Base<"RequestCancelled", { by: string; asAdmin: boolean }>;
+export type RequestTimedOut = Base<"RequestTimedOut", Record<never, never>>;
+export type RequestActivated = Base<"RequestActivated", { expiresAt: Date }>;
+export type RequestFailed = Base<"RequestFailed", { reason: string }>;
+export type RequestExtended = Base<
+  "RequestExtended",
+  { by: string; additionalSeconds: number; expiresAt: Date; extensionCount: number }
+>;
+export type RequestRevoked = Base<"RequestRevoked", { by: string; asAdmin: boolean; reason?: string }>;
+export type RequestExpired = Base<"RequestExpired", Record<never, never>>;
+
+export type DomainEvent =
+  | RequestSubmitted
+  | ReviewRecorded
+  | RequestApproved
+  | RequestDenied
+  | RequestCancelled
+  | RequestTimedOut
+  | RequestActivated
+  | RequestFailed
+  | RequestExtended
+  | RequestRevoked
+  | RequestExpired;
+
+export type DomainEventType = DomainEvent["type"];

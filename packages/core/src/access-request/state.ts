@@ -1,0 +1,63 @@
+import type { FlowRef, FlowTarget } from "../flow/flow-rules.js";
+
+export const REQUEST_STATUSES = [
+  "pending",
+  "approved",
+  "active",
+  "denied",
+  "cancelled",
+  "timed_out",
+  "expired",
+  "revoked",
+  "failed",
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly RequestStatus[] = [
+  "denied",
+  "cancelled",
+  "timed_out",
+  "expired",
+  "revoked",
+  "failed",
+];
+
+export function isTerminal(status: RequestStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export type ReviewDecision = "approve" | "deny";
+
+export type Review = {
+  reviewerId: string;
+  decision: ReviewDecision;
+  comment?: string;
+  at: Date;
+  /** An admin override of the flow's rules, not a review under them. */
+  override: boolean;
+};
+
+export type RequestSource = "slack" | "api";
+
+export type AccessRequest = {
+  id: string;
+  flow: FlowRef;
+  requesterId: string;
+  target: FlowTarget;
+  reason: string;
+  ticket?: string;
+  durationSeconds: number;
+  source: RequestSource;
+  status: RequestStatus;
+  breakGlass: boolean;
+  reviews: Review[];
+  extensionCount: number;
+  createdAt: Date;
+  pendingUntil: Date;
+  decidedAt?: Date;
+  activatedAt?: Date;
+  /** Set at activation: the clock starts when access does, not when it was approved. */
+  expiresAt?: Date;
+  endedAt?: Date;
+  failureReason?: string;
+};

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { rules } from "../access-request/test-builders.js";
+import { checkFlowRules, compilePattern } from "./flow-rules.js";
+
+describe("flow rules", () => {
+  it("accepts a sound flow", () => {
+    expect(checkFlowRules(rules())).toEqual([]);
+  });
+
+  it.each([
+    ["default above max", { defaultDurationSeconds: 10, maxDurationSeconds: 5 }, "defaultDurationSeconds"],
+    ["no targets", { targets: [] }, "targets"],
+    ["no approvers", { approvers: [] }, "approvers"],
+    [
+      "threshold above named approvers",
+      { approvers: [{ kind: "email" as const, email: "a@x" }], approvalsRequired: 2 },
+      "approvalsRequired",
+    ],
+    ["bad regex", { reason: { required: true, pattern: "(" } }, "reason.pattern"],
+    ["auto and break-glass", { autoApprove: true, breakGlass: true }, "breakGlass"],
+  ])("reports %s", (_n, overrides, path) => {
+    expect(checkFlowRules(rules(overrides)).map((p) => p.path)).toContain(path);
+  });
+
+  it("anchors patterns", () => {
+    expect(compilePattern("PROJ-\\d+")?.test("xPROJ-1")).toBe(false);
+    expect(compilePattern("PROJ-\\d+")?.test("PROJ-12")).toBe(true);
+  });
+});

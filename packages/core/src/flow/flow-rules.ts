@@ -1,0 +1,92 @@
+/**
+ * A flow is an access rule: who may request which targets, who approves, and the limits. The
+ * shape is validated at the edges (zod); `checkFlowRules` enforces the rules' own consistency.
+ */
+export type PrincipalSelector =
+  | { kind: "anyone" }
+  | { kind: "email"; email: string }
+  | { kind: "slack_user"; id: string }
+  | { kind: "slack_group"; id: string };
+
+export type FlowTarget = { accountId: string; permissionSetName: string };
+
+export type FlowRules = {
+  title: string;
+  description?: string;
+  targets: FlowTarget[];
+  requesters: PrincipalSelector[];
+  approvers: PrincipalSelector[];
+  /** n approvals from n distinct approvers. */
+  approvalsRequired: number;
+  selfApproval: boolean;
+  autoApprove: boolean;
+  /** Self-activating; every activation needs an after-the-fact review and raises an alert. */
+  breakGlass: boolean;
+  defaultDurationSeconds: number;
+  maxDurationSeconds: number;
+  reason: { required: boolean; pattern?: string };
+  ticket: { required: boolean; pattern?: string };
+  pendingTimeoutSeconds: number;
+  extensions: { maxCount: number; maxExtensionSeconds: number; requiresApproval: boolean };
+  approvalChannel?: string;
+};
+
+export type FlowRef = { name: string; version: number; rules: FlowRules };
+
+export type FlowRuleProblem = { path: string; message: string };
+
+/** Regexes come from admins; anchor them so "PROJ-1" cannot pass a pattern by containing it. */
+export function compilePattern(pattern: string): RegExp | null {
+  try {
+    return new RegExp(`^(?:${pattern})$`, "u");
+  } catch {
+    return null;
+  }
+}
+
+export function checkFlowRules(rules: FlowRules): FlowRuleProblem[] {
+  const problems: FlowRuleProblem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  if (rules.targets.length === 0) {
+    add("targets", "a flow needs at least one target");
+  }
+  const seen = new Set<string>();
+  rules.targets.forEach((target, i) => {
+    const key = `${target.accountId}/${target.permissionSetName}`;
+    if (seen.has(key)) {
+      add(`targets[${i}]`, `duplicate target ${key}`);
+    }
+    seen.add(key);
+  });
+  if (rules.defaultDurationSeconds > rules.maxDurationSeconds) {
+    add("defaultDurationSeconds", "must not exceed maxDurationSeconds");
+  }
+  const automatic = rules.autoApprove || rules.breakGlass;
+  if (rules.autoApprove && rules.breakGlass) {
+    add("breakGlass", "a flow is either auto-approved or break-glass, not both");
+  }
+  if (!automatic && rules.approvers.length === 0) {
+    add("approvers", "a flow that is not auto-approved or break-glass needs approvers");
+  }
+  const namedApprovers = rules.approvers.filter((a) => a.kind === "email" || a.kind === "slack_user").length;
+  const onlyNamed = rules.approvers.every((a) => a.kind === "email" || a.kind === "slack_user");
+  if (!automatic && onlyNamed && namedApprovers > 0 && rules.approvalsRequired > namedApprovers) {
+    add(
+      "approvalsRequired",
+      `needs ${rules.approvalsRequired} approvers but only ${namedApprovers} are listed`,
+    );
+  }
+  if (rules.approvers.some((a) => a.kind === "anyone")) {
+    add("approvers", "'anyone' cannot approve: name people or groups");
+  }
+  for (const field of ["reason", "ticket"] as const) {
+    const pattern = rules[field].pattern;
+    if (pattern !== undefined && compilePattern(pattern) === null) {
+      add(`${field}.pattern`, "is not a valid regular expression");
+    }
+  }
+  if (rules.extensions.maxCount > 0 && rules.extensions.maxExtensionSeconds <= 0) {
+    add("extensions.maxExtensionSeconds", "must be positive when extensions are allowed");
+  }
+  return problems;
+}
