@@ -1,1 +1,3 @@
-export {};
+export { type ApiConfig, ApiEnvSchema, loadApiConfig } from "./api.js";
+export { BoolFlag, DatabaseFragment, LogFragment, LogLevelSchema, Port } from "./fragments.js";
+export { type Loaded, parseEnv } from "./load.js";

@@ -44,3 +44,4 @@ export {
   type LeaseView,
   nextChangeAt,
 } from "./lease/desired-state.js";
+export { canonicalJson } from "./canonical-json.js";

@@ -1,1 +1,2 @@
-export {};
+export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
+export { REDACT_PATHS, scrubSecrets } from "./redact.js";

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { DatabaseFragment, LogFragment, Port } from "./fragments.js";
+import { type Loaded, parseEnv } from "./load.js";
+
+export const ApiEnvSchema = z.object({
+  ...DatabaseFragment.shape,
+  ...LogFragment.shape,
+  API_HOST: z.string().default("127.0.0.1"),
+  API_PORT: Port.default(3000),
+  API_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(256 * 1024),
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+});
+
+export type ApiConfig = {
+  databaseUrl: string;
+  api: { host: string; port: number; bodyLimitBytes: number; rateLimitPerMinute: number };
+  log: { level: z.infer<typeof LogFragment>["LOG_LEVEL"]; pretty: boolean };
+};
+
+export function loadApiConfig(env: Record<string, string | undefined>, isTty = false): Loaded<ApiConfig> {
+  return parseEnv(ApiEnvSchema, env, (e) => ({
+    databaseUrl: e.DATABASE_URL,
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      bodyLimitBytes: e.API_BODY_LIMIT_BYTES,
+      rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    },
+    log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? isTty },
+  }));
+}

@@ -1,0 +1,23 @@
+import { z } from "zod";
+
+/** Env flags: "false" must mean false (z.coerce.boolean() would make it true). */
+export const BoolFlag = z.stringbool({
+  truthy: ["true", "1", "yes", "on"],
+  falsy: ["false", "0", "no", "off"],
+});
+
+export const LogLevelSchema = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+export const DatabaseFragment = z.object({
+  DATABASE_URL: z
+    .string({ error: "is required (a postgresql:// connection string)" })
+    .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection string"),
+});
+
+export const LogFragment = z.object({
+  LOG_LEVEL: LogLevelSchema.default("info"),
+  /** Pretty output only where a person reads it; production logs stay JSON. */
+  LOG_PRETTY: BoolFlag.optional(),
+});
+
+export const Port = z.coerce.number().int().min(0).max(65535);

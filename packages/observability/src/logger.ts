@@ -1,0 +1,44 @@
+import { type DestinationStream, type Logger, pino } from "pino";
+import { REDACT_PATHS, scrubSecrets } from "./redact.js";
+
+export type { Logger };
+
+export type LoggerOptions = {
+  name: string;
+  level: string;
+  pretty?: boolean;
+  destination?: DestinationStream | NodeJS.WritableStream;
+};
+
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      name: options.name,
+      level: options.level,
+      redact: { paths: REDACT_PATHS, censor: "[REDACTED]" },
+      // Messages and error stacks are free text: scrub anything shaped like a credential.
+      hooks: {
+        logMethod(args, method) {
+          method.apply(
+            this,
+            args.map((arg) => (typeof arg === "string" ? scrubSecrets(arg) : arg)) as Parameters<
+              typeof method
+            >,
+          );
+        },
+      },
+      serializers: {
+        err: (error: unknown) => {
+          const serialized = pino.stdSerializers.err(error as Error);
+          return {
+            ...serialized,
+            message: scrubSecrets(serialized.message ?? ""),
+            ...(serialized.stack === undefined ? {} : { stack: scrubSecrets(serialized.stack) }),
+          };
+        },
+      },
+      ...(options.pretty === true ? { transport: { target: "pino/file", options: { destination: 1 } } } : {}),
+    },
+    options.destination === undefined ? undefined : (options.destination as DestinationStream),
+  );
+}

@@ -1,0 +1,121 @@
+import { type AccessRequest, assertNever, type DomainEvent } from "@keyturn/core";
+import type { AuditActor, Transaction } from "./ports.js";
+
+/** Dates become ISO strings so the audit payload is plain, canonical JSON. */
+function plain(event: DomainEvent): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(event)) as Record<string, unknown>;
+}
+
+export function auditAction(event: DomainEvent): string {
+  switch (event.type) {
+    case "RequestSubmitted":
+      return "request.submitted";
+    case "ReviewRecorded":
+      return "request.review_recorded";
+    case "RequestApproved":
+      return event.mode === "override" ? "request.override_approved" : "request.approved";
+    case "RequestDenied":
+      return event.override ? "request.override_denied" : "request.denied";
+    case "RequestCancelled":
+      return "request.cancelled";
+    case "RequestTimedOut":
+      return "request.timed_out";
+    case "RequestActivated":
+      return "request.activated";
+    case "RequestFailed":
+      return "request.failed";
+    case "RequestExtended":
+      return "request.extended";
+    case "RequestRevoked":
+      return "request.revoked";
+    case "RequestExpired":
+      return "request.expired";
+    default:
+      return assertNever(event);
+  }
+}
+
+/**
+ * Persists one decision: the new state, exactly one audit event per domain event, the lease
+ * changes it implies and the outbox messages that make the worker act — all in the caller's
+ * transaction, so a crash leaves either all of it or none.
+ */
+export async function applyDecision(
+  tx: Transaction,
+  input: { before: AccessRequest | null; after: AccessRequest; events: DomainEvent[]; actor: AuditActor },
+): Promise<void> {
+  const { before, after, events, actor } = input;
+  if (before === null) {
+    await tx.requests.insert(after);
+  } else {
+    await tx.requests.update(before, after);
+  }
+  for (const event of events) {
+    const audit = await tx.audit.append({
+      actor,
+      action: auditAction(event),
+      requestId: after.id,
+      data: plain(event),
+    });
+    await applyLeaseEffects(tx, after, event, audit.id);
+    await tx.outbox.add({
+      topic: "request.notify",
+      key: `notify:${audit.id}`,
+      payload: { requestId: after.id, event: event.type, auditEventId: audit.id },
+    });
+  }
+}
+
+async function applyLeaseEffects(
+  tx: Transaction,
+  request: AccessRequest,
+  event: DomainEvent,
+  auditId: string,
+) {
+  const reconcile = async (assignmentId: string, cause: string, availableAt?: Date) =>
+    tx.outbox.add({
+      topic: "assignment.reconcile",
+      key: `reconcile:${auditId}`,
+      payload: { assignmentId, requestId: request.id, cause },
+      ...(availableAt === undefined ? {} : { availableAt }),
+    });
+
+  switch (event.type) {
+    case "RequestApproved": {
+      // Until activation the lease's end is provisional (approval + duration); activation moves it.
+      const lease = await tx.leases.create({
+        requestId: request.id,
+        key: { ...request.target, identityId: request.requesterId },
+        startsAt: event.at,
+        endsAt: new Date(event.at.getTime() + request.durationSeconds * 1000),
+      });
+      await reconcile(lease.assignmentId, "approved");
+      return;
+    }
+    case "RequestActivated":
+    case "RequestExtended": {
+      const lease = await tx.leases.setEndsAt(request.id, event.expiresAt);
+      if (lease !== null) {
+        await reconcile(lease.assignmentId, "lease_end", event.expiresAt);
+      }
+      return;
+    }
+    case "RequestRevoked":
+    case "RequestExpired":
+    case "RequestFailed": {
+      const lease = await tx.leases.release(request.id, event.at);
+      if (lease !== null) {
+        await reconcile(lease.assignmentId, event.type === "RequestExpired" ? "expired" : "released");
+      }
+      return;
+    }
+    case "RequestSubmitted":
+    case "ReviewRecorded":
+    case "RequestDenied":
+    case "RequestCancelled":
+    case "RequestTimedOut":
+      return;
+    default:
+      assertNever(event);
+  }
+}

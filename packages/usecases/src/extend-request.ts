@@ -1,0 +1,21 @@
+import type { AccessRequest } from "@keyturn/core";
+import type { Deps } from "./ports.js";
+import { type Principal, resolveActor } from "./principal.js";
+import { ok, type Result } from "./result.js";
+import { transitionRequest } from "./transition-request.js";
+
+export function extendRequest(
+  deps: Deps,
+  input: { requestId: string; by: Principal; additionalSeconds: number },
+): Promise<Result<AccessRequest>> {
+  return transitionRequest(deps, {
+    requestId: input.requestId,
+    actor: input.by.audit,
+    command: async (tx) =>
+      ok({
+        type: "ExtendRequest",
+        actor: await resolveActor(tx, input.by),
+        additionalSeconds: input.additionalSeconds,
+      }),
+  });
+}

@@ -1,0 +1,114 @@
+import type { AccessRequest, AssignmentOrigin, FlowRef, FlowRules, LeaseView } from "@keyturn/core";
+
+export type Clock = { now(): Date };
+export type IdGenerator = { uuid(): string };
+
+/** Who an audit event is attributed to: a person, an API token (service), or Keyturn itself. */
+export type AuditActor = { type: "identity" | "token" | "system"; id: string; label?: string };
+
+export type Identity = {
+  id: string;
+  email: string;
+  slackUserId: string | null;
+  identityStoreUserId: string | null;
+  displayName: string | null;
+};
+
+export type StoredFlow = { ref: FlowRef; archived: boolean };
+
+export type FlowRepository = {
+  /** The current version, locked for update so two writers cannot both create version n+1. */
+  lockCurrent(name: string): Promise<StoredFlow | null>;
+  getCurrent(name: string): Promise<StoredFlow | null>;
+  getVersion(name: string, version: number): Promise<FlowRef | null>;
+  saveVersion(input: { name: string; version: number; rules: FlowRules; createdBy: string }): Promise<void>;
+};
+
+export type IdentityRepository = {
+  findById(id: string): Promise<Identity | null>;
+  /** Emails are compared lower-cased; the first sighting of an email creates its identity. */
+  ensureByEmail(email: string): Promise<Identity>;
+};
+
+export type RequestRepository = {
+  /** Loads the request with its flow version and reviews, holding a row lock until commit. */
+  lock(id: string): Promise<AccessRequest | null>;
+  insert(request: AccessRequest): Promise<void>;
+  /** Writes the new state; fails with a conflict if the row moved on since `before` was read. */
+  update(before: AccessRequest, after: AccessRequest): Promise<void>;
+};
+
+export type LeaseRecord = LeaseView & { id: string; assignmentId: string };
+export type AssignmentKey = { accountId: string; permissionSetName: string; identityId: string };
+
+export type LeaseRepository = {
+  /** Creates the assignment row on first use, then the request's lease on it. */
+  create(input: {
+    requestId: string;
+    key: AssignmentKey;
+    startsAt: Date;
+    endsAt: Date;
+  }): Promise<LeaseRecord>;
+  findByRequest(requestId: string): Promise<LeaseRecord | null>;
+  setEndsAt(requestId: string, endsAt: Date): Promise<LeaseRecord | null>;
+  release(requestId: string, at: Date): Promise<LeaseRecord | null>;
+  origin(assignmentId: string): Promise<AssignmentOrigin>;
+};
+
+export type AuditEntry = {
+  actor: AuditActor;
+  action: string;
+  requestId?: string;
+  data: Record<string, unknown>;
+};
+export type AuditLog = { append(entry: AuditEntry): Promise<{ id: string }> };
+
+export type OutboxMessage = {
+  topic: OutboxTopic;
+  key: string;
+  payload: Record<string, unknown>;
+  availableAt?: Date;
+};
+export type Outbox = { add(message: OutboxMessage): Promise<void> };
+
+/**
+ * What the worker turns into jobs. Payloads carry ids only — never secrets, never state that could
+ * be stale by the time the job runs.
+ */
+export const OUTBOX_TOPICS = ["assignment.reconcile", "request.notify"] as const;
+export type OutboxTopic = (typeof OUTBOX_TOPICS)[number];
+
+export type ApiTokenRecord = {
+  id: string;
+  name: string;
+  ownerKind: "person" | "service";
+  owner: string;
+  prefix: string;
+  scopes: string[];
+  createdAt: Date;
+  createdBy: string;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+};
+
+export type ApiTokenRepository = {
+  insert(token: ApiTokenRecord & { hash: string }): Promise<void>;
+  findById(id: string): Promise<ApiTokenRecord | null>;
+  markRevoked(id: string, at: Date): Promise<void>;
+};
+
+export type Transaction = {
+  flows: FlowRepository;
+  identities: IdentityRepository;
+  requests: RequestRepository;
+  leases: LeaseRepository;
+  audit: AuditLog;
+  outbox: Outbox;
+  tokens: ApiTokenRepository;
+};
+
+/** Everything a use case writes happens inside one database transaction, or not at all. */
+export type UnitOfWork = { run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> };
+
+export type Deps = { uow: UnitOfWork; clock: Clock; ids: IdGenerator };

@@ -1,0 +1,53 @@
+import { type AccessRequest, decide, type FlowTarget, type RequestSource } from "@keyturn/core";
+import { applyDecision } from "./apply-decision.js";
+import type { Deps } from "./ports.js";
+import { type Principal, resolveActor } from "./principal.js";
+import { err, ok, type Result } from "./result.js";
+
+export type SubmitRequestInput = {
+  flowName: string;
+  requester: Principal;
+  target?: FlowTarget;
+  durationSeconds?: number;
+  reason?: string;
+  ticket?: string;
+  source: RequestSource;
+};
+
+export async function submitRequest(deps: Deps, input: SubmitRequestInput): Promise<Result<AccessRequest>> {
+  return deps.uow.run(async (tx) => {
+    const flow = await tx.flows.getCurrent(input.flowName);
+    if (flow === null) {
+      return err("FLOW_NOT_FOUND", `no flow named '${input.flowName}'`);
+    }
+    if (flow.archived) {
+      return err("FLOW_ARCHIVED", `flow '${input.flowName}' is archived`);
+    }
+    const requester = await resolveActor(tx, input.requester);
+    const decision = decide(
+      null,
+      {
+        type: "SubmitRequest",
+        id: deps.ids.uuid(),
+        flow: flow.ref,
+        requester,
+        source: input.source,
+        ...(input.target === undefined ? {} : { target: input.target }),
+        ...(input.durationSeconds === undefined ? {} : { durationSeconds: input.durationSeconds }),
+        ...(input.reason === undefined ? {} : { reason: input.reason }),
+        ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
+      },
+      deps.clock.now(),
+    );
+    if (!decision.ok) {
+      return err(decision.error.code, decision.error.message);
+    }
+    await applyDecision(tx, {
+      before: null,
+      after: decision.state,
+      events: decision.events,
+      actor: input.requester.audit,
+    });
+    return ok(decision.state);
+  });
+}
