@@ -1,0 +1,62 @@
+/**
+ * The infrastructure error family: adapters translate vendor errors into these once, so nothing
+ * above the adapter ever inspects a Prisma or pg error code.
+ */
+export class DatabaseError extends Error {
+  override readonly name = "DatabaseError";
+  readonly code: "CONFLICT" | "SERIALIZATION" | "UNAVAILABLE" | "UNKNOWN";
+  readonly retryable: boolean;
+  constructor(
+    code: DatabaseError["code"],
+    message: string,
+    retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = code;
+    this.retryable = retryable;
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) {
+    return undefined;
+  }
+  const record = error as { code?: unknown; cause?: unknown; meta?: { code?: unknown } };
+  if (typeof record.meta?.code === "string") {
+    return record.meta.code;
+  }
+  if (typeof record.code === "string") {
+    return record.code;
+  }
+  return codeOf(record.cause);
+}
+
+export function translateDatabaseError(error: unknown): DatabaseError {
+  if (error instanceof DatabaseError) {
+    return error;
+  }
+  const code = codeOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  switch (code) {
+    // Serialization failure and deadlock: the whole transaction can simply run again.
+    case "P2034":
+    case "40001":
+    case "40P01":
+      return new DatabaseError("SERIALIZATION", "transaction conflicted with another; retry", true, {
+        cause: error,
+      });
+    case "P2002":
+    case "23505":
+      return new DatabaseError("CONFLICT", "a unique constraint was violated", false, { cause: error });
+    case "ECONNREFUSED":
+    case "ECONNRESET":
+    case "P1001":
+    case "P1017":
+    case "57P01":
+    case "57P03":
+      return new DatabaseError("UNAVAILABLE", "the database is unavailable", true, { cause: error });
+    default:
+      return new DatabaseError("UNKNOWN", message, false, { cause: error });
+  }
+}

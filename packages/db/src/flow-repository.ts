@@ -1,0 +1,43 @@
+import type { FlowRules } from "@keyturn/core";
+import type { FlowRepository, StoredFlow } from "@keyturn/usecases";
+import type { Prisma } from "./generated/prisma/client.js";
+import type { Tx } from "./prisma-types.js";
+
+export function createFlowRepository(tx: Tx): FlowRepository {
+  const current = async (name: string): Promise<StoredFlow | null> => {
+    const flow = await tx.flow.findUnique({ where: { name } });
+    if (flow === null) {
+      return null;
+    }
+    const version = await tx.flowVersion.findUniqueOrThrow({
+      where: { flowName_version: { flowName: name, version: flow.currentVersion } },
+    });
+    return {
+      ref: { name, version: version.version, rules: version.rules as unknown as FlowRules },
+      archived: flow.archivedAt !== null,
+    };
+  };
+  return {
+    getCurrent: current,
+    async lockCurrent(name) {
+      await tx.$queryRaw`SELECT name FROM "Flow" WHERE name = ${name} FOR UPDATE`;
+      return current(name);
+    },
+    async getVersion(name, version) {
+      const row = await tx.flowVersion.findUnique({
+        where: { flowName_version: { flowName: name, version } },
+      });
+      return row === null ? null : { name, version, rules: row.rules as unknown as FlowRules };
+    },
+    async saveVersion({ name, version, rules, createdBy }) {
+      await tx.flow.upsert({
+        where: { name },
+        create: { name, currentVersion: version },
+        update: { currentVersion: version, archivedAt: null },
+      });
+      await tx.flowVersion.create({
+        data: { flowName: name, version, rules: rules as unknown as Prisma.InputJsonValue, createdBy },
+      });
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { Identity, IdentityRepository } from "@keyturn/usecases";
+import type { Tx } from "./prisma-types.js";
+
+const select = {
+  id: true,
+  email: true,
+  slackUserId: true,
+  identityStoreUserId: true,
+  displayName: true,
+} as const;
+
+export function createIdentityRepository(tx: Tx, ids: { uuid(): string }): IdentityRepository {
+  return {
+    findById: (id) => tx.identity.findUnique({ where: { id }, select }),
+    async ensureByEmail(rawEmail): Promise<Identity> {
+      const email = rawEmail.trim().toLowerCase();
+      // ON CONFLICT keeps two first sightings of one email from racing into a unique violation.
+      await tx.$executeRaw`INSERT INTO "Identity" (id, email, "createdAt", "updatedAt")
+        VALUES (${ids.uuid()}::uuid, ${email}, now(), now()) ON CONFLICT (email) DO NOTHING`;
+      return tx.identity.findUniqueOrThrow({ where: { email }, select });
+    },
+  };
+}

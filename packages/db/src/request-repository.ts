@@ -1,0 +1,122 @@
+import type { AccessRequest, FlowRules, RequestStatus, Review } from "@keyturn/core";
+import type { RequestRepository } from "@keyturn/usecases";
+import type { Prisma } from "./generated/prisma/client.js";
+import type { Tx } from "./prisma-types.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string) => UUID.test(value);
+
+export type RequestRow = Prisma.AccessRequestGetPayload<{ include: { flow: true; reviews: true } }>;
+
+const opt = <K extends string, V>(key: K, value: V | null | undefined) =>
+  (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+
+export function toDomain(row: RequestRow): AccessRequest {
+  const reviews: Review[] = [...row.reviews]
+    .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+    .map((r) => ({
+      reviewerId: r.reviewerId,
+      decision: r.decision,
+      at: r.createdAt,
+      override: r.override,
+      ...opt("comment", r.comment),
+    }));
+  return {
+    id: row.id,
+    flow: { name: row.flowName, version: row.flowVersion, rules: row.flow.rules as unknown as FlowRules },
+    requesterId: row.requesterId,
+    target: { accountId: row.accountId, permissionSetName: row.permissionSetName },
+    reason: row.reason,
+    ...opt("ticket", row.ticket),
+    durationSeconds: row.durationSeconds,
+    source: row.source,
+    status: row.status as RequestStatus,
+    breakGlass: row.breakGlass,
+    reviews,
+    extensionCount: row.extensionCount,
+    createdAt: row.createdAt,
+    pendingUntil: row.pendingUntil ?? row.createdAt,
+    ...opt("decidedAt", row.decidedAt),
+    ...opt("activatedAt", row.activatedAt),
+    ...opt("expiresAt", row.expiresAt),
+    ...opt("endedAt", row.endedAt),
+    ...opt("failureReason", row.failureReason),
+  };
+}
+
+function columns(request: AccessRequest) {
+  return {
+    status: request.status,
+    extensionCount: request.extensionCount,
+    decidedAt: request.decidedAt ?? null,
+    activatedAt: request.activatedAt ?? null,
+    expiresAt: request.expiresAt ?? null,
+    endedAt: request.endedAt ?? null,
+    failureReason: request.failureReason ?? null,
+  };
+}
+
+export function createRequestRepository(tx: Tx, ids: { uuid(): string }, now: () => Date): RequestRepository {
+  const insertReviews = async (request: AccessRequest, reviews: Review[]) => {
+    if (reviews.length > 0) {
+      await tx.review.createMany({
+        data: reviews.map((r) => ({
+          id: ids.uuid(),
+          requestId: request.id,
+          reviewerId: r.reviewerId,
+          decision: r.decision,
+          comment: r.comment ?? null,
+          override: r.override,
+          createdAt: r.at,
+        })),
+      });
+    }
+  };
+  return {
+    async lock(id) {
+      if (!isUuid(id)) {
+        return null;
+      }
+      const locked = await tx.$queryRaw<
+        { id: string }[]
+      >`SELECT id FROM "AccessRequest" WHERE id = ${id}::uuid FOR UPDATE`;
+      if (locked.length === 0) {
+        return null;
+      }
+      const row = await tx.accessRequest.findUniqueOrThrow({
+        where: { id },
+        include: { flow: true, reviews: true },
+      });
+      return toDomain(row);
+    },
+    async insert(request) {
+      await tx.accessRequest.create({
+        data: {
+          id: request.id,
+          flowName: request.flow.name,
+          flowVersion: request.flow.version,
+          requesterId: request.requesterId,
+          accountId: request.target.accountId,
+          permissionSetName: request.target.permissionSetName,
+          reason: request.reason,
+          ticket: request.ticket ?? null,
+          durationSeconds: request.durationSeconds,
+          source: request.source,
+          breakGlass: request.breakGlass,
+          createdAt: request.createdAt,
+          updatedAt: now(),
+          pendingUntil: request.pendingUntil,
+          ...columns(request),
+        },
+      });
+      await insertReviews(request, request.reviews);
+    },
+    async update(before, after) {
+      await tx.accessRequest.update({
+        where: { id: after.id },
+        data: { ...columns(after), updatedAt: now(), version: { increment: 1 } },
+      });
+      await insertReviews(after, after.reviews.slice(before.reviews.length));
+    },
+  };
+}
