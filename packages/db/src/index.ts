@@ -1,4 +1,19 @@
+export {
+  createApiTokenRepository,
+  findActiveTokenByHash,
+  listTokens,
+  toTokenRecord,
+} from "./api-token-repository.js";
+export {
+  type AuditRecord,
+  appendAudit,
+  auditHash,
+  type ChainVerification,
+  GENESIS_HASH,
+  verifyAuditChain,
+} from "./audit.js";
 export { type CreatePrismaClientOptions, createPrismaClient } from "./client.js";
+export { DatabaseError, translateDatabaseError } from "./errors.js";
 export type {
   AccessRequest,
   ApiToken,
@@ -22,3 +37,19 @@ export {
   type MigrateResult,
   migrate,
 } from "./migrate.js";
+export { pendingOutbox } from "./outbox.js";
+export type { Db, Tx } from "./prisma-types.js";
+export {
+  type AuditFilter,
+  decodeCursor,
+  encodeCursor,
+  getFlowView,
+  getRequestView,
+  listAuditEvents,
+  listFlows,
+  listRequestViews,
+  type RequestFilter,
+  type RequestView,
+} from "./request-queries.js";
+export { isUuid, toDomain } from "./request-repository.js";
+export { createUnitOfWork } from "./unit-of-work.js";

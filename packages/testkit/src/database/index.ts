@@ -1,0 +1,6 @@
+export {
+  type CreateTestDatabaseOptions,
+  createTestDatabase,
+  type TestDatabase,
+  useTestDatabase,
+} from "./test-database.js";
