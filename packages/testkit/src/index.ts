@@ -1,1 +1,1 @@
-export {};
+export * from "./aws-emulator/index.js";
