@@ -1,10 +1,17 @@
 export { activateRequest } from "./activate-request.js";
+export { AppError } from "./app-error.js";
 export { auditAction } from "./apply-decision.js";
 export { cancelRequest } from "./cancel-request.js";
 export { API_SCOPES, type ApiScope, createApiToken, hashToken } from "./create-api-token.js";
 export { expireRequest } from "./expire-request.js";
 export { extendRequest } from "./extend-request.js";
 export { failRequest } from "./fail-request.js";
+export type {
+  AssignmentTarget,
+  IdentityCenter,
+  IdentityCenterUser,
+  ProvisioningOutcome,
+} from "./identity-center.js";
 export { overrideDecision } from "./override-decision.js";
 export * from "./ports.js";
 export { type Principal, resolveActor, SYSTEM } from "./principal.js";

@@ -6,7 +6,9 @@ export type UseCaseErrorCode =
   | "FLOW_ARCHIVED"
   | "INVALID_FLOW"
   | "TOKEN_NOT_FOUND"
-  | "TOKEN_REVOKED";
+  | "TOKEN_REVOKED"
+  | "IDENTITY_NOT_FOUND"
+  | "IDENTITY_AMBIGUOUS";
 
 export type UseCaseError = { code: UseCaseErrorCode; message: string; details?: Record<string, unknown> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: UseCaseError };

@@ -1,0 +1,14 @@
+/**
+ * The one error family infrastructure throws. Adapters translate vendor errors (AWS, Prisma, Slack)
+ * into it once; `retryable` tells the worker whether trying again can help.
+ */
+export class AppError extends Error {
+  override readonly name = "AppError";
+  readonly code: string;
+  readonly retryable: boolean;
+  constructor(code: string, message: string, options: { retryable: boolean; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable;
+  }
+}
