@@ -1,4 +1,4 @@
-import { type DestinationStream, type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, type LoggerOptions as LoggerSettings, pino } from "pino";
 import { REDACT_PATHS, scrubSecrets } from "./redact.js";
 
 export type { Logger };
@@ -11,34 +11,35 @@ export type LoggerOptions = {
 };
 
 export function createLogger(options: LoggerOptions): Logger {
-  return pino(
-    {
-      name: options.name,
-      level: options.level,
-      redact: { paths: REDACT_PATHS, censor: "[REDACTED]" },
-      // Messages and error stacks are free text: scrub anything shaped like a credential.
-      hooks: {
-        logMethod(args, method) {
-          method.apply(
-            this,
-            args.map((arg) => (typeof arg === "string" ? scrubSecrets(arg) : arg)) as Parameters<
-              typeof method
-            >,
-          );
-        },
+  const settings: LoggerSettings = {
+    name: options.name,
+    level: options.level,
+    redact: { paths: REDACT_PATHS, censor: "[REDACTED]" },
+    // Messages and error stacks are free text: scrub anything shaped like a credential.
+    hooks: {
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((arg) => (typeof arg === "string" ? scrubSecrets(arg) : arg)) as Parameters<typeof method>,
+        );
       },
-      serializers: {
-        err: (error: unknown) => {
-          const serialized = pino.stdSerializers.err(error as Error);
-          return {
-            ...serialized,
-            message: scrubSecrets(serialized.message ?? ""),
-            ...(serialized.stack === undefined ? {} : { stack: scrubSecrets(serialized.stack) }),
-          };
-        },
-      },
-      ...(options.pretty === true ? { transport: { target: "pino/file", options: { destination: 1 } } } : {}),
     },
-    options.destination === undefined ? undefined : (options.destination as DestinationStream),
-  );
+    serializers: {
+      err: (error: unknown) => {
+        const serialized = pino.stdSerializers.err(error as Error);
+        return {
+          ...serialized,
+          message: scrubSecrets(serialized.message ?? ""),
+          ...(serialized.stack === undefined ? {} : { stack: scrubSecrets(serialized.stack) }),
+        };
+      },
+    },
+    // Pretty output is for a person at a terminal; anything else (files, collectors) gets JSON.
+    ...(options.pretty === true && options.destination === undefined
+      ? { transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } } }
+      : {}),
+  };
+  return options.destination === undefined
+    ? pino(settings)
+    : pino(settings, options.destination as DestinationStream);
 }
