@@ -1,5 +1,6 @@
 import type { Clock, IdGenerator, UnitOfWork } from "@keyturn/usecases";
 import { createApiTokenRepository } from "./api-token-repository.js";
+import { createAssignmentRepository } from "./assignment-repository.js";
 import { appendAudit } from "./audit.js";
 import { translateDatabaseError } from "./errors.js";
 import { createFlowRepository } from "./flow-repository.js";
@@ -44,6 +45,7 @@ export function createUnitOfWork(db: Db, deps: { clock: Clock; ids: IdGenerator 
                 audit: { append: (entry) => appendAudit(tx, { ...entry, id: deps.ids.uuid(), at: now() }) },
                 outbox: createOutbox(tx, deps.ids, now),
                 tokens: createApiTokenRepository(tx),
+                assignments: createAssignmentRepository(tx, deps.ids),
               });
               if (isRejection(result)) {
                 throw new Rejected(result);

@@ -16,6 +16,7 @@ export { overrideDecision } from "./override-decision.js";
 export * from "./ports.js";
 export { type Principal, resolveActor, SYSTEM } from "./principal.js";
 export { putFlow } from "./put-flow.js";
+export { type ReconcileDeps, type ReconcileReport, reconcileAssignment } from "./reconcile-assignment.js";
 export { err, ok, type Result, type UseCaseError, type UseCaseErrorCode } from "./result.js";
 export { reviewRequest } from "./review-request.js";
 export { revokeApiToken } from "./revoke-api-token.js";

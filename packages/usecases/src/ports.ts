@@ -1,4 +1,11 @@
-import type { AccessRequest, AssignmentOrigin, FlowRef, FlowRules, LeaseView } from "@keyturn/core";
+import type {
+  AccessRequest,
+  AssignmentOrigin,
+  FlowRef,
+  FlowRules,
+  LeaseView,
+  RequestStatus,
+} from "@keyturn/core";
 
 export type Clock = { now(): Date };
 export type IdGenerator = { uuid(): string };
@@ -34,7 +41,7 @@ export type RequestRepository = {
   /** Loads the request with its flow version and reviews, holding a row lock until commit. */
   lock(id: string): Promise<AccessRequest | null>;
   insert(request: AccessRequest): Promise<void>;
-  /** Writes the new state; fails with a conflict if the row moved on since `before` was read. */
+  /** Writes the new state; the caller holds the row lock taken by `lock`. */
   update(before: AccessRequest, after: AccessRequest): Promise<void>;
 };
 
@@ -53,6 +60,46 @@ export type LeaseRepository = {
   setEndsAt(requestId: string, endsAt: Date): Promise<LeaseRecord | null>;
   release(requestId: string, at: Date): Promise<LeaseRecord | null>;
   origin(assignmentId: string): Promise<AssignmentOrigin>;
+};
+
+export type AssignmentSnapshot = {
+  id: string;
+  accountId: string;
+  permissionSetName: string;
+  origin: AssignmentOrigin;
+  provisionIntentAt: Date | null;
+  identity: { id: string; email: string; identityStoreUserId: string | null };
+  leases: Array<LeaseRecord & { requestStatus: RequestStatus }>;
+};
+
+export type ReconcileAttemptRecord = {
+  assignmentId: string;
+  operation: "create" | "delete";
+  outcome: "succeeded" | "failed" | "error";
+  awsRequestId: string | null;
+  failureReason: string | null;
+  requestIds: string[];
+  startedAt: Date;
+  finishedAt: Date;
+};
+
+export type AssignmentRepository = {
+  /** Takes the per-assignment claim unless another live holder has it. */
+  claim(input: {
+    id: string;
+    owner: string;
+    until: Date;
+    now: Date;
+  }): Promise<"claimed" | "busy" | "missing">;
+  renewClaim(input: { id: string; owner: string; until: Date }): Promise<boolean>;
+  releaseClaim(input: { id: string; owner: string }): Promise<void>;
+  snapshot(id: string): Promise<AssignmentSnapshot | null>;
+  markProvisionIntent(id: string, at: Date): Promise<void>;
+  markPreexisting(id: string): Promise<void>;
+  recordObservation(id: string, present: boolean, at: Date): Promise<void>;
+  recordAttempt(attempt: ReconcileAttemptRecord): Promise<void>;
+  /** Pins the Identity Center user id once resolved, so a later email change cannot redirect access. */
+  pinPrincipal(identityId: string, principalId: string, at: Date): Promise<void>;
 };
 
 export type AuditEntry = {
@@ -106,6 +153,7 @@ export type Transaction = {
   audit: AuditLog;
   outbox: Outbox;
   tokens: ApiTokenRepository;
+  assignments: AssignmentRepository;
 };
 
 /** Everything a use case writes happens inside one database transaction, or not at all. */

@@ -1,0 +1,82 @@
+import type { RequestStatus } from "@keyturn/core";
+import type { AssignmentRepository } from "@keyturn/usecases";
+import type { Tx } from "./prisma-types.js";
+
+export function createAssignmentRepository(tx: Tx, ids: { uuid(): string }): AssignmentRepository {
+  return {
+    async claim({ id, owner, until, now }) {
+      // One conditional UPDATE: free, expired, or already ours. Row-level atomicity does the rest.
+      const claimed =
+        await tx.$executeRaw`UPDATE "Assignment" SET "claimedBy" = ${owner}, "claimedUntil" = ${until}
+        WHERE id = ${id}::uuid AND ("claimedUntil" IS NULL OR "claimedUntil" <= ${now} OR "claimedBy" = ${owner})`;
+      if (claimed === 1) {
+        return "claimed";
+      }
+      const exists = await tx.assignment.count({ where: { id } });
+      return exists === 0 ? "missing" : "busy";
+    },
+    async renewClaim({ id, owner, until }) {
+      const renewed = await tx.assignment.updateMany({
+        where: { id, claimedBy: owner },
+        data: { claimedUntil: until },
+      });
+      return renewed.count === 1;
+    },
+    async releaseClaim({ id, owner }) {
+      await tx.assignment.updateMany({
+        where: { id, claimedBy: owner },
+        data: { claimedBy: null, claimedUntil: null },
+      });
+    },
+    async snapshot(id) {
+      const row = await tx.assignment.findUnique({
+        where: { id },
+        include: {
+          identity: { select: { id: true, email: true, identityStoreUserId: true } },
+          leases: { include: { request: { select: { status: true } } }, orderBy: { createdAt: "asc" } },
+        },
+      });
+      if (row === null) {
+        return null;
+      }
+      return {
+        id: row.id,
+        accountId: row.accountId,
+        permissionSetName: row.permissionSetName,
+        origin: row.origin,
+        provisionIntentAt: row.provisionIntentAt,
+        identity: row.identity,
+        leases: row.leases.map((lease) => ({
+          id: lease.id,
+          assignmentId: lease.assignmentId,
+          requestId: lease.requestId,
+          startsAt: lease.startsAt,
+          endsAt: lease.endsAt,
+          releasedAt: lease.releasedAt,
+          requestStatus: lease.request.status as RequestStatus,
+        })),
+      };
+    },
+    async markProvisionIntent(id, at) {
+      await tx.assignment.updateMany({
+        where: { id, provisionIntentAt: null },
+        data: { provisionIntentAt: at },
+      });
+    },
+    async markPreexisting(id) {
+      await tx.assignment.update({ where: { id }, data: { origin: "preexisting" } });
+    },
+    async recordObservation(id, present, at) {
+      await tx.assignment.update({ where: { id }, data: { observedPresent: present, lastReconciledAt: at } });
+    },
+    async recordAttempt(attempt) {
+      await tx.reconcileAttempt.create({ data: { id: ids.uuid(), ...attempt } });
+    },
+    async pinPrincipal(identityId, principalId, at) {
+      await tx.identity.update({
+        where: { id: identityId },
+        data: { identityStoreUserId: principalId, pinnedAt: at },
+      });
+    },
+  };
+}

@@ -1,0 +1,289 @@
+import { desiredState } from "@keyturn/core";
+import { activateRequest } from "./activate-request.js";
+import { AppError } from "./app-error.js";
+import { expireRequest } from "./expire-request.js";
+import { failRequest } from "./fail-request.js";
+import type { AssignmentTarget, IdentityCenter, ProvisioningOutcome } from "./identity-center.js";
+import type { AssignmentSnapshot, Deps } from "./ports.js";
+import { SYSTEM } from "./principal.js";
+import { err, ok, type Result } from "./result.js";
+
+export type ReconcileDeps = Deps & {
+  identityCenter: IdentityCenter;
+  /** Who holds claims (worker id); only for diagnosis. */
+  owner: string;
+  /** How long a claim lives without renewal: a crashed holder blocks the key at most this long. */
+  claimTtlMs?: number;
+};
+
+export type ReconcileReport = {
+  outcome: "converged" | "busy";
+  desired?: "present" | "absent";
+  actions: Array<"created" | "deleted" | "marked_preexisting" | "pinned_principal" | "create_failed">;
+  activated: string[];
+  expired: string[];
+  failed: string[];
+};
+
+const DEFAULT_CLAIM_TTL_MS = 30_000;
+
+/**
+ * Converges one assignment in AWS with what its leases say, then moves the requests that depend
+ * on it. Idempotent: running it twice, or after a crash at any line, issues no opposite or
+ * duplicate call, because every decision is re-derived from the database and from AWS.
+ */
+export async function reconcileAssignment(
+  deps: ReconcileDeps,
+  input: { assignmentId: string },
+): Promise<Result<ReconcileReport>> {
+  const ttl = deps.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
+  const claimUntil = () => new Date(deps.clock.now().getTime() + ttl);
+  const claim = await deps.uow.run((tx) =>
+    tx.assignments.claim({
+      id: input.assignmentId,
+      owner: deps.owner,
+      until: claimUntil(),
+      now: deps.clock.now(),
+    }),
+  );
+  if (claim === "missing") {
+    return err("REQUEST_NOT_FOUND", `no assignment ${input.assignmentId}`);
+  }
+  if (claim === "busy") {
+    return ok({ outcome: "busy", actions: [], activated: [], expired: [], failed: [] });
+  }
+  // Keep the claim alive while AWS works (creation can take a while); lose it only by dying.
+  const heartbeat = setInterval(() => {
+    deps.uow
+      .run((tx) =>
+        tx.assignments.renewClaim({ id: input.assignmentId, owner: deps.owner, until: claimUntil() }),
+      )
+      .catch(() => undefined);
+  }, ttl / 3);
+  try {
+    return ok(await converge(deps, input.assignmentId));
+  } finally {
+    clearInterval(heartbeat);
+    await deps.uow.run((tx) => tx.assignments.releaseClaim({ id: input.assignmentId, owner: deps.owner }));
+  }
+}
+
+async function converge(deps: ReconcileDeps, assignmentId: string): Promise<ReconcileReport> {
+  const report: ReconcileReport = {
+    outcome: "converged",
+    actions: [],
+    activated: [],
+    expired: [],
+    failed: [],
+  };
+  const snapshot = await deps.uow.run((tx) => tx.assignments.snapshot(assignmentId));
+  if (snapshot === null) {
+    throw new AppError("ASSIGNMENT_VANISHED", `assignment ${assignmentId} disappeared while claimed`, {
+      retryable: false,
+    });
+  }
+  const now = deps.clock.now();
+  const desired = desiredState(snapshot.origin, snapshot.leases, now);
+  report.desired = desired.present ? "present" : "absent";
+
+  const principalId = await resolvePrincipal(deps, snapshot, desired.present, report);
+  if (principalId !== null) {
+    const target: AssignmentTarget = {
+      accountId: snapshot.accountId,
+      permissionSetName: snapshot.permissionSetName,
+      principalId,
+    };
+    const exists = await deps.identityCenter.hasAssignment(target);
+    await deps.uow.run((tx) => tx.assignments.recordObservation(assignmentId, exists, deps.clock.now()));
+
+    if (exists && snapshot.origin === "keyturn" && snapshot.provisionIntentAt === null) {
+      // It was there before Keyturn ever asked for it: someone else's grant, never ours to remove.
+      await deps.uow.run(async (tx) => {
+        await tx.assignments.markPreexisting(assignmentId);
+        await tx.audit.append({
+          actor: SYSTEM,
+          action: "assignment.marked_preexisting",
+          data: { assignmentId, ...target },
+        });
+      });
+      snapshot.origin = "preexisting";
+      report.actions.push("marked_preexisting");
+    }
+
+    const holders = snapshot.leases
+      .filter((l) => desired.holders.includes(l.requestId))
+      .map((l) => l.requestId);
+    if (desired.present && !exists) {
+      const outcome = await provision(deps, snapshot, target, "create", holders);
+      if (outcome.status === "FAILED") {
+        report.actions.push("create_failed");
+        for (const lease of snapshot.leases) {
+          if (lease.requestStatus === "approved" && desired.holders.includes(lease.requestId)) {
+            await failRequest(deps, {
+              requestId: lease.requestId,
+              reason: `AWS could not create the assignment: ${outcome.failureReason}`,
+            });
+            report.failed.push(lease.requestId);
+          }
+        }
+        return report;
+      }
+      report.actions.push("created");
+    } else if (!desired.present && exists && snapshot.origin === "keyturn") {
+      const ended = snapshot.leases.map((l) => l.requestId);
+      const outcome = await provision(deps, snapshot, target, "delete", ended);
+      if (outcome.status === "FAILED") {
+        // Access that should be gone is still there: never give up, let the job retry.
+        throw new AppError(
+          "REMOVAL_FAILED",
+          `AWS could not delete the assignment: ${outcome.failureReason}`,
+          {
+            retryable: true,
+          },
+        );
+      }
+      report.actions.push("deleted");
+    }
+  }
+
+  await settleRequests(deps, snapshot, desired.present, principalId !== null, report);
+  return report;
+}
+
+async function resolvePrincipal(
+  deps: ReconcileDeps,
+  snapshot: AssignmentSnapshot,
+  needed: boolean,
+  report: ReconcileReport,
+): Promise<string | null> {
+  if (snapshot.identity.identityStoreUserId !== null) {
+    return snapshot.identity.identityStoreUserId;
+  }
+  if (!needed && snapshot.provisionIntentAt === null) {
+    // Never resolved, never created: nothing of ours can exist in AWS.
+    return null;
+  }
+  const user = await deps.identityCenter.findUserByEmail(snapshot.identity.email);
+  if (!user.ok) {
+    for (const lease of snapshot.leases) {
+      if (lease.requestStatus === "approved") {
+        await failRequest(deps, { requestId: lease.requestId, reason: user.error.message });
+        report.failed.push(lease.requestId);
+      }
+    }
+    return null;
+  }
+  await deps.uow.run(async (tx) => {
+    await tx.assignments.pinPrincipal(snapshot.identity.id, user.value.userId, deps.clock.now());
+    await tx.audit.append({
+      actor: SYSTEM,
+      action: "identity.pinned",
+      data: {
+        identityId: snapshot.identity.id,
+        email: snapshot.identity.email,
+        identityStoreUserId: user.value.userId,
+      },
+    });
+  });
+  report.actions.push("pinned_principal");
+  return user.value.userId;
+}
+
+async function provision(
+  deps: ReconcileDeps,
+  snapshot: AssignmentSnapshot,
+  target: AssignmentTarget,
+  operation: "create" | "delete",
+  requestIds: string[],
+): Promise<ProvisioningOutcome> {
+  const startedAt = deps.clock.now();
+  if (operation === "create" && snapshot.provisionIntentAt === null) {
+    // Written before the call: if we die after AWS created it, the next run knows it is ours.
+    await deps.uow.run((tx) => tx.assignments.markProvisionIntent(snapshot.id, startedAt));
+  }
+  let outcome: ProvisioningOutcome;
+  try {
+    outcome =
+      operation === "create"
+        ? await deps.identityCenter.createAssignment(target)
+        : await deps.identityCenter.deleteAssignment(target);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    await deps.uow.run((tx) =>
+      tx.assignments.recordAttempt({
+        assignmentId: snapshot.id,
+        operation,
+        outcome: "error",
+        awsRequestId: null,
+        failureReason: reason,
+        requestIds,
+        startedAt,
+        finishedAt: deps.clock.now(),
+      }),
+    );
+    throw error;
+  }
+  const finishedAt = deps.clock.now();
+  await deps.uow.run(async (tx) => {
+    await tx.assignments.recordAttempt({
+      assignmentId: snapshot.id,
+      operation,
+      outcome: outcome.status === "SUCCEEDED" ? "succeeded" : "failed",
+      awsRequestId: outcome.requestId,
+      failureReason: outcome.status === "FAILED" ? outcome.failureReason : null,
+      requestIds,
+      startedAt,
+      finishedAt,
+    });
+    await tx.assignments.recordObservation(
+      snapshot.id,
+      (operation === "create") === (outcome.status === "SUCCEEDED"),
+      finishedAt,
+    );
+    await tx.audit.append({
+      actor: SYSTEM,
+      action: `assignment.${operation === "create" ? "created" : "deleted"}${outcome.status === "FAILED" ? "_failed" : ""}`,
+      data: {
+        assignmentId: snapshot.id,
+        ...target,
+        awsRequestId: outcome.requestId,
+        requestIds,
+        ...(outcome.status === "FAILED" ? { failureReason: outcome.failureReason } : {}),
+      },
+    });
+  });
+  return outcome;
+}
+
+/** With AWS converged, move each request on this assignment to the state its lease implies. */
+async function settleRequests(
+  deps: ReconcileDeps,
+  snapshot: AssignmentSnapshot,
+  present: boolean,
+  resolved: boolean,
+  report: ReconcileReport,
+): Promise<void> {
+  const now = deps.clock.now();
+  for (const lease of snapshot.leases) {
+    const live = lease.releasedAt === null && lease.endsAt > now;
+    if (lease.requestStatus === "approved" && live && present && resolved) {
+      const result = await activateRequest(deps, { requestId: lease.requestId });
+      if (result.ok) {
+        report.activated.push(lease.requestId);
+      }
+    } else if (lease.requestStatus === "active" && lease.releasedAt === null && lease.endsAt <= now) {
+      const result = await expireRequest(deps, { requestId: lease.requestId });
+      if (result.ok) {
+        report.expired.push(lease.requestId);
+      }
+    } else if (lease.requestStatus === "approved" && lease.releasedAt === null && lease.endsAt <= now) {
+      const result = await failRequest(deps, {
+        requestId: lease.requestId,
+        reason: "the access window ended before the assignment could be created",
+      });
+      if (result.ok) {
+        report.failed.push(lease.requestId);
+      }
+    }
+  }
+}
