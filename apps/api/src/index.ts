@@ -1,1 +1,1 @@
-export {};
+export { type AppDeps, buildApp } from "./app.js";

@@ -1,0 +1,80 @@
+import { REQUEST_STATUSES } from "@keyturn/core";
+import type { RequestView } from "@keyturn/db";
+import { z } from "zod";
+import { iso } from "./common.js";
+
+const When = z.string().meta({ format: "date-time" });
+const MaybeWhen = When.nullable();
+
+export const RequestViewSchema = z
+  .object({
+    id: z.string(),
+    flow: z.object({ name: z.string(), version: z.number().int() }),
+    requester: z.object({ email: z.string() }),
+    target: z.object({ accountId: z.string(), permissionSetName: z.string() }),
+    reason: z.string(),
+    ticket: z.string().nullable(),
+    durationSeconds: z.number().int(),
+    state: z.enum(REQUEST_STATUSES),
+    source: z.enum(["slack", "api"]),
+    breakGlass: z.boolean(),
+    reviews: z.array(
+      z.object({
+        reviewer: z.object({ email: z.string() }),
+        decision: z.enum(["approve", "deny"]),
+        comment: z.string().nullable(),
+        override: z.boolean().meta({ description: "An admin override of the flow's rules" }),
+        at: When,
+      }),
+    ),
+    createdAt: When,
+    pendingUntil: MaybeWhen,
+    decidedAt: MaybeWhen,
+    activatedAt: MaybeWhen,
+    expiresAt: MaybeWhen,
+    endedAt: MaybeWhen,
+    failureReason: z.string().nullable(),
+    extensionCount: z.number().int(),
+    lease: z.object({ startsAt: When, endsAt: When, releasedAt: MaybeWhen }).nullable(),
+  })
+  .meta({ id: "AccessRequest", description: "An access request; absent dates are null" });
+
+export type RequestViewJson = z.infer<typeof RequestViewSchema>;
+
+export function toRequestViewJson(view: RequestView): RequestViewJson {
+  return {
+    id: view.id,
+    flow: { name: view.flowName, version: view.flowVersion },
+    requester: { email: view.requester.email },
+    target: { accountId: view.accountId, permissionSetName: view.permissionSetName },
+    reason: view.reason,
+    ticket: view.ticket,
+    durationSeconds: view.durationSeconds,
+    state: view.status,
+    source: view.source,
+    breakGlass: view.breakGlass,
+    reviews: view.reviews.map((r) => ({
+      reviewer: { email: r.reviewer.email },
+      decision: r.decision,
+      comment: r.comment,
+      override: r.override,
+      at: r.createdAt.toISOString(),
+    })),
+    createdAt: view.createdAt.toISOString(),
+    pendingUntil: iso(view.pendingUntil),
+    decidedAt: iso(view.decidedAt),
+    activatedAt: iso(view.activatedAt),
+    expiresAt: iso(view.expiresAt),
+    endedAt: iso(view.endedAt),
+    failureReason: view.failureReason,
+    extensionCount: view.extensionCount,
+    lease:
+      view.lease === null
+        ? null
+        : {
+            startsAt: view.lease.startsAt.toISOString(),
+            endsAt: view.lease.endsAt.toISOString(),
+            releasedAt: iso(view.lease.releasedAt),
+          },
+  };
+}

@@ -1,0 +1,265 @@
+// Shared by the API's e2e tests: a real app on a real (per-file) database, tokens with chosen
+// scopes, and row counts of every table to prove that a rejected call changed nothing.
+import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
+import type { FlowRules } from "@keyturn/core";
+import { createPrismaClient, createUnitOfWork, type PrismaClient } from "@keyturn/db";
+import { createLogger } from "@keyturn/observability";
+import { type ApiScope, createApiToken, type Deps, revokeApiToken } from "@keyturn/usecases";
+import type { LightMyRequestResponse } from "fastify";
+import { expect, it } from "vitest";
+import { buildApp } from "./app.js";
+import type { App } from "./route-context.js";
+
+export type TestClock = { now(): Date; advance(ms: number): void };
+
+function createTestClock(start = Date.now()): TestClock {
+  let current = start;
+  return {
+    now: () => new Date(current),
+    advance: (ms) => {
+      current += ms;
+    },
+  };
+}
+
+export type Call = {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+};
+
+export type TestApi = {
+  app: App;
+  prisma: PrismaClient;
+  clock: TestClock;
+  usecases: Deps;
+  /** Every log line the app wrote, as raw JSON text. */
+  logs: string[];
+  /** Mints a token straight through the use case (as the CLI does). */
+  token(
+    scopes: readonly ApiScope[],
+    options?: { owner?: string; service?: boolean; name?: string },
+  ): Promise<string>;
+  revokedToken(scopes: readonly ApiScope[]): Promise<string>;
+  call(method: "GET" | "POST" | "PUT" | "DELETE", url: string, call?: Call): Promise<LightMyRequestResponse>;
+  counts(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+};
+
+/**
+ * Test files run in parallel against one PostgreSQL (max_connections is often 100), so each app
+ * keeps a small pool unless a test needs real concurrency.
+ */
+export async function createTestApi(
+  databaseUrl: string,
+  options: { maxConnections?: number } = {},
+): Promise<TestApi> {
+  const prisma = createPrismaClient({ databaseUrl, maxConnections: options.maxConnections ?? 4 });
+  const clock = createTestClock();
+  const ids = { uuid: () => randomUUID() };
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString("utf8"));
+      done();
+    },
+  });
+  const logger = createLogger({ name: "keyturn-api-test", level: "info", destination });
+  const app = await buildApp({
+    prisma,
+    logger,
+    clock,
+    ids,
+    config: { host: "127.0.0.1", port: 0, bodyLimitBytes: 64 * 1024, rateLimitPerMinute: 600 },
+  });
+  await app.ready();
+  const usecases: Deps = { uow: createUnitOfWork(prisma, { clock, ids }), clock, ids };
+  const system = { type: "system", id: "test" } as const;
+
+  const token: TestApi["token"] = async (scopes, options = {}) => {
+    const result = await createApiToken(usecases, {
+      name: options.name ?? `test-${scopes.join("+") || "none"}`,
+      ownerKind: options.service === true ? "service" : "person",
+      owner: options.owner ?? (options.service === true ? "ci-bot" : "admin@example.com"),
+      scopes,
+      by: system,
+    });
+    if (!result.ok) {
+      throw new Error(`could not mint a test token: ${result.error.message}`);
+    }
+    return result.value.token;
+  };
+
+  return {
+    app,
+    prisma,
+    clock,
+    usecases,
+    logs,
+    token,
+    async revokedToken(scopes) {
+      const result = await createApiToken(usecases, {
+        name: "revoked",
+        ownerKind: "person",
+        owner: "revoked@example.com",
+        scopes,
+        by: system,
+      });
+      if (!result.ok) {
+        throw new Error(result.error.message);
+      }
+      const revoked = await revokeApiToken(usecases, { id: result.value.record.id, by: system });
+      expect(revoked.ok).toBe(true);
+      return result.value.token;
+    },
+    call(method, url, { token: bearer, body, headers = {} } = {}) {
+      return app.inject({
+        method,
+        url,
+        headers: { ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }), ...headers },
+        ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
+      });
+    },
+    counts: () => countRows(prisma),
+    async close() {
+      await app.close();
+      await prisma.$disconnect();
+    },
+  };
+}
+
+/** Row counts of every table of the schema (found at run time, so a new table is covered too). */
+async function countRows(prisma: PrismaClient): Promise<Record<string, number>> {
+  const tables = await prisma.$queryRaw<{ name: string }[]>`
+    SELECT table_name::text AS name FROM information_schema.tables
+    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations'
+    ORDER BY table_name`;
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) {
+    const rows = await prisma.$queryRawUnsafe<{ n: bigint }[]>(
+      `SELECT count(*) AS n FROM "${name.replaceAll('"', '""')}"`,
+    );
+    counts[name] = Number(rows[0]?.n ?? -1);
+  }
+  return counts;
+}
+
+/** Runs `act` and asserts that no table gained or lost a row. */
+export async function expectNoRowChanges(api: TestApi, act: () => Promise<unknown>): Promise<void> {
+  const before = await api.counts();
+  expect(Object.keys(before)).toEqual(
+    expect.arrayContaining(["AccessRequest", "AuditEvent", "Identity", "OutboxMessage", "Lease", "ApiToken"]),
+  );
+  await act();
+  expect(await api.counts()).toEqual(before);
+}
+
+/** The problem body of a response, checked for the envelope every error must have. */
+export function problemOf(response: LightMyRequestResponse): {
+  code: string;
+  detail: string;
+  status: number;
+  requestId: string;
+  errors?: { path: string; message: string }[];
+} {
+  expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
+  const body = response.json<Record<string, unknown>>();
+  expect(body).toMatchObject({
+    type: expect.stringMatching(/^https:\/\/keyturn\.dev\/problems\/[a-z-]+$/),
+    title: expect.any(String),
+    status: response.statusCode,
+    detail: expect.any(String),
+    code: expect.stringMatching(/^[A-Z_]+$/),
+    requestId: expect.any(String),
+  });
+  return body as ReturnType<typeof problemOf>;
+}
+
+export function flowRules(overrides: Partial<FlowRules> = {}): FlowRules {
+  return {
+    title: "S3 data, production",
+    targets: [{ accountId: "111122223333", permissionSetName: "S3Access" }],
+    requesters: [{ kind: "anyone" }],
+    approvers: [
+      { kind: "email", email: "ann@example.com" },
+      { kind: "email", email: "ben@example.com" },
+    ],
+    approvalsRequired: 1,
+    selfApproval: false,
+    autoApprove: false,
+    breakGlass: false,
+    defaultDurationSeconds: 3600,
+    maxDurationSeconds: 7200,
+    reason: { required: true },
+    ticket: { required: false },
+    pendingTimeoutSeconds: 600,
+    extensions: { maxCount: 2, maxExtensionSeconds: 1800, requiresApproval: false },
+    ...overrides,
+  };
+}
+
+/** One endpoint, as the shared auth tests exercise it. */
+export type Endpoint = {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  url: string;
+  /** The scopes that admit a caller; the test uses a token holding none of them. */
+  scopes: readonly ApiScope[];
+  body?: unknown;
+};
+
+export const ALL_SCOPES: readonly ApiScope[] = [
+  "requests:read",
+  "requests:write",
+  "flows:admin",
+  "audit:read",
+  "tokens:admin",
+];
+
+/**
+ * The auth contract every /v1 endpoint must keep, with proof that each refusal wrote nothing:
+ * 401 without a token and with a revoked one, 403 with a token that lacks the route's scopes.
+ */
+export function itEnforcesAuth(api: () => TestApi, endpoints: readonly Endpoint[]): void {
+  for (const endpoint of endpoints) {
+    const name = `${endpoint.method} ${endpoint.url}`;
+    const send = (token?: string) =>
+      api().call(endpoint.method, endpoint.url, {
+        ...(token === undefined ? {} : { token }),
+        ...(endpoint.body === undefined ? {} : { body: endpoint.body }),
+      });
+
+    it(`${name}: 401 without a token, nothing written`, async () => {
+      await expectNoRowChanges(api(), async () => {
+        const response = await send();
+        expect(response.statusCode).toBe(401);
+        expect(response.headers["www-authenticate"]).toMatch(/^Bearer/);
+        expect(problemOf(response).code).toBe("UNAUTHENTICATED");
+      });
+    });
+
+    it(`${name}: 401 with a revoked token, nothing written`, async () => {
+      const revoked = await api().revokedToken(ALL_SCOPES);
+      await expectNoRowChanges(api(), async () => {
+        const response = await send(revoked);
+        expect(response.statusCode).toBe(401);
+        expect(response.headers["www-authenticate"]).toMatch(/^Bearer.*invalid_token/);
+        expect(problemOf(response).code).toBe("UNAUTHENTICATED");
+      });
+    });
+
+    it(`${name}: 403 naming the scope with a token that lacks it, nothing written`, async () => {
+      const others = ALL_SCOPES.filter((s) => !endpoint.scopes.includes(s));
+      const token = await api().token(others);
+      await expectNoRowChanges(api(), async () => {
+        const response = await send(token);
+        expect(response.statusCode).toBe(403);
+        const problem = problemOf(response);
+        expect(problem.code).toBe("INSUFFICIENT_SCOPE");
+        for (const scope of endpoint.scopes) {
+          expect(problem.detail).toContain(scope);
+        }
+      });
+    });
+  }
+}
