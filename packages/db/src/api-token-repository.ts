@@ -41,6 +41,7 @@ export async function findActiveTokenByHash(db: Db, hash: string, now: Date): Pr
   }
   if (row.lastUsedAt === null || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
     await db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } });
+    return toTokenRecord({ ...row, lastUsedAt: now });
   }
   return toTokenRecord(row);
 }

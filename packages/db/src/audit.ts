@@ -13,6 +13,7 @@ export type AuditRecord = {
   at: Date;
   actorType: string;
   actorId: string;
+  actorLabel: string | null;
   action: string;
   requestId: string | null;
   data: unknown;
@@ -27,6 +28,7 @@ export function auditHash(prevHash: string, event: Omit<AuditRecord, "seq" | "pr
     at: event.at.toISOString(),
     actorType: event.actorType,
     actorId: event.actorId,
+    actorLabel: event.actorLabel,
     action: event.action,
     requestId: event.requestId,
     data: event.data,
@@ -53,6 +55,7 @@ export async function appendAudit(
     at: entry.at,
     actorType: entry.actor.type,
     actorId: entry.actor.id,
+    actorLabel: entry.actor.label ?? null,
     action: entry.action,
     requestId: entry.requestId ?? null,
     data,

@@ -20,7 +20,9 @@ export function createFlowRepository(tx: Tx): FlowRepository {
   return {
     getCurrent: current,
     async lockCurrent(name) {
-      await tx.$queryRaw`SELECT name FROM "Flow" WHERE name = ${name} FOR UPDATE`;
+      // An advisory lock on the name, not a row lock: the row does not exist before the first PUT,
+      // and two first PUTs must queue rather than collide on the primary key.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`flow:${name}`}))`;
       return current(name);
     },
     async getVersion(name, version) {

@@ -1,0 +1,482 @@
+import { DescribeUserCommand, GetUserIdCommand, IdentitystoreClient } from "@aws-sdk/client-identitystore";
+import {
+  type AccountAssignmentOperationStatus,
+  CreateAccountAssignmentCommand,
+  DeleteAccountAssignmentCommand,
+  DescribeAccountAssignmentCreationStatusCommand,
+  DescribeAccountAssignmentDeletionStatusCommand,
+  DescribePermissionSetCommand,
+  ListAccountAssignmentsCommand,
+  ListInstancesCommand,
+  ListPermissionSetsCommand,
+  SSOAdminClient,
+} from "@aws-sdk/client-sso-admin";
+import {
+  AppError,
+  type AssignmentTarget,
+  err,
+  type IdentityCenter,
+  type IdentityCenterUser,
+  ok,
+  type ProvisioningOutcome,
+  type Result,
+} from "@keyturn/usecases";
+import { awsErrorMember, awsErrorName } from "./errors.js";
+import { parseIsoDurationSeconds } from "./iso-duration.js";
+import { type CallKind, createRateLimiter, type RateLimiter } from "./rate-limiter.js";
+import { type AdapterLogger, type CallContext, callAws, type RetryOptions, retryPolicy } from "./retry.js";
+import { type AwsCredentials, sdkClientDefaults } from "./sdk-config.js";
+import { systemTime, type TimeSource } from "./time-source.js";
+
+export type IdentityCenterOptions = {
+  region: string;
+  /** Skips ListInstances when given together with identityStoreId. */
+  instanceArn?: string;
+  identityStoreId?: string;
+  /**
+   * One endpoint for sso-admin and identitystore (the emulator, a proxy). When omitted, the SDK
+   * itself honours AWS_ENDPOINT_URL_SSO_ADMIN / AWS_ENDPOINT_URL_IDENTITYSTORE, then
+   * AWS_ENDPOINT_URL, then `endpoint_url` in the shared config file (@smithy/core endpoints,
+   * getEndpointUrlConfig: the env name is AWS_ENDPOINT_URL_ + the client's serviceId, "SSO Admin"
+   * and "identitystore", upper-cased with spaces as "_"). This package reads no environment itself:
+   * only composition roots do.
+   */
+  endpoint?: string;
+  /** Default: the SDK's default provider chain. */
+  credentials?: AwsCredentials;
+  /** Share one per process across every adapter calling Identity Center. Default: a new one. */
+  limiter?: RateLimiter;
+  /** Give up waiting for a create/delete to finish after this long. Default 5 minutes. */
+  maxPollMs?: number;
+  /** First wait before polling a request's status; doubles up to 2 s. Default 100 ms. */
+  pollIntervalMs?: number;
+  retry?: RetryOptions;
+  logger?: AdapterLogger;
+  /** Clock for backoff and polling. Default: the real one. */
+  time?: TimeSource;
+};
+
+/** The IdentityCenter port, plus what the composition root needs to share and shut down. */
+export type IdentityCenterAdapter = IdentityCenter & {
+  readonly limiter: RateLimiter;
+  /** Destroys the SDK clients' sockets. */
+  close(): void;
+};
+
+type Instance = { instanceArn: string; identityStoreId: string };
+type PermissionSetInfo = { name: string; arn: string; sessionDurationSeconds: number };
+
+const MAX_POLL_INTERVAL_MS = 2000;
+const DEFAULT_MAX_POLL_MS = 5 * 60_000;
+const DEFAULT_SESSION_DURATION = "PT1H";
+
+type Kind = "creation" | "deletion";
+
+export function createIdentityCenter(options: IdentityCenterOptions): IdentityCenterAdapter {
+  const clientConfig = {
+    ...sdkClientDefaults,
+    region: options.region,
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  };
+  const ssoAdmin = new SSOAdminClient(clientConfig);
+  const identityStore = new IdentitystoreClient(clientConfig);
+  const limiter = options.limiter ?? createRateLimiter();
+  const time = options.time ?? systemTime;
+  const maxPollMs = options.maxPollMs ?? DEFAULT_MAX_POLL_MS;
+  const firstPollMs = options.pollIntervalMs ?? 100;
+  const ctx: CallContext = { policy: retryPolicy(options.retry), time, logger: options.logger };
+
+  function call<T>(
+    operation: string,
+    kind: CallKind,
+    send: () => Promise<T>,
+    recover?: (error: unknown) => { value: T } | undefined,
+  ): Promise<T> {
+    return callAws(ctx, {
+      operation,
+      send,
+      beforeAttempt: () => limiter.acquire(kind),
+      ...(recover === undefined ? {} : { recover }),
+    });
+  }
+
+  // ---- instance ------------------------------------------------------------------------------
+
+  let instancePromise: Promise<Instance> | undefined;
+
+  async function lookUpInstance(): Promise<Instance> {
+    const { instanceArn, identityStoreId } = options;
+    if (instanceArn !== undefined && identityStoreId !== undefined) {
+      return { instanceArn, identityStoreId };
+    }
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await call("ListInstances", "read", () =>
+        ssoAdmin.send(
+          new ListInstancesCommand({ MaxResults: 100, ...(token === undefined ? {} : { NextToken: token }) }),
+        ),
+      );
+      for (const instance of page.Instances ?? []) {
+        const matches =
+          (instanceArn === undefined || instance.InstanceArn === instanceArn) &&
+          (identityStoreId === undefined || instance.IdentityStoreId === identityStoreId);
+        if (matches && instance.InstanceArn !== undefined && instance.IdentityStoreId !== undefined) {
+          return { instanceArn: instance.InstanceArn, identityStoreId: instance.IdentityStoreId };
+        }
+      }
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+    const wanted = instanceArn ?? identityStoreId;
+    throw new AppError(
+      "IDENTITY_CENTER_NOT_CONFIGURED",
+      wanted === undefined
+        ? `No IAM Identity Center instance is enabled in ${options.region}: enable Identity Center or configure the instance ARN and region.`
+        : `IAM Identity Center instance ${wanted} was not found in ${options.region}: check the configured instance ARN, identity store id and region.`,
+      { retryable: false },
+    );
+  }
+
+  function instance(): Promise<Instance> {
+    // Cached for the life of the adapter; a failed lookup is forgotten so the next call retries.
+    instancePromise ??= lookUpInstance().catch((error: unknown) => {
+      instancePromise = undefined;
+      throw error;
+    });
+    return instancePromise;
+  }
+
+  // ---- permission sets -----------------------------------------------------------------------
+
+  const setsByName = new Map<string, PermissionSetInfo>();
+  const setsByArn = new Map<string, PermissionSetInfo>();
+  let scan: Promise<void> | undefined;
+
+  async function describePermissionSet(instanceArn: string, arn: string): Promise<PermissionSetInfo> {
+    const output = await call("DescribePermissionSet", "read", () =>
+      ssoAdmin.send(new DescribePermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn })),
+    );
+    const name = output.PermissionSet?.Name;
+    const duration = output.PermissionSet?.SessionDuration ?? DEFAULT_SESSION_DURATION;
+    const sessionDurationSeconds = parseIsoDurationSeconds(duration);
+    if (name === undefined || sessionDurationSeconds === undefined) {
+      throw new AppError(
+        "AWS_UNEXPECTED_RESPONSE",
+        `DescribePermissionSet returned no name or an unreadable SessionDuration (${duration}) for ${arn}`,
+        { retryable: false },
+      );
+    }
+    return { name, arn, sessionDurationSeconds };
+  }
+
+  async function scanPermissionSets(): Promise<void> {
+    const { instanceArn } = await instance();
+    const found: PermissionSetInfo[] = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await call("ListPermissionSets", "read", () =>
+        ssoAdmin.send(
+          new ListPermissionSetsCommand({
+            InstanceArn: instanceArn,
+            MaxResults: 100,
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+        ),
+      );
+      // Sets are immutable in name, so an ARN described once is not described again; the limiter
+      // paces the parallel describes.
+      const described = await Promise.all(
+        (page.PermissionSets ?? []).map(
+          (arn) => setsByArn.get(arn) ?? describePermissionSet(instanceArn, arn),
+        ),
+      );
+      found.push(...described);
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+    setsByName.clear();
+    setsByArn.clear();
+    for (const set of found) {
+      setsByName.set(set.name, set);
+      setsByArn.set(set.arn, set);
+    }
+  }
+
+  async function permissionSetInfo(name: string): Promise<PermissionSetInfo> {
+    const cached = setsByName.get(name);
+    if (cached !== undefined) {
+      return cached;
+    }
+    // Concurrent misses share one scan instead of listing the sets once each.
+    scan ??= scanPermissionSets().finally(() => {
+      scan = undefined;
+    });
+    await scan;
+    const found = setsByName.get(name);
+    if (found === undefined) {
+      throw new AppError(
+        "PERMISSION_SET_NOT_FOUND",
+        `Permission set "${name}" does not exist in IAM Identity Center: check the flow's target or create the set.`,
+        { retryable: false },
+      );
+    }
+    return found;
+  }
+
+  /**
+   * Runs `run` with the set's cached ARN. A ResourceNotFound may mean the set was deleted and
+   * recreated (same name, new ARN), so the entry is dropped and the call tried once more with a
+   * fresh lookup, which also turns "the set is gone" into PERMISSION_SET_NOT_FOUND.
+   */
+  async function withPermissionSetArn<T>(name: string, run: (arn: string) => Promise<T>): Promise<T> {
+    const first = await permissionSetInfo(name);
+    try {
+      return await run(first.arn);
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === "AWS_RESOURCE_NOT_FOUND")) {
+        throw error;
+      }
+      if (setsByName.get(name)?.arn === first.arn) {
+        setsByName.delete(name);
+      }
+      setsByArn.delete(first.arn);
+      options.logger?.debug(
+        { permissionSet: name, arn: first.arn },
+        "permission set ARN not found; re-resolving",
+      );
+      const second = await permissionSetInfo(name);
+      return run(second.arn);
+    }
+  }
+
+  // ---- users ---------------------------------------------------------------------------------
+
+  async function userIdBy(
+    identityStoreId: string,
+    attributePath: "emails.value" | "userName",
+    value: string,
+  ): Promise<string | undefined> {
+    return call(
+      "GetUserId",
+      "read",
+      async () => {
+        const output = await identityStore.send(
+          new GetUserIdCommand({
+            IdentityStoreId: identityStoreId,
+            AlternateIdentifier: { UniqueAttribute: { AttributePath: attributePath, AttributeValue: value } },
+          }),
+        );
+        return output.UserId;
+      },
+      // A missing user is an answer; a missing identity store is a configuration error and thrown.
+      (error) =>
+        awsErrorName(error) === "ResourceNotFoundException" &&
+        awsErrorMember(error, "ResourceType") !== "IDENTITY_STORE"
+          ? { value: undefined }
+          : undefined,
+    );
+  }
+
+  async function findUserByEmail(email: string): Promise<Result<IdentityCenterUser>> {
+    const { identityStoreId } = await instance();
+    const wanted = email.trim();
+    // Both lookups always run: a user whose user name is someone else's email would otherwise be
+    // matched silently to whichever lookup happened to run first.
+    const [byEmail, byUserName] = await Promise.all([
+      userIdBy(identityStoreId, "emails.value", wanted),
+      userIdBy(identityStoreId, "userName", wanted),
+    ]);
+    if (byEmail !== undefined && byUserName !== undefined && byEmail !== byUserName) {
+      return err(
+        "IDENTITY_AMBIGUOUS",
+        `"${wanted}" matches two IAM Identity Center users: the email of one (${byEmail}) and the user name of another (${byUserName}). Ask an Identity Center administrator to make it unique, or have a Keyturn admin pin the identity to the right user.`,
+        { emailUserId: byEmail, userNameUserId: byUserName },
+      );
+    }
+    const userId = byEmail ?? byUserName;
+    if (userId === undefined) {
+      return err(
+        "IDENTITY_NOT_FOUND",
+        `No IAM Identity Center user has the email or user name "${wanted}". Ask an Identity Center administrator to add this address to your user (or use the email your Identity Center user has).`,
+      );
+    }
+    const user = await call("DescribeUser", "read", () =>
+      identityStore.send(new DescribeUserCommand({ IdentityStoreId: identityStoreId, UserId: userId })),
+    );
+    return ok({ userId, userName: user.UserName ?? wanted });
+  }
+
+  // ---- assignments ---------------------------------------------------------------------------
+
+  async function listPrincipals(
+    input: { accountId: string; permissionSetName: string },
+    stopAt?: (principal: { principalType: "USER" | "GROUP"; principalId: string }) => boolean,
+  ): Promise<Array<{ principalType: "USER" | "GROUP"; principalId: string }>> {
+    const { instanceArn } = await instance();
+    return withPermissionSetArn(input.permissionSetName, async (arn) => {
+      const principals: Array<{ principalType: "USER" | "GROUP"; principalId: string }> = [];
+      let nextToken: string | undefined;
+      do {
+        const token = nextToken;
+        const page = await call("ListAccountAssignments", "read", () =>
+          ssoAdmin.send(
+            new ListAccountAssignmentsCommand({
+              InstanceArn: instanceArn,
+              AccountId: input.accountId,
+              PermissionSetArn: arn,
+              MaxResults: 100,
+              ...(token === undefined ? {} : { NextToken: token }),
+            }),
+          ),
+        );
+        for (const assignment of page.AccountAssignments ?? []) {
+          const { PrincipalType: principalType, PrincipalId: principalId } = assignment;
+          if ((principalType === "USER" || principalType === "GROUP") && principalId !== undefined) {
+            const principal = { principalType, principalId };
+            principals.push(principal);
+            if (stopAt?.(principal) === true) {
+              return principals;
+            }
+          }
+        }
+        nextToken = page.NextToken;
+      } while (nextToken !== undefined);
+      return principals;
+    });
+  }
+
+  async function hasAssignment(target: AssignmentTarget): Promise<boolean> {
+    const isTarget = (p: { principalType: string; principalId: string }) =>
+      p.principalType === "USER" && p.principalId === target.principalId;
+    const principals = await listPrincipals(target, isTarget);
+    return principals.some(isTarget);
+  }
+
+  function describeStatus(kind: Kind, instanceArn: string, requestId: string) {
+    return kind === "creation"
+      ? call("DescribeAccountAssignmentCreationStatus", "creation", async () => {
+          const output = await ssoAdmin.send(
+            new DescribeAccountAssignmentCreationStatusCommand({
+              InstanceArn: instanceArn,
+              AccountAssignmentCreationRequestId: requestId,
+            }),
+          );
+          return output.AccountAssignmentCreationStatus;
+        })
+      : call("DescribeAccountAssignmentDeletionStatus", "removal", async () => {
+          const output = await ssoAdmin.send(
+            new DescribeAccountAssignmentDeletionStatusCommand({
+              InstanceArn: instanceArn,
+              AccountAssignmentDeletionRequestId: requestId,
+            }),
+          );
+          return output.AccountAssignmentDeletionStatus;
+        });
+  }
+
+  /**
+   * Waits for an asynchronous create/delete to end. Failures such as an IAM role quota show only
+   * here, as FAILED + FailureReason (aws-samples/iam-identity-center-team#522), so the adapter
+   * always waits. The wait is bounded: a request still IN_PROGRESS after maxPollMs becomes a
+   * retryable PROVISIONING_TIMEOUT naming AWS's request id, and the reconciler tries again later.
+   */
+  async function settle(
+    kind: Kind,
+    instanceArn: string,
+    initial: AccountAssignmentOperationStatus | undefined,
+  ): Promise<ProvisioningOutcome> {
+    const operation = kind === "creation" ? "CreateAccountAssignment" : "DeleteAccountAssignment";
+    const requestId = initial?.RequestId;
+    if (requestId === undefined) {
+      throw new AppError("AWS_UNEXPECTED_RESPONSE", `${operation} returned no request id`, {
+        retryable: false,
+      });
+    }
+    const deadline = time.now() + maxPollMs;
+    let status = initial;
+    let interval = firstPollMs;
+    while (status?.Status === "IN_PROGRESS" || status?.Status === undefined) {
+      const remaining = deadline - time.now();
+      if (remaining <= 0) {
+        throw new AppError(
+          "PROVISIONING_TIMEOUT",
+          `${operation} request ${requestId} was still IN_PROGRESS after ${Math.round(maxPollMs / 1000)} s; it may still complete in AWS.`,
+          { retryable: true },
+        );
+      }
+      await time.sleep(Math.min(interval, remaining));
+      interval = Math.min(interval * 2, MAX_POLL_INTERVAL_MS);
+      status = await describeStatus(kind, instanceArn, requestId);
+    }
+    if (status.Status === "FAILED") {
+      return {
+        status: "FAILED",
+        requestId,
+        failureReason: status.FailureReason ?? "AWS reported FAILED without a reason",
+      };
+    }
+    return { status: "SUCCEEDED", requestId };
+  }
+
+  async function createAssignment(target: AssignmentTarget): Promise<ProvisioningOutcome> {
+    const { instanceArn } = await instance();
+    // Resolve the set before taking a slot, so a slow first lookup does not hold one.
+    await permissionSetInfo(target.permissionSetName);
+    return limiter.withCreationSlot(async () => {
+      const initial = await withPermissionSetArn(target.permissionSetName, (arn) =>
+        call("CreateAccountAssignment", "creation", async () => {
+          const output = await ssoAdmin.send(
+            new CreateAccountAssignmentCommand({
+              InstanceArn: instanceArn,
+              TargetId: target.accountId,
+              TargetType: "AWS_ACCOUNT",
+              PermissionSetArn: arn,
+              PrincipalType: "USER",
+              PrincipalId: target.principalId,
+            }),
+          );
+          return output.AccountAssignmentCreationStatus;
+        }),
+      );
+      return settle("creation", instanceArn, initial);
+    });
+  }
+
+  async function deleteAssignment(target: AssignmentTarget): Promise<ProvisioningOutcome> {
+    const { instanceArn } = await instance();
+    const initial = await withPermissionSetArn(target.permissionSetName, (arn) =>
+      call("DeleteAccountAssignment", "removal", async () => {
+        const output = await ssoAdmin.send(
+          new DeleteAccountAssignmentCommand({
+            InstanceArn: instanceArn,
+            TargetId: target.accountId,
+            TargetType: "AWS_ACCOUNT",
+            PermissionSetArn: arn,
+            PrincipalType: "USER",
+            PrincipalId: target.principalId,
+          }),
+        );
+        return output.AccountAssignmentDeletionStatus;
+      }),
+    );
+    return settle("deletion", instanceArn, initial);
+  }
+
+  return {
+    limiter,
+    findUserByEmail,
+    hasAssignment,
+    createAssignment,
+    deleteAssignment,
+    listAssignments: (input) => listPrincipals(input),
+    permissionSet: async (name) => {
+      const { arn, sessionDurationSeconds } = await permissionSetInfo(name);
+      return { arn, sessionDurationSeconds };
+    },
+    close: () => {
+      ssoAdmin.destroy();
+      identityStore.destroy();
+    },
+  };
+}
