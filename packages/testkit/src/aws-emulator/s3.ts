@@ -340,7 +340,12 @@ const putBucketPolicy: S3Handler = (_ctx, input) => {
       continue;
     }
     for (const resource of statement.resource.value) {
-      if (!matchesWildcard(resource, bucketArn) && !matchesWildcard(resource, `${bucketArn}/x`)) {
+      const withinBucket =
+        resource === bucketArn ||
+        resource.startsWith(`${bucketArn}/`) ||
+        matchesWildcard(resource, bucketArn) ||
+        matchesWildcard(resource, `${bucketArn}/x`);
+      if (!withinBucket) {
         throw malformedPolicy("Policy has invalid resource");
       }
     }

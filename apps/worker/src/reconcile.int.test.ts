@@ -1,0 +1,138 @@
+import { GetObjectCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
+import { GetRoleCredentialsCommand } from "@aws-sdk/client-sso";
+import { ADMIN_KEY, portalClient, s3Client, sessionS3Client } from "@keyturn/testkit/aws-test-clients";
+import { reconcileAssignment, revokeRequest } from "@keyturn/usecases";
+import { describe, expect, it } from "vitest";
+import { ACCOUNT, approver, person, useReconcileWorld } from "./test-support.js";
+
+const world = useReconcileWorld();
+const assignmentsOf = (userId: string) =>
+  world.emulator.assignments().filter((a) => a.principalId === userId && a.accountId === ACCOUNT);
+const userId = async (email: string) =>
+  (await world.db.identity.findUniqueOrThrow({ where: { email } })).identityStoreUserId ?? "unpinned";
+const request = (id: string) => world.db.accessRequest.findUniqueOrThrow({ where: { id } });
+
+describe("the assignment reconciler against the AWS emulator", () => {
+  it("grants on approval with the clock starting at activation, and removes on revoke", async () => {
+    const { requestId, assignmentId } = await world.approve("alice@example.com");
+    const before = Date.now();
+    const report = await world.reconcileUntilSettled(assignmentId);
+    expect(report.actions).toEqual(["pinned_principal", "created"]);
+    expect(report.activated).toEqual([requestId]);
+    expect(assignmentsOf(await userId("alice@example.com"))).toHaveLength(1);
+    const active = await request(requestId);
+    expect(active.status).toBe("active");
+    const activatedAt = active.activatedAt?.getTime() ?? 0;
+    expect(activatedAt).toBeGreaterThanOrEqual(before);
+    expect(active.expiresAt?.getTime()).toBe(activatedAt + 3600_000);
+    const attempts = await world.db.reconcileAttempt.findMany({ where: { assignmentId } });
+    expect(attempts).toEqual([
+      expect.objectContaining({
+        operation: "create",
+        outcome: "succeeded",
+        awsRequestId: expect.any(String),
+      }),
+    ]);
+
+    const revoked = await revokeRequest(world.deps, {
+      requestId,
+      by: person("alice@example.com"),
+      asAdmin: false,
+    });
+    expect(revoked.ok).toBe(true);
+    expect((await world.reconcileUntilSettled(assignmentId)).actions).toEqual(["deleted"]);
+    expect(assignmentsOf(await userId("alice@example.com"))).toHaveLength(0);
+    expect((await request(requestId)).status).toBe("revoked");
+  });
+
+  it("keeps an assignment two requests share until the last one ends", async () => {
+    const first = await world.approve("bob@example.com");
+    const second = await world.approve("bob@example.com");
+    expect(second.assignmentId).toBe(first.assignmentId);
+    await world.reconcileUntilSettled(first.assignmentId);
+    expect((await request(first.requestId)).status).toBe("active");
+    expect((await request(second.requestId)).status).toBe("active");
+
+    await revokeRequest(world.deps, { requestId: first.requestId, by: approver, asAdmin: false });
+    expect((await world.reconcileUntilSettled(first.assignmentId)).actions).toEqual([]);
+    expect(assignmentsOf(await userId("bob@example.com"))).toHaveLength(1);
+
+    await revokeRequest(world.deps, { requestId: second.requestId, by: approver, asAdmin: false });
+    expect((await world.reconcileUntilSettled(first.assignmentId)).actions).toEqual(["deleted"]);
+    expect(assignmentsOf(await userId("bob@example.com"))).toHaveLength(0);
+  });
+
+  it("never deletes an assignment that existed before Keyturn", async () => {
+    world.emulator.seed({
+      assignments: [{ accountId: ACCOUNT, permissionSet: "S3Access", principal: { userName: "carol" } }],
+    });
+    const { requestId, assignmentId } = await world.approve("carol@example.com");
+    const report = await world.reconcileUntilSettled(assignmentId);
+    expect(report.actions).toContain("marked_preexisting");
+    expect((await request(requestId)).status).toBe("active");
+    await revokeRequest(world.deps, { requestId, by: approver, asAdmin: false });
+    expect((await world.reconcileUntilSettled(assignmentId)).actions).toEqual([]);
+    expect(assignmentsOf(await userId("carol@example.com"))).toHaveLength(1);
+    expect((await world.db.assignment.findUniqueOrThrow({ where: { id: assignmentId } })).origin).toBe(
+      "preexisting",
+    );
+  });
+
+  it("serializes reconciles of one assignment: a concurrent run finds it busy", async () => {
+    const { assignmentId } = await world.approve("dave@example.com");
+    const [a, b] = await Promise.all([
+      reconcileAssignment(world.deps, { assignmentId }),
+      reconcileAssignment({ ...world.deps, owner: "other-worker" }, { assignmentId }),
+    ]);
+    const outcomes = [a, b].map((r) => r.ok && r.value.outcome).sort();
+    expect(outcomes).toEqual(["busy", "converged"]);
+    const principal = await userId("dave@example.com");
+    const creates = world.emulator
+      .callLog()
+      .filter((c) => c.operation === "CreateAccountAssignment" && c.input.PrincipalId === principal);
+    expect(creates).toHaveLength(1);
+  });
+
+  it("lets a signed-in session read what the bucket policy allows and refuses what it denies", async () => {
+    const admin = s3Client(world.emulator, { accessKeyId: ADMIN_KEY, secretAccessKey: "x" });
+    world.emulator.seed({
+      buckets: [{ name: "jit-data", objects: { "open.txt": "hello", "secret/plan.txt": "no" } }],
+    });
+    await admin.send(
+      new PutBucketPolicyCommand({
+        Bucket: "jit-data",
+        Policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "AllowS3AccessRoleToReadOpen",
+              Effect: "Allow",
+              Principal: { AWS: "*" },
+              Action: "s3:GetObject",
+              Resource: "arn:aws:s3:::jit-data/open.txt",
+              Condition: {
+                ArnLike: {
+                  "aws:PrincipalArn": `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_S3Access_????????????????`,
+                },
+              },
+            },
+          ],
+        }),
+      }),
+    );
+    const { assignmentId } = await world.approve("erin@example.com");
+    await world.reconcileUntilSettled(assignmentId);
+    const { accessToken } = world.emulator.signIn("erin");
+    const credentials = await portalClient(world.emulator).send(
+      new GetRoleCredentialsCommand({ accessToken, accountId: ACCOUNT, roleName: "S3Access" }),
+    );
+    const session = sessionS3Client(world.emulator, credentials.roleCredentials);
+    const open = await session.send(new GetObjectCommand({ Bucket: "jit-data", Key: "open.txt" }));
+    expect(await open.Body?.transformToString()).toBe("hello");
+    await expect(
+      session.send(new GetObjectCommand({ Bucket: "jit-data", Key: "secret/plan.txt" })),
+    ).rejects.toMatchObject({
+      name: "AccessDenied",
+    });
+  });
+});

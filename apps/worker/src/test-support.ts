@@ -1,0 +1,140 @@
+import { randomUUID } from "node:crypto";
+import { createIdentityCenter } from "@keyturn/aws";
+import type { FlowRules } from "@keyturn/core";
+import { createPrismaClient, createUnitOfWork, type PrismaClient } from "@keyturn/db";
+import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
+import { standardSeed } from "@keyturn/testkit/aws-test-clients";
+import { useTestDatabase } from "@keyturn/testkit/database";
+import {
+  AppError,
+  type Principal,
+  putFlow,
+  type ReconcileDeps,
+  reconcileAssignment,
+  reviewRequest,
+  submitRequest,
+} from "@keyturn/usecases";
+import { afterAll, beforeAll, expect } from "vitest";
+
+export const ACCOUNT = "111122223333";
+export const person = (email: string): Principal => ({ email, audit: { type: "identity", id: email } });
+export const approver = person("ann@example.com");
+export const bulkUsers = Array.from({ length: 200 }, (_, i) => ({
+  userName: `user${i}`,
+  emails: [`user${i}@example.com`],
+}));
+
+const flowRules: FlowRules = {
+  title: "S3 data",
+  targets: [{ accountId: ACCOUNT, permissionSetName: "S3Access" }],
+  requesters: [{ kind: "anyone" }],
+  approvers: [{ kind: "email", email: "ann@example.com" }],
+  approvalsRequired: 1,
+  selfApproval: false,
+  autoApprove: false,
+  breakGlass: false,
+  defaultDurationSeconds: 3600,
+  maxDurationSeconds: 7200,
+  reason: { required: false },
+  ticket: { required: false },
+  pendingTimeoutSeconds: 3600,
+  extensions: { maxCount: 0, maxExtensionSeconds: 0, requiresApproval: false },
+};
+
+export type ReconcileWorld = {
+  db: PrismaClient;
+  emulator: AwsEmulator;
+  deps: ReconcileDeps;
+  approve(email: string): Promise<{ requestId: string; assignmentId: string }>;
+  reconcileUntilSettled(assignmentId: string): ReturnType<typeof settle>;
+};
+
+async function settle(deps: ReconcileDeps, assignmentId: string, maxRuns = 40) {
+  // What the worker's job retries do: run again while AWS says "later" (throttled, conflict, busy).
+  for (let run = 1; ; run++) {
+    try {
+      const result = await reconcileAssignment(deps, { assignmentId });
+      if (!result.ok) {
+        throw new Error(result.error.message);
+      }
+      if (result.value.outcome !== "busy") {
+        return result.value;
+      }
+    } catch (error) {
+      if (!(error instanceof AppError && error.retryable) || run >= maxRuns) {
+        throw error;
+      }
+    }
+  }
+}
+
+/**
+ * A database of its own, an AWS emulator seeded with a small Identity Center, and the reconciler's
+ * dependencies wired to both over the real adapters. Read it inside tests (after beforeAll).
+ */
+export function useReconcileWorld(): ReconcileWorld {
+  const database = useTestDatabase();
+  let world: ReconcileWorld | undefined;
+  beforeAll(async () => {
+    const db = createPrismaClient({ databaseUrl: database.url });
+    const emulator = await startAwsEmulator({ seed: 7, assignmentDelayMs: 20 });
+    const seed = standardSeed();
+    const named = ["dave", "erin"].map((name) => ({ userName: name, emails: [`${name}@example.com`] }));
+    emulator.seed({ ...seed, users: [...(seed.users ?? []), ...named, ...bulkUsers] });
+    const identityCenter = createIdentityCenter({
+      region: emulator.region,
+      endpoint: emulator.endpoint,
+      credentials: { accessKeyId: "AKIAKEYTURNEXAMPLE01", secretAccessKey: "x" },
+      pollIntervalMs: 20,
+    });
+    const clock = { now: () => new Date() };
+    const ids = { uuid: randomUUID };
+    const deps: ReconcileDeps = {
+      uow: createUnitOfWork(db, { clock, ids }),
+      clock,
+      ids,
+      identityCenter,
+      owner: "test-worker",
+    };
+    expect(
+      (await putFlow(deps, { name: "s3", rules: flowRules, by: { type: "system", id: "test" } })).ok,
+    ).toBe(true);
+    world = {
+      db,
+      emulator,
+      deps,
+      async approve(email) {
+        const submitted = await submitRequest(deps, {
+          flowName: "s3",
+          requester: person(email),
+          source: "api",
+          durationSeconds: 3600,
+        });
+        if (!submitted.ok) {
+          throw new Error(submitted.error.message);
+        }
+        const approved = await reviewRequest(deps, {
+          requestId: submitted.value.id,
+          reviewer: approver,
+          decision: "approve",
+        });
+        expect(approved.ok).toBe(true);
+        const lease = await db.lease.findUniqueOrThrow({ where: { requestId: submitted.value.id } });
+        return { requestId: submitted.value.id, assignmentId: lease.assignmentId };
+      },
+      reconcileUntilSettled: (assignmentId) => settle(deps, assignmentId),
+    };
+  });
+  afterAll(async () => {
+    await world?.emulator.close();
+    await world?.db.$disconnect();
+  });
+  return new Proxy({} as ReconcileWorld, {
+    get(_target, key) {
+      if (world === undefined) {
+        throw new Error("useReconcileWorld(): available once beforeAll has run");
+      }
+      return world[key as keyof ReconcileWorld];
+    },
+  });
+}
