@@ -26,6 +26,7 @@ export {
   TERMINAL_STATUSES,
 } from "./access-request/state.js";
 export { assertNever } from "./assert-never.js";
+export { canonicalJson } from "./canonical-json.js";
 export { type Actor, isApprover, matchesSelector, mayRequest } from "./flow/actor.js";
 export {
   checkFlowRules,
@@ -44,4 +45,3 @@ export {
   type LeaseView,
   nextChangeAt,
 } from "./lease/desired-state.js";
-export { canonicalJson } from "./canonical-json.js";

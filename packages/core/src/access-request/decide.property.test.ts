@@ -70,6 +70,8 @@ describe("the request state machine, over random command sequences", () => {
         }
         let state: AccessRequest = first.state;
         let now = T0.getTime();
+        // Who each identity was when their review was accepted (group memberships vary per command).
+        const reviewedAs = new Map<string, (typeof people)[number]>();
         for (const [cmd, advance] of steps) {
           now += advance * 1000;
           const result = decide(state, cmd, new Date(now));
@@ -81,6 +83,9 @@ describe("the request state machine, over random command sequences", () => {
             continue;
           }
           expect(allowedTransitions[state.status]).toContain(result.state.status);
+          if (cmd.type === "ReviewRequest") {
+            reviewedAs.set(cmd.reviewer.identityId, cmd.reviewer);
+          }
           // Every accepted command is recorded by at least one event, and events are about this request.
           expect(result.events.length).toBeGreaterThan(0);
           for (const event of result.events) {
