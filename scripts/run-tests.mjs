@@ -20,7 +20,15 @@ if (!process.argv.includes("--only-tests")) {
 const report = "test-results.json";
 rmSync(report, { force: true });
 const extra = process.argv.slice(2).filter((a) => a !== "--only-tests");
-const tests = run(["exec", "vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...extra]);
+const tests = run([
+  "exec",
+  "vitest",
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${report}`,
+  ...extra,
+]);
 
 let passed = 0;
 try {
