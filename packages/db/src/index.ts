@@ -37,7 +37,13 @@ export {
   type MigrateResult,
   migrate,
 } from "./migrate.js";
-export { pendingOutbox } from "./outbox.js";
+export {
+  listenForOutbox,
+  markOutboxFailed,
+  markOutboxSent,
+  OUTBOX_CHANNEL,
+  pendingOutbox,
+} from "./outbox.js";
 export type { Db, Tx } from "./prisma-types.js";
 export {
   type AuditFilter,
@@ -53,3 +59,4 @@ export {
 } from "./request-queries.js";
 export { isUuid, toDomain } from "./request-repository.js";
 export { createUnitOfWork } from "./unit-of-work.js";
+export { assignmentsNeedingReconcile, pendingRequestsPastTimeout } from "./sweep-queries.js";

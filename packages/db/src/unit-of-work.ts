@@ -2,6 +2,7 @@ import type { Clock, IdGenerator, UnitOfWork } from "@keyturn/usecases";
 import { createApiTokenRepository } from "./api-token-repository.js";
 import { createAssignmentRepository } from "./assignment-repository.js";
 import { appendAudit } from "./audit.js";
+import { createDriftRepository } from "./drift-repository.js";
 import { translateDatabaseError } from "./errors.js";
 import { createFlowRepository } from "./flow-repository.js";
 import { createIdentityRepository } from "./identity-repository.js";
@@ -46,6 +47,7 @@ export function createUnitOfWork(db: Db, deps: { clock: Clock; ids: IdGenerator 
                 outbox: createOutbox(tx, deps.ids, now),
                 tokens: createApiTokenRepository(tx),
                 assignments: createAssignmentRepository(tx, deps.ids),
+                drift: createDriftRepository(tx, deps.ids),
               });
               if (isRejection(result)) {
                 throw new Rejected(result);

@@ -110,6 +110,15 @@ async function applyLeaseEffects(
       return;
     }
     case "RequestSubmitted":
+      if (request.status === "pending") {
+        await tx.outbox.add({
+          topic: "request.time-out",
+          key: `timeout:${request.id}`,
+          payload: { requestId: request.id },
+          availableAt: request.pendingUntil,
+        });
+      }
+      return;
     case "ReviewRecorded":
     case "RequestDenied":
     case "RequestCancelled":

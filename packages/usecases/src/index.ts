@@ -21,6 +21,7 @@ export { err, ok, type Result, type UseCaseError, type UseCaseErrorCode } from "
 export { reviewRequest } from "./review-request.js";
 export { revokeApiToken } from "./revoke-api-token.js";
 export { revokeRequest } from "./revoke-request.js";
+export { type DriftFindingReport, scanDrift } from "./scan-drift.js";
 export { type SubmitRequestInput, submitRequest } from "./submit-request.js";
 export { timeOutRequest } from "./time-out-request.js";
 export { transitionRequest } from "./transition-request.js";

@@ -102,6 +102,36 @@ export type AssignmentRepository = {
   pinPrincipal(identityId: string, principalId: string, at: Date): Promise<void>;
 };
 
+export type ManagedTarget = { accountId: string; permissionSetName: string; drift: "report" | "remove" };
+
+export type DriftRepository = {
+  /** Every (account, permission set) some flow hands out, with what to do about strangers. */
+  managedTargets(): Promise<ManagedTarget[]>;
+  /** Principals Keyturn granted (or found preexisting) for a target: not drift. */
+  knownPrincipals(target: { accountId: string; permissionSetName: string }): Promise<Set<string>>;
+  recordFinding(input: {
+    accountId: string;
+    permissionSetName: string;
+    principalType: string;
+    principalId: string;
+    at: Date;
+  }): Promise<{ isNew: boolean }>;
+  markRemoved(input: {
+    accountId: string;
+    permissionSetName: string;
+    principalType: string;
+    principalId: string;
+    at: Date;
+  }): Promise<void>;
+  /** Findings of a target no longer seen in AWS are resolved. */
+  resolveUnseen(input: {
+    accountId: string;
+    permissionSetName: string;
+    seen: string[];
+    at: Date;
+  }): Promise<number>;
+};
+
 export type AuditEntry = {
   actor: AuditActor;
   action: string;
@@ -122,7 +152,7 @@ export type Outbox = { add(message: OutboxMessage): Promise<void> };
  * What the worker turns into jobs. Payloads carry ids only — never secrets, never state that could
  * be stale by the time the job runs.
  */
-export const OUTBOX_TOPICS = ["assignment.reconcile", "request.notify"] as const;
+export const OUTBOX_TOPICS = ["assignment.reconcile", "request.notify", "request.time-out"] as const;
 export type OutboxTopic = (typeof OUTBOX_TOPICS)[number];
 
 export type ApiTokenRecord = {
@@ -154,6 +184,7 @@ export type Transaction = {
   outbox: Outbox;
   tokens: ApiTokenRepository;
   assignments: AssignmentRepository;
+  drift: DriftRepository;
 };
 
 /** Everything a use case writes happens inside one database transaction, or not at all. */

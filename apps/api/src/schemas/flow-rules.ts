@@ -73,6 +73,7 @@ export const FlowRulesSchema = z.strictObject({
     .string()
     .regex(/^[CG][A-Z0-9]{2,20}$/, "must be a Slack channel id (C… or G…)")
     .exactOptional(),
+  drift: z.enum(["report", "remove"]).exactOptional(),
 });
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

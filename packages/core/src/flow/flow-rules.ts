@@ -29,6 +29,11 @@ export type FlowRules = {
   pendingTimeoutSeconds: number;
   extensions: { maxCount: number; maxExtensionSeconds: number; requiresApproval: boolean };
   approvalChannel?: string;
+  /**
+   * What the drift scan does with assignments of this flow's targets that Keyturn neither granted
+   * nor found preexisting: report them (default) or also remove them.
+   */
+  drift?: "report" | "remove";
 };
 
 export type FlowRef = { name: string; version: number; rules: FlowRules };

@@ -1,0 +1,32 @@
+import type { Db } from "./prisma-types.js";
+
+/**
+ * The safety net behind the delayed jobs: every assignment whose state in AWS may disagree with
+ * its leases. It is derived from the rows alone, so it finds what a lost Redis job would have done:
+ * leases past their end on active requests, approved requests not yet active, and assignments
+ * last seen present in AWS that no live lease holds.
+ */
+export async function assignmentsNeedingReconcile(db: Db, now: Date, limit = 1000): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT l."assignmentId" AS id FROM "Lease" l JOIN "AccessRequest" r ON r.id = l."requestId"
+      WHERE (r.status = 'active' AND l."releasedAt" IS NULL AND l."endsAt" <= ${now})
+         OR r.status = 'approved'
+    UNION
+    SELECT a.id FROM "Assignment" a
+      WHERE a.origin = 'keyturn' AND a."observedPresent" IS TRUE
+        AND NOT EXISTS (
+          SELECT 1 FROM "Lease" l
+          WHERE l."assignmentId" = a.id AND l."releasedAt" IS NULL AND l."endsAt" > ${now}
+        )
+    LIMIT ${limit}`;
+  return rows.map((row) => row.id);
+}
+
+export async function pendingRequestsPastTimeout(db: Db, now: Date, limit = 1000): Promise<string[]> {
+  const rows = await db.accessRequest.findMany({
+    where: { status: "pending", pendingUntil: { lte: now } },
+    select: { id: true },
+    take: limit,
+  });
+  return rows.map((row) => row.id);
+}
