@@ -22,12 +22,22 @@ export async function relayOutboxOnce(input: {
   const sent: string[] = [];
   for (const row of rows) {
     try {
-      await input.sink.enqueue({ topic: row.topic, key: row.key, payload: row.payload, availableAt: row.availableAt });
+      await input.sink.enqueue({
+        topic: row.topic,
+        key: row.key,
+        payload: row.payload,
+        availableAt: row.availableAt,
+      });
       sent.push(row.id);
     } catch (error) {
       // Redis down: keep the row, count the attempt, stop this pass (order is kept for the next).
-      input.logger?.warn({ err: error, outboxId: row.id, topic: row.topic }, "outbox relay could not enqueue");
-      await markOutboxFailed(input.db, row.id, error instanceof Error ? error.message : String(error)).catch(() => undefined);
+      input.logger?.warn(
+        { err: error, outboxId: row.id, topic: row.topic },
+        "outbox relay could not enqueue",
+      );
+      await markOutboxFailed(input.db, row.id, error instanceof Error ? error.message : String(error)).catch(
+        () => undefined,
+      );
       break;
     }
   }
@@ -73,8 +83,10 @@ export function startOutboxRelay(input: {
     })();
     return running;
   };
-  const listener = listenForOutbox(input.databaseUrl, () => void pass(), (error) =>
-    input.logger.warn({ err: error }, "outbox listener lost its connection; reconnecting"),
+  const listener = listenForOutbox(
+    input.databaseUrl,
+    () => void pass(),
+    (error) => input.logger.warn({ err: error }, "outbox listener lost its connection; reconnecting"),
   );
   const timer = setInterval(() => void pass(), input.pollIntervalMs);
   return {

@@ -58,5 +58,5 @@ export {
   type RequestView,
 } from "./request-queries.js";
 export { isUuid, toDomain } from "./request-repository.js";
-export { createUnitOfWork } from "./unit-of-work.js";
 export { assignmentsNeedingReconcile, pendingRequestsPastTimeout } from "./sweep-queries.js";
+export { createUnitOfWork } from "./unit-of-work.js";
