@@ -89,10 +89,18 @@ export function createRequestRepository(tx: Tx, ids: { uuid(): string }, now: ()
       });
       return toDomain(row);
     },
-    async insert(request) {
+    async findByIdempotencyKey(key) {
+      const row = await tx.accessRequest.findUnique({
+        where: { idempotencyKey: key },
+        include: { flow: true, reviews: true },
+      });
+      return row === null ? null : toDomain(row);
+    },
+    async insert(request, options) {
       await tx.accessRequest.create({
         data: {
           id: request.id,
+          idempotencyKey: options?.idempotencyKey ?? null,
           flowName: request.flow.name,
           flowVersion: request.flow.version,
           requesterId: request.requesterId,

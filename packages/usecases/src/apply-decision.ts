@@ -42,11 +42,20 @@ export function auditAction(event: DomainEvent): string {
  */
 export async function applyDecision(
   tx: Transaction,
-  input: { before: AccessRequest | null; after: AccessRequest; events: DomainEvent[]; actor: AuditActor },
+  input: {
+    before: AccessRequest | null;
+    after: AccessRequest;
+    events: DomainEvent[];
+    actor: AuditActor;
+    idempotencyKey?: string;
+  },
 ): Promise<void> {
   const { before, after, events, actor } = input;
   if (before === null) {
-    await tx.requests.insert(after);
+    await tx.requests.insert(
+      after,
+      input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey },
+    );
   } else {
     await tx.requests.update(before, after);
   }

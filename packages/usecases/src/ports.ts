@@ -40,7 +40,8 @@ export type IdentityRepository = {
 export type RequestRepository = {
   /** Loads the request with its flow version and reviews, holding a row lock until commit. */
   lock(id: string): Promise<AccessRequest | null>;
-  insert(request: AccessRequest): Promise<void>;
+  insert(request: AccessRequest, options?: { idempotencyKey?: string }): Promise<void>;
+  findByIdempotencyKey(key: string): Promise<AccessRequest | null>;
   /** Writes the new state; the caller holds the row lock taken by `lock`. */
   update(before: AccessRequest, after: AccessRequest): Promise<void>;
 };

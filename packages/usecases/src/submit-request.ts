@@ -12,10 +12,18 @@ export type SubmitRequestInput = {
   reason?: string;
   ticket?: string;
   source: RequestSource;
+  /** The same key twice yields the first request, not a second one (Slack retries, client retries). */
+  idempotencyKey?: string;
 };
 
 export async function submitRequest(deps: Deps, input: SubmitRequestInput): Promise<Result<AccessRequest>> {
   return deps.uow.run(async (tx) => {
+    if (input.idempotencyKey !== undefined) {
+      const earlier = await tx.requests.findByIdempotencyKey(input.idempotencyKey);
+      if (earlier !== null) {
+        return ok(earlier);
+      }
+    }
     const flow = await tx.flows.getCurrent(input.flowName);
     if (flow === null) {
       return err("FLOW_NOT_FOUND", `no flow named '${input.flowName}'`);
