@@ -1,1 +1,2 @@
 export * from "./aws-emulator/index.js";
+export * from "./slack-fake/index.js";

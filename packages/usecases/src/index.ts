@@ -12,6 +12,7 @@ export type {
   IdentityCenterUser,
   ProvisioningOutcome,
 } from "./identity-center.js";
+export type { Notifier, RequestNotification } from "./notifier.js";
 export { overrideDecision } from "./override-decision.js";
 export * from "./ports.js";
 export { type Principal, resolveActor, SYSTEM } from "./principal.js";

@@ -1,0 +1,8 @@
+/**
+ * Tells people about a request's change (Slack, later maybe e-mail). Called by the worker for each
+ * `request.notify` outbox message, at least once per event: implementations must be idempotent
+ * (update messages in place, keyed by request and audit event). Transient failures (rate limited,
+ * 5xx) are thrown as retryable AppErrors so the job retries with backoff; nothing is lost.
+ */
+export type RequestNotification = { requestId: string; event: string; auditEventId: string };
+export type Notifier = { notify(notification: RequestNotification): Promise<void> };
