@@ -1,0 +1,235 @@
+import { AppError } from "@keyturn/usecases";
+import type { KeepJobs } from "bullmq";
+import { z } from "zod";
+
+/**
+ * The job catalog: for every job name its payload schema, retry policy, priority and queue. The
+ * producer and the worker both read it, so a job's contract lives in exactly one place.
+ *
+ * Payload schemas are strict objects of ids and small enumerations: an unknown key is refused, so a
+ * token or secret cannot ride along in a payload (DESIGN.md invariant 8), and a payload never
+ * carries state that could be stale by the time the job runs; handlers load what they need.
+ */
+
+export const JOB_NAMES = [
+  "assignment.reconcile",
+  "request.notify",
+  "request.time-out",
+  "sweep.leases",
+  "sweep.drift",
+] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+/**
+ * One queue for every job. Ordering across job kinds matters (a removal must not wait behind a
+ * burst of grants or notifications), and BullMQ only orders by priority within one queue; one queue
+ * also means one worker loop and one concurrency knob per process. The `queue` field is kept per
+ * entry so a job can move to a queue of its own without touching producer or worker code.
+ */
+export const QUEUE_NAMES = ["keyturn"] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+export const RECONCILE_CAUSES = [
+  "approved",
+  "lease_end",
+  "expired",
+  "released",
+  "sweep",
+  "extended",
+] as const;
+export type ReconcileCause = (typeof RECONCILE_CAUSES)[number];
+
+/** Causes after which the reconciler normally deletes an assignment. */
+export const REMOVAL_CAUSES: ReadonlySet<ReconcileCause> = new Set(["lease_end", "expired", "released"]);
+
+export const AssignmentReconcilePayloadSchema = z.strictObject({
+  assignmentId: z.uuid(),
+  requestId: z.uuid().optional(),
+  cause: z.enum(RECONCILE_CAUSES),
+});
+export type AssignmentReconcilePayload = z.infer<typeof AssignmentReconcilePayloadSchema>;
+
+export const RequestNotifyPayloadSchema = z.strictObject({
+  requestId: z.uuid(),
+  // A domain event type such as "RequestApproved": an identifier, never free text.
+  event: z
+    .string()
+    .max(64)
+    .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/),
+  auditEventId: z.uuid(),
+});
+export type RequestNotifyPayload = z.infer<typeof RequestNotifyPayloadSchema>;
+
+export const RequestTimeOutPayloadSchema = z.strictObject({ requestId: z.uuid() });
+export type RequestTimeOutPayload = z.infer<typeof RequestTimeOutPayloadSchema>;
+
+export const SweepLeasesPayloadSchema = z.strictObject({});
+export type SweepLeasesPayload = z.infer<typeof SweepLeasesPayloadSchema>;
+
+export const SweepDriftPayloadSchema = z.strictObject({});
+export type SweepDriftPayload = z.infer<typeof SweepDriftPayloadSchema>;
+
+/** The BullMQ options a job kind is enqueued with; see `defaultJobOptions` below for the reasons. */
+export type JobOptions = {
+  attempts: number;
+  backoff: { type: "exponential"; delay: number; jitter: number };
+  removeOnComplete: KeepJobs;
+  removeOnFail: KeepJobs;
+};
+
+const jobSchemas = {
+  "assignment.reconcile": AssignmentReconcilePayloadSchema,
+  "request.notify": RequestNotifyPayloadSchema,
+  "request.time-out": RequestTimeOutPayloadSchema,
+  "sweep.leases": SweepLeasesPayloadSchema,
+  "sweep.drift": SweepDriftPayloadSchema,
+} as const satisfies { [K in JobName]: z.ZodType };
+
+export type Payload<K extends JobName> = z.output<(typeof jobSchemas)[K]>;
+
+export type JobDefinition<K extends JobName> = {
+  schema: z.ZodType<Payload<K>>;
+  queue: QueueName;
+  options: JobOptions;
+  /** BullMQ priority: a LOWER number is taken first. Always >= 1; see `PRIORITY`. */
+  priority(payload: Payload<K>): number;
+};
+
+/** A mapped type, so that a job name without an entry does not compile. */
+export type JobCatalog = { readonly [K in JobName]: JobDefinition<K> };
+
+/**
+ * Priority bands, lowest first. Every job gets an explicit band because BullMQ runs jobs without a
+ * priority (0) before all prioritized ones.
+ * - Removals come first: an ended lease must not wait behind grants (DESIGN.md "removals go before
+ *   creations"), and revocation lag is the number we promise.
+ * - Sweeps back removals up when Redis lost a job (invariant 4), so they rank just after them.
+ * - Notifications and timeouts are cheap and touch no Identity Center quota.
+ * - Creations (approvals, extensions) follow; the drift scan is a slow background audit.
+ */
+export const PRIORITY = {
+  removal: 1,
+  sweep: 2,
+  notify: 3,
+  timeOut: 4,
+  creation: 5,
+  drift: 6,
+} as const;
+
+const HOUR_S = 3600;
+
+/**
+ * Finished jobs are kept for a while because a kept job id is what makes a second enqueue with the
+ * same id a no-op (see producer.ts); the count caps memory under bursts.
+ */
+function keep(options: { attempts: number; firstRetryMs: number }): JobOptions {
+  return {
+    attempts: options.attempts,
+    // Jitter spreads the retries of jobs that failed together (a throttling burst, a Redis or
+    // database blip) so they do not come back as the same burst.
+    backoff: { type: "exponential", delay: options.firstRetryMs, jitter: 0.5 },
+    removeOnComplete: { age: 24 * HOUR_S, count: 20_000 },
+    removeOnFail: { age: 7 * 24 * HOUR_S, count: 50_000 },
+  };
+}
+
+export const jobCatalog: JobCatalog = {
+  "assignment.reconcile": {
+    schema: AssignmentReconcilePayloadSchema,
+    queue: "keyturn",
+    // 1 s doubling over 10 attempts is ~8.5 min of retries; after that the lease sweep takes over.
+    options: keep({ attempts: 10, firstRetryMs: 1_000 }),
+    priority: ({ cause }) => {
+      if (REMOVAL_CAUSES.has(cause)) {
+        return PRIORITY.removal;
+      }
+      return cause === "sweep" ? PRIORITY.sweep : PRIORITY.creation;
+    },
+  },
+  "request.notify": {
+    schema: RequestNotifyPayloadSchema,
+    queue: "keyturn",
+    // Slack outages last minutes: 2 s doubling over 8 attempts spans ~4 min.
+    options: keep({ attempts: 8, firstRetryMs: 2_000 }),
+    priority: () => PRIORITY.notify,
+  },
+  "request.time-out": {
+    schema: RequestTimeOutPayloadSchema,
+    queue: "keyturn",
+    options: keep({ attempts: 10, firstRetryMs: 1_000 }),
+    priority: () => PRIORITY.timeOut,
+  },
+  "sweep.leases": {
+    schema: SweepLeasesPayloadSchema,
+    queue: "keyturn",
+    // The next scheduled sweep is the real retry; a few quick ones cover a blip.
+    options: keep({ attempts: 3, firstRetryMs: 5_000 }),
+    priority: () => PRIORITY.sweep,
+  },
+  "sweep.drift": {
+    schema: SweepDriftPayloadSchema,
+    queue: "keyturn",
+    options: keep({ attempts: 3, firstRetryMs: 30_000 }),
+    priority: () => PRIORITY.drift,
+  },
+};
+
+/** What a handler learns about the job besides its payload. */
+export type JobContext = {
+  name: JobName;
+  jobId: string;
+  /** 1 on the first run. */
+  attempt: number;
+  /** `attempt === maxAttempts` is the last chance: a handler may record a failure for good then. */
+  maxAttempts: number;
+  /** When the producer enqueued the job (its `now`). */
+  enqueuedAt: Date;
+};
+
+/** A handler per job name: leaving one out is a compile error (and `assertHandlers` at runtime). */
+export type Handlers = { [K in JobName]: (payload: Payload<K>, ctx: JobContext) => Promise<void> };
+
+const jobNames: ReadonlySet<string> = new Set(JOB_NAMES);
+
+export function isJobName(name: string): name is JobName {
+  return jobNames.has(name);
+}
+
+export type ParsedPayload<K extends JobName> =
+  | { ok: true; payload: Payload<K> }
+  | { ok: false; issues: string };
+
+/**
+ * Validates a payload against its job's schema. The issue summary names paths and problems only,
+ * never values, so it is safe to log and to store as a job's failure reason.
+ */
+export function parsePayload<K extends JobName>(name: K, data: unknown): ParsedPayload<K> {
+  const result = jobCatalog[name].schema.safeParse(data);
+  if (result.success) {
+    return { ok: true, payload: result.data };
+  }
+  const issues = result.error.issues
+    .map((issue) => {
+      const keys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
+      return `${issue.path.length === 0 ? "(root)" : issue.path.join(".")}: ${issue.code}${keys}`;
+    })
+    .join("; ");
+  return { ok: false, issues };
+}
+
+export function priorityOf<K extends JobName>(name: K, payload: Payload<K>): number {
+  return jobCatalog[name].priority(payload);
+}
+
+/**
+ * The runtime twin of the `Handlers` type, for handler maps assembled dynamically (or cast): throws
+ * naming every job without a handler.
+ */
+export function assertHandlers(handlers: Partial<Record<JobName, unknown>>): asserts handlers is Handlers {
+  const missing = JOB_NAMES.filter((name) => typeof handlers[name] !== "function");
+  if (missing.length > 0) {
+    throw new AppError("INVALID_CONFIGURATION", `No handler for job(s): ${missing.join(", ")}`, {
+      retryable: false,
+    });
+  }
+}
