@@ -1,5 +1,13 @@
-import { type Db, listenForOutbox, markOutboxFailed, markOutboxSent, pendingOutbox } from "@keyturn/db";
+import {
+  type Db,
+  listenForOutbox,
+  markOutboxDead,
+  markOutboxFailed,
+  markOutboxSent,
+  pendingOutbox,
+} from "@keyturn/db";
 import type { Logger } from "@keyturn/observability";
+import { AppError } from "@keyturn/usecases";
 
 /** Where relayed messages go: the job queue, deduplicated by `key`. */
 export type JobSink = {
@@ -30,6 +38,16 @@ export async function relayOutboxOnce(input: {
       });
       sent.push(row.id);
     } catch (error) {
+      if (error instanceof AppError && !error.retryable) {
+        // This message can never become a job (unknown topic, invalid payload): set it aside,
+        // visibly, instead of blocking every message behind it.
+        input.logger?.error(
+          { err: error, outboxId: row.id, topic: row.topic },
+          "outbox message refused by the queue",
+        );
+        await markOutboxDead(input.db, row.id, error.message, input.now());
+        continue;
+      }
       // Redis down: keep the row, count the attempt, stop this pass (order is kept for the next).
       input.logger?.warn(
         { err: error, outboxId: row.id, topic: row.topic },

@@ -1,3 +1,4 @@
 export { type ApiConfig, ApiEnvSchema, loadApiConfig } from "./api.js";
 export { BoolFlag, DatabaseFragment, LogFragment, LogLevelSchema, Port } from "./fragments.js";
 export { type Loaded, parseEnv } from "./load.js";
+export { loadWorkerConfig, type WorkerConfig, WorkerEnvSchema } from "./worker.js";

@@ -39,6 +39,7 @@ export {
 } from "./migrate.js";
 export {
   listenForOutbox,
+  markOutboxDead,
   markOutboxFailed,
   markOutboxSent,
   OUTBOX_CHANNEL,
@@ -60,3 +61,23 @@ export {
 export { isUuid, toDomain } from "./request-repository.js";
 export { assignmentsNeedingReconcile, pendingRequestsPastTimeout } from "./sweep-queries.js";
 export { createUnitOfWork } from "./unit-of-work.js";
+export {
+  claimSlackMessage,
+  completeSlackMessage,
+  findSlackMessages,
+  forgetSlackMessage,
+  releaseSlackMessageClaim,
+  type SlackMessageClaim,
+  type SlackMessageRecord,
+  touchSlackMessage,
+} from "./slack-message-repository.js";
+export {
+  findIdentityByEmail,
+  findIdentityBySlackUserId,
+  getSlackRequestRow,
+  listSlackRequestRows,
+  pinSlackUserId,
+  type SlackPersonRow,
+  type SlackPinOutcome,
+  type SlackRequestRow,
+} from "./slack-request-queries.js";

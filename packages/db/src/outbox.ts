@@ -34,6 +34,14 @@ export async function markOutboxSent(db: Db, ids: string[], at: Date): Promise<v
   await db.outboxMessage.updateMany({ where: { id: { in: ids }, sentAt: null }, data: { sentAt: at } });
 }
 
+/** A message that can never be relayed: marked handled, with the reason kept for operators. */
+export async function markOutboxDead(db: Db, id: string, error: string, at: Date): Promise<void> {
+  await db.outboxMessage.update({
+    where: { id },
+    data: { sentAt: at, attempts: { increment: 1 }, lastError: `refused: ${error}`.slice(0, 2000) },
+  });
+}
+
 export async function markOutboxFailed(db: Db, id: string, error: string): Promise<void> {
   await db.outboxMessage.update({
     where: { id },

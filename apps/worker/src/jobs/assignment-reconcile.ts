@@ -1,0 +1,42 @@
+import type { Db } from "@keyturn/db";
+import type { Payload } from "@keyturn/queue";
+import { AppError, type ReconcileDeps, reconcileAssignment } from "@keyturn/usecases";
+import type { WorkerMetrics } from "../metrics.js";
+
+/**
+ * Runs the reconciler for one assignment. "Busy" (another worker holds the claim) is retryable,
+ * so the job comes back after backoff instead of being lost; when the run removed access, the
+ * revocation lag — from the lease's end to the assignment being gone — is observed.
+ */
+export function assignmentReconcileHandler(deps: {
+  reconcile: ReconcileDeps;
+  db: Db;
+  metrics: WorkerMetrics;
+}) {
+  return async (payload: Payload<"assignment.reconcile">): Promise<void> => {
+    const result = await reconcileAssignment(deps.reconcile, { assignmentId: payload.assignmentId });
+    if (!result.ok) {
+      throw new AppError(result.error.code, result.error.message, { retryable: false });
+    }
+    const report = result.value;
+    if (report.outcome === "busy") {
+      throw new AppError(
+        "ASSIGNMENT_BUSY",
+        `assignment ${payload.assignmentId} is being reconciled elsewhere`,
+        {
+          retryable: true,
+        },
+      );
+    }
+    if (report.actions.includes("deleted")) {
+      const leases = await deps.db.lease.findMany({ where: { assignmentId: payload.assignmentId } });
+      const ends = leases.map((l) =>
+        Math.min(l.endsAt.getTime(), l.releasedAt?.getTime() ?? Number.POSITIVE_INFINITY),
+      );
+      if (ends.length > 0) {
+        const lagSeconds = (deps.reconcile.clock.now().getTime() - Math.max(...ends)) / 1000;
+        deps.metrics.revocationLag.observe(Math.max(0, lagSeconds));
+      }
+    }
+  };
+}

@@ -1,0 +1,68 @@
+// The worker's composition root: the only file that reads the environment.
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { createIdentityCenter } from "@keyturn/aws";
+import { loadWorkerConfig } from "@keyturn/config";
+import { createPrismaClient, createUnitOfWork } from "@keyturn/db";
+import { createLogger } from "@keyturn/observability";
+import { createRedisConnection, createRedisRateLimiter } from "@keyturn/queue";
+import { createLogNotifier } from "./log-notifier.js";
+import { startWorker } from "./worker-app.js";
+
+const loaded = loadWorkerConfig(process.env, process.stdout.isTTY === true);
+if (!loaded.ok) {
+  console.error(`keyturn worker: invalid configuration:\n  ${loaded.problems.join("\n  ")}`);
+  process.exit(1);
+}
+const config = loaded.config;
+const logger = createLogger({ name: "keyturn-worker", level: config.log.level, pretty: config.log.pretty });
+const db = createPrismaClient({ databaseUrl: config.databaseUrl });
+const redis = {
+  worker: createRedisConnection(config.redis.url, "worker", { connectionName: "keyturn-worker" }),
+  producer: createRedisConnection(config.redis.url, "producer", { connectionName: "keyturn-producer" }),
+};
+const limiter = createRedisRateLimiter({
+  redis: redis.producer,
+  prefix: config.redis.prefix,
+  callsPerSecond: config.aws.callsPerSecond,
+  logger,
+});
+const identityCenter = createIdentityCenter({
+  region: config.aws.region,
+  ...(config.aws.instanceArn === undefined ? {} : { instanceArn: config.aws.instanceArn }),
+  ...(config.aws.identityStoreId === undefined ? {} : { identityStoreId: config.aws.identityStoreId }),
+  limiter,
+  logger,
+});
+const clock = { now: () => new Date() };
+const ids = { uuid: randomUUID };
+const owner = `${hostname()}:${process.pid}`;
+const worker = await startWorker({
+  config,
+  db,
+  redis,
+  reconcile: { uow: createUnitOfWork(db, { clock, ids }), clock, ids, identityCenter, owner },
+  identityCenter,
+  notifier: createLogNotifier(logger),
+  logger,
+});
+logger.info({ owner, health: worker.healthUrl }, "keyturn worker started");
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    logger.info({ signal }, "stopping: finishing the jobs in progress");
+    const forced = setTimeout(() => process.exit(1), 30_000);
+    forced.unref();
+    void (async () => {
+      await worker.close();
+      identityCenter.close();
+      await Promise.allSettled([redis.worker.quit(), redis.producer.quit(), db.$disconnect()]);
+      process.exit(0);
+    })();
+  });
+}

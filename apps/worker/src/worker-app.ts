@@ -1,0 +1,161 @@
+import type { WorkerConfig } from "@keyturn/config";
+import type { Db } from "@keyturn/db";
+import type { Logger } from "@keyturn/observability";
+import { assertHandlers, createProducer, createWorker, type Handlers, type Producer } from "@keyturn/queue";
+import type { IdentityCenter, Notifier, ReconcileDeps } from "@keyturn/usecases";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { startHealthServer } from "./health-server.js";
+import { assignmentReconcileHandler } from "./jobs/assignment-reconcile.js";
+import { requestNotifyHandler } from "./jobs/request-notify.js";
+import { requestTimeOutHandler } from "./jobs/request-time-out.js";
+import { sweepDriftHandler } from "./jobs/sweep-drift.js";
+import { sweepLeasesHandler } from "./jobs/sweep-leases.js";
+import { createWorkerMetrics, type WorkerMetrics } from "./metrics.js";
+import { type JobSink, startOutboxRelay } from "./outbox-relay.js";
+
+export type WorkerDeps = {
+  config: Pick<
+    WorkerConfig,
+    "databaseUrl" | "concurrency" | "sweepIntervalMs" | "driftScanIntervalMs" | "outboxPollMs" | "health"
+  > & {
+    redis: { prefix: string };
+  };
+  db: Db;
+  /** Two connections: BullMQ workers block on theirs (maxRetriesPerRequest null), producers fail fast. */
+  redis: { worker: Redis; producer: Redis };
+  reconcile: ReconcileDeps;
+  identityCenter: IdentityCenter;
+  notifier: Notifier;
+  logger: Logger;
+};
+
+export type RunningWorker = {
+  producer: Producer;
+  metrics: WorkerMetrics;
+  healthUrl: string;
+  /** Relays pending outbox rows now (tests; normally NOTIFY and the poll do it). */
+  drainOutbox(): Promise<void>;
+  /** Graceful: stop taking work, let running jobs finish, close connections we opened. */
+  close(): Promise<void>;
+};
+
+/**
+ * The worker process: relays the outbox into the queue, runs every job in the catalog, schedules the
+ * sweeps, and answers health checks. Several processes can run at once: job ids deduplicate the
+ * relay and the sweeps, per-assignment claims serialize the reconciler, and the Identity Center
+ * rate limit is shared through Redis.
+ */
+export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
+  const { config, db, logger } = deps;
+  const queue = new Queue("keyturn", { connection: deps.redis.producer, prefix: config.redis.prefix });
+  const metrics = createWorkerMetrics({
+    queueCounts: () => queue.getJobCounts("waiting", "delayed", "prioritized", "active", "failed"),
+  });
+  const now = () => deps.reconcile.clock.now();
+  const producer = createProducer({ connection: deps.redis.producer, prefix: config.redis.prefix, logger });
+
+  const handlers: Handlers = {
+    "assignment.reconcile": assignmentReconcileHandler({ reconcile: deps.reconcile, db, metrics }),
+    "request.notify": requestNotifyHandler({ notifier: deps.notifier }),
+    "request.time-out": requestTimeOutHandler(deps.reconcile),
+    "sweep.leases": sweepLeasesHandler({ db, producer, now }),
+    "sweep.drift": sweepDriftHandler({ ...deps.reconcile, identityCenter: deps.identityCenter, logger }),
+  };
+  assertHandlers(handlers);
+
+  let lastTick = Date.now();
+  const worker = createWorker({
+    connection: deps.redis.worker,
+    prefix: config.redis.prefix,
+    handlers,
+    concurrency: config.concurrency,
+    logger,
+    onOutcome: (outcome) => {
+      lastTick = Date.now();
+      metrics.jobs.inc({ name: outcome.name, outcome: outcome.outcome });
+      metrics.jobDuration.observe({ name: outcome.name }, outcome.durationMs / 1000);
+      if (outcome.outcome === "failed") {
+        logger.error({ job: outcome.name, jobId: outcome.jobId, err: outcome.error }, "job failed for good");
+      }
+    },
+  });
+
+  const sink: JobSink = {
+    async enqueue(message) {
+      await producer.enqueueMessage(message.topic, message.payload, {
+        jobId: message.key,
+        delayUntil: message.availableAt,
+        now: now(),
+      });
+      metrics.outboxRelayed.inc();
+    },
+  };
+  const relay = startOutboxRelay({
+    db,
+    databaseUrl: config.databaseUrl,
+    sink,
+    now,
+    pollIntervalMs: config.outboxPollMs,
+    logger,
+  });
+
+  // Sweeps are scheduled by every process with one job id per interval: Redis deduplicates them, and
+  // unlike a repeatable job stored in Redis, the schedule survives a FLUSHALL.
+  const schedule = (name: "sweep.leases" | "sweep.drift", intervalMs: number) => {
+    const tick = () => {
+      lastTick = Date.now();
+      const at = now();
+      const slot = Math.floor(at.getTime() / intervalMs);
+      producer.enqueue(name, {}, { jobId: `${name}-${slot}`, now: at }).catch((error: unknown) => {
+        logger.warn({ err: error, job: name }, "could not schedule a sweep; will try at the next tick");
+      });
+    };
+    tick();
+    return setInterval(tick, Math.min(intervalMs, 5_000));
+  };
+  const timers = [
+    schedule("sweep.leases", config.sweepIntervalMs),
+    schedule("sweep.drift", config.driftScanIntervalMs),
+  ];
+
+  const health = await startHealthServer({
+    host: config.health.host,
+    port: config.health.port,
+    registry: metrics.registry,
+    checks: {
+      live: () => Date.now() - lastTick < Math.max(60_000, config.sweepIntervalMs * 3),
+      ready: async () => ({
+        postgres: await db.$queryRaw`SELECT 1`.then(
+          () => true,
+          () => false,
+        ),
+        redis: await deps.redis.producer.ping().then(
+          (pong) => pong === "PONG",
+          () => false,
+        ),
+      }),
+    },
+  });
+
+  let closing: Promise<void> | null = null;
+  return {
+    producer,
+    metrics,
+    healthUrl: health.url,
+    drainOutbox: () => relay.drain(),
+    close() {
+      closing ??= (async () => {
+        for (const timer of timers) {
+          clearInterval(timer);
+        }
+        await relay.close();
+        await worker.close();
+        await producer.close();
+        await queue.close();
+        await health.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import type { RequestStatus } from "@keyturn/core";
+import { translateDatabaseError } from "./errors.js";
+import type { Prisma } from "./generated/prisma/client.js";
+import type { Db } from "./prisma-types.js";
+import { isUuid } from "./request-repository.js";
+
+// Read models for Slack: a request with everything its messages show (the flow version it was
+// judged under, people with their pinned Slack ids, who ended it), and the identity pin.
+
+const person = { select: { id: true, email: true, slackUserId: true } } as const;
+
+const include = {
+  flow: true,
+  requester: person,
+  reviews: { include: { reviewer: person }, orderBy: { createdAt: "asc" } },
+  lease: { select: { startsAt: true, endsAt: true, releasedAt: true } },
+} satisfies Prisma.AccessRequestInclude;
+
+export type SlackPersonRow = { id: string; email: string; slackUserId: string | null };
+
+export type SlackRequestRow = Prisma.AccessRequestGetPayload<{ include: typeof include }> & {
+  /** Who cancelled or revoked it (from the audit event), when a person did. */
+  endedBy: SlackPersonRow | null;
+};
+
+/** Audit actions whose data names the person who ended the request in `by`. */
+const ENDED_BY_ACTIONS = ["request.cancelled", "request.revoked"];
+
+async function withEndedBy(
+  db: Db,
+  rows: Prisma.AccessRequestGetPayload<{ include: typeof include }>[],
+): Promise<SlackRequestRow[]> {
+  const ended = rows.filter((row) => row.status === "cancelled" || row.status === "revoked");
+  if (ended.length === 0) {
+    return rows.map((row) => ({ ...row, endedBy: null }));
+  }
+  const events = await db.auditEvent.findMany({
+    where: { requestId: { in: ended.map((row) => row.id) }, action: { in: ENDED_BY_ACTIONS } },
+    orderBy: { seq: "asc" },
+    select: { requestId: true, data: true },
+  });
+  const byRequest = new Map<string, string>();
+  for (const event of events) {
+    const by = (event.data as { by?: unknown } | null)?.by;
+    if (event.requestId !== null && typeof by === "string" && isUuid(by)) {
+      byRequest.set(event.requestId, by);
+    }
+  }
+  const people = await db.identity.findMany({
+    where: { id: { in: [...new Set(byRequest.values())] } },
+    select: person.select,
+  });
+  const peopleById = new Map(people.map((p) => [p.id, p]));
+  return rows.map((row) => {
+    const by = byRequest.get(row.id);
+    return { ...row, endedBy: by === undefined ? null : (peopleById.get(by) ?? null) };
+  });
+}
+
+export async function getSlackRequestRow(db: Db, id: string): Promise<SlackRequestRow | null> {
+  if (!isUuid(id)) {
+    return null;
+  }
+  const row = await db.accessRequest.findUnique({ where: { id }, include });
+  if (row === null) {
+    return null;
+  }
+  const [withPeople] = await withEndedBy(db, [row]);
+  return withPeople ?? null;
+}
+
+/** Newest first; the App Home shows a handful, so `limit` is small. */
+export async function listSlackRequestRows(
+  db: Db,
+  input: { requesterId?: string; statuses: readonly RequestStatus[]; limit: number },
+): Promise<SlackRequestRow[]> {
+  const rows = await db.accessRequest.findMany({
+    where: {
+      status: { in: [...input.statuses] },
+      ...(input.requesterId === undefined ? {} : { requesterId: input.requesterId }),
+    },
+    include,
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    take: input.limit,
+  });
+  return withEndedBy(db, rows);
+}
+
+export function findIdentityBySlackUserId(db: Db, slackUserId: string): Promise<SlackPersonRow | null> {
+  return db.identity.findUnique({ where: { slackUserId }, select: person.select });
+}
+
+export function findIdentityByEmail(db: Db, email: string): Promise<SlackPersonRow | null> {
+  return db.identity.findUnique({ where: { email: email.trim().toLowerCase() }, select: person.select });
+}
+
+export type SlackPinOutcome = "pinned" | "already_pinned" | "no_identity" | "conflict";
+
+/**
+ * Pins a Slack user to the identity of an email, once: an identity already pinned to another
+ * Slack user stays as it is (a "conflict" an admin resolves), so a changed Slack email can never
+ * redirect someone's access. Never creates an identity: the use cases do that in their own
+ * transaction, so a refused action leaves no row behind.
+ */
+export async function pinSlackUserId(
+  db: Db,
+  input: { email: string; slackUserId: string; at: Date },
+): Promise<SlackPinOutcome> {
+  const email = input.email.trim().toLowerCase();
+  try {
+    const updated = await db.identity.updateMany({
+      where: { email, slackUserId: null },
+      data: { slackUserId: input.slackUserId, updatedAt: input.at },
+    });
+    if (updated.count === 1) {
+      return "pinned";
+    }
+  } catch (error) {
+    // The Slack user is already pinned to another identity (unique slackUserId).
+    if (translateDatabaseError(error).code === "CONFLICT") {
+      return "conflict";
+    }
+    throw error;
+  }
+  const identity = await findIdentityByEmail(db, email);
+  if (identity === null) {
+    return "no_identity";
+  }
+  return identity.slackUserId === input.slackUserId ? "already_pinned" : "conflict";
+}
