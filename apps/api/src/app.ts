@@ -14,7 +14,9 @@ import {
 } from "fastify-type-provider-zod";
 import { PROBLEM_CONTENT_TYPE } from "./http-errors.js";
 import { registerAuth } from "./plugins/auth.js";
+import { createApiMetrics, registerMetrics } from "./plugins/metrics.js";
 import { registerProblemHandlers } from "./plugins/problems.js";
+import { registerRateLimit } from "./plugins/rate-limit.js";
 import type { App, RouteDeps } from "./route-context.js";
 import { registerHealthRoutes } from "./routes/health/index.js";
 import { registerV1Routes } from "./routes/index.js";
@@ -106,8 +108,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   };
   registerHealthRoutes(app, routeDeps);
+  registerMetrics(app, createApiMetrics(deps.prisma));
   await app.register(
     async (v1) => {
+      await registerRateLimit(v1, deps.config.rateLimitPerMinute);
       registerAuth(v1, routeDeps);
       registerV1Routes(v1.withTypeProvider<ZodTypeProvider>(), routeDeps);
     },

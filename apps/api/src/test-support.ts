@@ -53,7 +53,7 @@ export type TestApi = {
  */
 export async function createTestApi(
   databaseUrl: string,
-  options: { maxConnections?: number } = {},
+  options: { maxConnections?: number; rateLimitPerMinute?: number } = {},
 ): Promise<TestApi> {
   const prisma = createPrismaClient({ databaseUrl, maxConnections: options.maxConnections ?? 4 });
   const clock = createTestClock();
@@ -71,7 +71,12 @@ export async function createTestApi(
     logger,
     clock,
     ids,
-    config: { host: "127.0.0.1", port: 0, bodyLimitBytes: 64 * 1024, rateLimitPerMinute: 600 },
+    config: {
+      host: "127.0.0.1",
+      port: 0,
+      bodyLimitBytes: 64 * 1024,
+      rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
+    },
   });
   await app.ready();
   const usecases: Deps = { uow: createUnitOfWork(prisma, { clock, ids }), clock, ids };
