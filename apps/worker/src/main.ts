@@ -6,6 +6,8 @@ import { loadWorkerConfig } from "@keyturn/config";
 import { createPrismaClient, createUnitOfWork } from "@keyturn/db";
 import { createLogger } from "@keyturn/observability";
 import { createRedisConnection, createRedisRateLimiter } from "@keyturn/queue";
+import { createSlackNotifier } from "@keyturn/slack";
+import { WebClient } from "@slack/web-api";
 import { createLogNotifier } from "./log-notifier.js";
 import { startWorker } from "./worker-app.js";
 
@@ -41,9 +43,36 @@ const worker = await startWorker({
   config,
   db,
   redis,
-  reconcile: { uow: createUnitOfWork(db, { clock, ids }), clock, ids, identityCenter, owner },
+  reconcile: {
+    uow: createUnitOfWork(db, { clock, ids }),
+    clock,
+    ids,
+    identityCenter,
+    owner,
+    claimTtlMs: config.reconcileClaimTtlMs,
+  },
   identityCenter,
-  notifier: createLogNotifier(logger),
+  notifier:
+    config.slack === undefined
+      ? createLogNotifier(logger)
+      : createSlackNotifier({
+          // Retries belong to the job system (backoff, visible attempts), not to the client.
+          client: new WebClient(config.slack.botToken, {
+            slackApiUrl: config.slack.apiUrl,
+            retryConfig: { retries: 0 },
+            rejectRateLimitedCalls: true,
+            timeout: 10_000,
+          }),
+          db,
+          config: {
+            portalUrl: config.slack.portalUrl,
+            ssoRegion: config.slack.ssoRegion,
+            ...(config.slack.defaultApprovalChannel === undefined
+              ? {}
+              : { defaultApprovalChannel: config.slack.defaultApprovalChannel }),
+          },
+          logger,
+        }),
   logger,
 });
 logger.info({ owner, health: worker.healthUrl }, "keyturn worker started");

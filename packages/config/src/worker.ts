@@ -4,39 +4,70 @@ import { type Loaded, parseEnv } from "./load.js";
 
 const Seconds = z.coerce.number().int().min(1);
 
-export const WorkerEnvSchema = z.object({
-  ...DatabaseFragment.shape,
-  ...LogFragment.shape,
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
-    .default("redis://127.0.0.1:6379"),
-  REDIS_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
-    .default("keyturn"),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
-  SWEEP_INTERVAL_SECONDS: Seconds.default(30),
-  DRIFT_SCAN_INTERVAL_SECONDS: Seconds.default(300),
-  OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
-  WORKER_HEALTH_HOST: z.string().default("127.0.0.1"),
-  WORKER_HEALTH_PORT: Port.default(9464),
-  AWS_REGION: z.string().min(1).default("us-east-1"),
-  /** Optional: found with ListInstances when unset. */
-  AWS_IDENTITY_CENTER_INSTANCE_ARN: z
-    .string()
-    .regex(
-      /^arn:aws:sso:::instance\/ssoins-[0-9a-f]{16}$/,
-      "must look like arn:aws:sso:::instance/ssoins-<16 hex>",
-    )
-    .optional(),
-  AWS_IDENTITY_STORE_ID: z
-    .string()
-    .regex(/^d-[0-9a-f]{10}$|^[0-9a-f-]{36}$/, "must look like d-0123456789")
-    .optional(),
-  /** Shared by all worker processes through Redis; Identity Center allows 20 in total. */
-  AWS_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(20).default(18),
-});
+export const WorkerEnvSchema = z
+  .object({
+    ...DatabaseFragment.shape,
+    ...LogFragment.shape,
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .default("redis://127.0.0.1:6379"),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
+      .default("keyturn"),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+    SWEEP_INTERVAL_SECONDS: Seconds.default(30),
+    DRIFT_SCAN_INTERVAL_SECONDS: Seconds.default(300),
+    OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
+    /** How long a crashed worker's claim on an assignment blocks the others; renewed every third. */
+    RECONCILE_CLAIM_TTL_SECONDS: z.coerce.number().int().min(3).default(30),
+    WORKER_HEALTH_HOST: z.string().default("127.0.0.1"),
+    WORKER_HEALTH_PORT: Port.default(9464),
+    AWS_REGION: z.string().min(1).default("us-east-1"),
+    /** Optional: found with ListInstances when unset. */
+    AWS_IDENTITY_CENTER_INSTANCE_ARN: z
+      .string()
+      .regex(
+        /^arn:aws:sso:::instance\/ssoins-[0-9a-f]{16}$/,
+        "must look like arn:aws:sso:::instance/ssoins-<16 hex>",
+      )
+      .optional(),
+    AWS_IDENTITY_STORE_ID: z
+      .string()
+      .regex(/^d-[0-9a-f]{10}$|^[0-9a-f-]{36}$/, "must look like d-0123456789")
+      .optional(),
+    /** Shared by all worker processes through Redis; Identity Center allows 20 in total. */
+    AWS_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(20).default(18),
+    /** Without a bot token the worker logs notifications instead of posting them to Slack. */
+    SLACK_BOT_TOKEN: z
+      .string()
+      .regex(/^xoxb-/, "must be a bot token (xoxb-...)")
+      .optional(),
+    SLACK_API_URL: z
+      .url({ protocol: /^https?$/ })
+      .default("https://slack.com/api/")
+      .transform((url) => (url.endsWith("/") ? url : `${url}/`)),
+    SLACK_DEFAULT_APPROVAL_CHANNEL: z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,20}$/, "must be a Slack channel id")
+      .optional(),
+    AWS_ACCESS_PORTAL_URL: z.url({ protocol: /^https?$/ }).optional(),
+    AWS_SSO_REGION: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1")
+      .optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SLACK_BOT_TOKEN !== undefined && env.AWS_ACCESS_PORTAL_URL === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AWS_ACCESS_PORTAL_URL"],
+        message:
+          "is required with SLACK_BOT_TOKEN: the 'access granted' message tells people where to sign in",
+      });
+    }
+  });
 
 export type WorkerConfig = {
   databaseUrl: string;
@@ -45,8 +76,16 @@ export type WorkerConfig = {
   sweepIntervalMs: number;
   driftScanIntervalMs: number;
   outboxPollMs: number;
+  reconcileClaimTtlMs: number;
   health: { host: string; port: number };
   aws: { region: string; instanceArn?: string; identityStoreId?: string; callsPerSecond: number };
+  slack?: {
+    botToken: string;
+    apiUrl: string;
+    defaultApprovalChannel?: string;
+    portalUrl: string;
+    ssoRegion: string;
+  };
   log: { level: z.infer<typeof LogFragment>["LOG_LEVEL"]; pretty: boolean };
 };
 
@@ -61,6 +100,7 @@ export function loadWorkerConfig(
     sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
     driftScanIntervalMs: e.DRIFT_SCAN_INTERVAL_SECONDS * 1000,
     outboxPollMs: e.OUTBOX_POLL_MS,
+    reconcileClaimTtlMs: e.RECONCILE_CLAIM_TTL_SECONDS * 1000,
     health: { host: e.WORKER_HEALTH_HOST, port: e.WORKER_HEALTH_PORT },
     aws: {
       region: e.AWS_REGION,
@@ -70,6 +110,19 @@ export function loadWorkerConfig(
       ...(e.AWS_IDENTITY_STORE_ID === undefined ? {} : { identityStoreId: e.AWS_IDENTITY_STORE_ID }),
       callsPerSecond: e.AWS_CALLS_PER_SECOND,
     },
+    ...(e.SLACK_BOT_TOKEN === undefined
+      ? {}
+      : {
+          slack: {
+            botToken: e.SLACK_BOT_TOKEN,
+            apiUrl: e.SLACK_API_URL,
+            ...(e.SLACK_DEFAULT_APPROVAL_CHANNEL === undefined
+              ? {}
+              : { defaultApprovalChannel: e.SLACK_DEFAULT_APPROVAL_CHANNEL }),
+            portalUrl: e.AWS_ACCESS_PORTAL_URL ?? "",
+            ssoRegion: e.AWS_SSO_REGION ?? e.AWS_REGION,
+          },
+        }),
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? isTty },
   }));
 }
