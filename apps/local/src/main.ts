@@ -1,0 +1,258 @@
+// `pnpm start` (scripts/start.sh): Keyturn on this machine, everything it needs included. With no
+// real AWS configured it starts the local AWS emulator (a demo Identity Center and a protected
+// bucket); with no Slack tokens, a local fake Slack. `--demo` then plays the whole story through
+// the real HTTP surfaces and exits 0 only if every step held.
+import { randomBytes, randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+import { createPrismaClient, createUnitOfWork } from "@keyturn/db";
+import { DEMO_ACCOUNT_ID, demoSeed, startAwsEmulator, startSlackFake } from "@keyturn/testkit";
+import { createApiToken } from "@keyturn/usecases";
+import { runDemo } from "./demo.js";
+import { type AppProcess, startApp, waitForHttp } from "./processes.js";
+
+const { values } = parseArgs({ options: { demo: { type: "boolean", default: false } } });
+const demo = values.demo;
+const env = process.env;
+const log = (line: string) => process.stdout.write(`\u001b[1m[keyturn]\u001b[0m ${line}\n`);
+
+const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/keyturn";
+const ports = {
+  api: Number(env.API_PORT ?? 3000),
+  slack: Number(env.SLACK_PORT ?? 3001),
+  worker: Number(env.WORKER_HEALTH_PORT ?? 9464),
+};
+const realAws =
+  env.AWS_ENDPOINT_URL !== undefined || env.AWS_ACCESS_KEY_ID !== undefined || env.AWS_PROFILE !== undefined;
+const realSlack = env.SLACK_BOT_TOKEN !== undefined;
+
+const KEYTURN_KEY = "AKIAKEYTURNLOCAL0001";
+const KEYTURN_ROLE = `arn:aws:iam::${DEMO_ACCOUNT_ID}:role/Keyturn`;
+export const APPROVAL_CHANNEL = "C0KEYTURN";
+
+const shared: Record<string, string> = {
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  REDIS_PREFIX: env.REDIS_PREFIX ?? (demo ? `keyturn-demo-${randomUUID().slice(0, 8)}` : "keyturn"),
+  LOG_LEVEL: env.LOG_LEVEL ?? (demo ? "warn" : "info"),
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+};
+
+const emulator = realAws
+  ? null
+  : await startAwsEmulator({
+      port: demo ? 0 : Number(env.AWS_EMULATOR_PORT ?? 4566),
+      assignmentDelayMs: 300,
+    });
+if (emulator !== null) {
+  const seed = demoSeed();
+  emulator.seed({
+    ...seed,
+    callers: [
+      ...(seed.callers ?? []),
+      {
+        accessKeyId: KEYTURN_KEY,
+        roleArn: KEYTURN_ROLE,
+        accountId: DEMO_ACCOUNT_ID,
+        policies: [
+          {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetEncryptionConfiguration"],
+                Resource: "*",
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  Object.assign(shared, {
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    AWS_REGION: emulator.region,
+    AWS_ACCESS_KEY_ID: KEYTURN_KEY,
+    AWS_SECRET_ACCESS_KEY: "local-emulator",
+    AWS_S3_FORCE_PATH_STYLE: "true",
+    AWS_ACCESS_PORTAL_URL: "https://d-0123456789.awsapps.com/start",
+    AWS_SSO_REGION: emulator.region,
+  });
+  log(`AWS: local emulator on ${emulator.endpoint} (state at ${emulator.endpoint}/_emulator/state)`);
+}
+
+const fakeSlack = realSlack
+  ? null
+  : await startSlackFake({ port: demo ? 0 : Number(env.SLACK_FAKE_PORT ?? 3100) });
+const signingSecret = env.SLACK_SIGNING_SECRET ?? randomBytes(16).toString("hex");
+if (fakeSlack !== null) {
+  fakeSlack.addUser({ id: "U0ALICE", name: "alice", email: "alice@example.com", realName: "Alice Liddell" });
+  fakeSlack.addUser({ id: "U0BOB", name: "bob", email: "bob@example.com", realName: "Bob Builder" });
+  fakeSlack.addUser({ id: "U0CAROL", name: "carol", email: "carol@example.com", realName: "Carol Danvers" });
+  fakeSlack.addChannel({ id: APPROVAL_CHANNEL, name: "access-requests", members: ["U0BOB", "U0CAROL"] });
+  Object.assign(shared, {
+    SLACK_BOT_TOKEN: fakeSlack.botToken,
+    SLACK_API_URL: fakeSlack.url,
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_DEFAULT_APPROVAL_CHANNEL: APPROVAL_CHANNEL,
+  });
+  log(`Slack: local fake Slack Web API on ${fakeSlack.url} (recorded calls are printed by --demo)`);
+}
+
+const apps: AppProcess[] = [];
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  stopping = true;
+  await Promise.allSettled(apps.map((app) => app.stop()));
+  await emulator?.close();
+  await fakeSlack?.close();
+  process.exit(code);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log("stopping api, slack and worker");
+    void stopAll(0);
+  });
+}
+
+try {
+  const quiet = demo;
+  apps.push(startApp("api", "apps/api/src/main.ts", { ...shared, API_PORT: String(ports.api) }, quiet));
+  apps.push(
+    startApp(
+      "worker",
+      "apps/worker/src/main.ts",
+      { ...shared, WORKER_HEALTH_PORT: String(ports.worker), SWEEP_INTERVAL_SECONDS: "5" },
+      quiet,
+    ),
+  );
+  apps.push(
+    startApp("slack", "apps/slack/src/main.ts", { ...shared, SLACK_PORT: String(ports.slack) }, quiet),
+  );
+  for (const app of apps) {
+    app.child.once("exit", (code) => {
+      if (!stopping) {
+        log(`${app.name} exited (${code}); stopping everything`);
+        void stopAll(1);
+      }
+    });
+  }
+  const [api, worker] = apps as [AppProcess, AppProcess, AppProcess];
+  await waitForHttp(`http://127.0.0.1:${ports.api}/readyz`, api);
+  await waitForHttp(`http://127.0.0.1:${ports.worker}/readyz`, worker);
+
+  const db = createPrismaClient({ databaseUrl });
+  const clock = { now: () => new Date() };
+  const ids = { uuid: randomUUID };
+  const minted = await createApiToken(
+    { uow: createUnitOfWork(db, { clock, ids }), clock, ids },
+    {
+      name: `local-${new Date().toISOString()}`,
+      ownerKind: "person",
+      owner: "admin@example.com",
+      scopes: ["requests:read", "requests:write", "flows:admin", "audit:read", "tokens:admin"],
+      expiresAt: new Date(Date.now() + 12 * 3600_000),
+      by: { type: "system", id: "local-runner" },
+    },
+  );
+  await db.$disconnect();
+  if (!minted.ok) {
+    throw new Error(minted.error.message);
+  }
+  const token = minted.value.token;
+  const context = {
+    apiUrl: `http://127.0.0.1:${ports.api}`,
+    slackUrl: `http://127.0.0.1:${ports.slack}`,
+    workerUrl: `http://127.0.0.1:${ports.worker}`,
+    token,
+    signingSecret,
+    emulator,
+    fakeSlack,
+    keyturnRoleArn: KEYTURN_ROLE,
+    log,
+  };
+  await seedLocalSetup(context);
+
+  if (demo) {
+    const ok = await runDemo(context);
+    await stopAll(ok ? 0 : 1);
+  }
+  log(`API     ${context.apiUrl}  (OpenAPI: ${context.apiUrl}/docs)`);
+  log(`Slack   ${context.slackUrl}/slack/events`);
+  log(`Worker  ${context.workerUrl}/healthz  ${context.workerUrl}/metrics`);
+  log(`Admin token (shown once, valid 12 h): ${token}`);
+  log("Ctrl-C stops everything.");
+} catch (error) {
+  log(`failed: ${error instanceof Error ? error.message : String(error)}`);
+  await stopAll(1);
+}
+
+export type LocalContext = {
+  apiUrl: string;
+  slackUrl: string;
+  workerUrl: string;
+  token: string;
+  signingSecret: string;
+  emulator: Awaited<ReturnType<typeof startAwsEmulator>> | null;
+  fakeSlack: Awaited<ReturnType<typeof startSlackFake>> | null;
+  keyturnRoleArn: string;
+  log(line: string): void;
+};
+
+/** The demo flow and the protected bucket, through the admin API like an operator would. */
+async function seedLocalSetup(context: LocalContext): Promise<void> {
+  const call = async (method: string, path: string, body: unknown) => {
+    const response = await fetch(`${context.apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${context.token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) {
+      throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
+    }
+    return response.json() as Promise<unknown>;
+  };
+  const flow = (name: string, title: string, maxDurationSeconds: number, defaultDurationSeconds: number) =>
+    call("PUT", `/v1/flows/${name}`, {
+      title,
+      targets: [{ accountId: DEMO_ACCOUNT_ID, permissionSetName: "S3Access" }],
+      requesters: [{ kind: "anyone" }],
+      approvers: [
+        { kind: "slack_user", id: "U0BOB" },
+        { kind: "email", email: "bob@example.com" },
+      ],
+      approvalsRequired: 1,
+      selfApproval: false,
+      autoApprove: false,
+      breakGlass: false,
+      defaultDurationSeconds,
+      maxDurationSeconds,
+      reason: { required: true },
+      ticket: { required: false },
+      pendingTimeoutSeconds: 3600,
+      extensions: { maxCount: 1, maxExtensionSeconds: 3600, requiresApproval: false },
+      approvalChannel: APPROVAL_CHANNEL,
+    });
+  await flow("s3-data", "Demo data in S3", 8 * 3600, 3600);
+  await flow("s3-demo", "Demo data in S3 (short, for the scripted demo)", 20, 20);
+  if (context.emulator !== null) {
+    await call("PUT", "/v1/buckets/keyturn-demo-data", {
+      accountId: DEMO_ACCOUNT_ID,
+      capabilities: {
+        "administer-resource": [
+          { roleArn: context.keyturnRoleArn },
+          { roleArn: `arn:aws:iam::${DEMO_ACCOUNT_ID}:role/Admin` },
+        ],
+        "read-config": [
+          { roleArn: context.keyturnRoleArn },
+          { roleArn: `arn:aws:iam::${DEMO_ACCOUNT_ID}:role/Admin` },
+        ],
+        "read-data": [{ permissionSet: "S3Access", accountId: DEMO_ACCOUNT_ID }],
+        "write-data": [{ permissionSet: "S3Access", accountId: DEMO_ACCOUNT_ID }],
+        "delete-data": [{ permissionSet: "S3Access", accountId: DEMO_ACCOUNT_ID }],
+      },
+      kmsRequired: true,
+    });
+    await call("POST", "/v1/buckets/keyturn-demo-data/policy/apply", { confirm: true });
+    context.log("bucket keyturn-demo-data protected by the generated least-privilege policy");
+  }
+}
