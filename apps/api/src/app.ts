@@ -1,9 +1,10 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
+import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import type { ApiConfig } from "@keyturn/config";
-import { createUnitOfWork, type PrismaClient } from "@keyturn/db";
+import { createBucketPolicyUnitOfWork, createUnitOfWork, type PrismaClient } from "@keyturn/db";
 import type { Logger } from "@keyturn/observability";
-import type { Clock, IdGenerator } from "@keyturn/usecases";
+import type { BucketPolicyEngine, BucketPolicyStore, Clock, IdGenerator } from "@keyturn/usecases";
 import { type FastifyBaseLogger, fastify, LogController } from "fastify";
 import {
   jsonSchemaTransform,
@@ -28,7 +29,15 @@ export type AppDeps = {
   clock: Clock;
   ids: IdGenerator;
   config: ApiConfig["api"];
+  /**
+   * Reads and writes bucket policies in S3 (@keyturn/aws's createBucketPolicyStore). Optional:
+   * without it the bucket routes that touch S3 answer 503 S3_NOT_CONFIGURED.
+   */
+  bucketPolicies?: BucketPolicyStore;
 };
+
+// The pure policy package as the use cases' port; the compiler checks here that it fits.
+const engine: BucketPolicyEngine = bucketPolicyEngine;
 
 // A caller's request id is kept when it is a sane token, so logs line up across services.
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -105,6 +114,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       uow: createUnitOfWork(deps.prisma, { clock: deps.clock, ids: deps.ids }),
       clock: deps.clock,
       ids: deps.ids,
+    },
+    buckets: {
+      uow: createBucketPolicyUnitOfWork(deps.prisma, { clock: deps.clock, ids: deps.ids }),
+      clock: deps.clock,
+      engine,
+      ...(deps.bucketPolicies === undefined ? {} : { store: deps.bucketPolicies }),
     },
   };
   registerHealthRoutes(app, routeDeps);

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from "node:http";
-import type { UseCaseError, UseCaseErrorCode } from "@keyturn/usecases";
+import type { BucketPolicyErrorCode, UseCaseError, UseCaseErrorCode } from "@keyturn/usecases";
 
 /** Failures that only exist at the HTTP edge (no use case produces them). */
 export type EdgeErrorCode =
@@ -16,9 +16,13 @@ export type EdgeErrorCode =
   | "RATE_LIMITED"
   | "NOT_READY"
   | "UNAVAILABLE"
-  | "INTERNAL";
+  | "INTERNAL"
+  /** The API runs without an S3 client, so routes that read or write bucket policies cannot work. */
+  | "S3_NOT_CONFIGURED"
+  /** S3 refused a bucket-policy call (access denied, no such bucket, ...); the detail says how. */
+  | "S3_ERROR";
 
-export type ProblemCode = UseCaseErrorCode | EdgeErrorCode;
+export type ProblemCode = UseCaseErrorCode | EdgeErrorCode | BucketPolicyErrorCode;
 
 /**
  * The one code -> status table of the API. `satisfies` makes it exhaustive: a new use-case code
@@ -74,9 +78,21 @@ const EDGE_STATUS = {
   INTERNAL: 500,
   NOT_READY: 503,
   UNAVAILABLE: 503,
+  S3_NOT_CONFIGURED: 503,
+  S3_ERROR: 502,
 } as const satisfies Record<EdgeErrorCode, number>;
 
-const STATUS: Record<ProblemCode, number> = { ...USE_CASE_STATUS, ...EDGE_STATUS };
+const BUCKET_POLICY_STATUS = {
+  BUCKET_NOT_FOUND: 404,
+  ASSIGNMENT_NOT_FOUND: 404,
+  INVALID_BUCKET_SPEC: 400,
+  // The spec is fine on its own, but its policy (with the foreign statements kept) exceeds 20 KB.
+  POLICY_TOO_LARGE: 400,
+  // The bucket's live policy cannot be read: fix it in S3 before Keyturn merges into it.
+  INVALID_LIVE_POLICY: 409,
+} as const satisfies Record<BucketPolicyErrorCode, number>;
+
+const STATUS: Record<ProblemCode, number> = { ...USE_CASE_STATUS, ...EDGE_STATUS, ...BUCKET_POLICY_STATUS };
 
 /** Every code the API can answer with, for the OpenAPI document. */
 export const PROBLEM_CODES = Object.keys(STATUS) as ProblemCode[];

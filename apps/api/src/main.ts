@@ -1,9 +1,11 @@
 // The API's composition root: the only place that reads the environment and owns process lifetime.
 import { randomUUID } from "node:crypto";
+import { createBucketPolicyStore } from "@keyturn/aws";
 import { loadApiConfig } from "@keyturn/config";
 import { createPrismaClient } from "@keyturn/db";
 import { createLogger } from "@keyturn/observability";
 import { buildApp } from "./app.js";
+import { loadBucketPolicyS3Config } from "./bucket-policy-env.js";
 
 const loaded = loadApiConfig(process.env, process.stdout.isTTY === true);
 if (!loaded.ok) {
@@ -14,15 +16,34 @@ if (!loaded.ok) {
   process.exit(1);
 }
 const { config } = loaded;
+const s3 = loadBucketPolicyS3Config(process.env);
+if (!s3.ok) {
+  console.error("keyturn api: invalid S3 configuration");
+  for (const problem of s3.problems) {
+    console.error(`  - ${problem}`);
+  }
+  process.exit(1);
+}
 
 const logger = createLogger({ name: "keyturn-api", level: config.log.level, pretty: config.log.pretty });
 const prisma = createPrismaClient({ databaseUrl: config.databaseUrl });
+const bucketPolicies =
+  s3.config === null
+    ? undefined
+    : createBucketPolicyStore({
+        region: s3.config.region,
+        forcePathStyle: s3.config.forcePathStyle,
+        // Few attempts: an API caller waits on them, and the use case holds a row lock meanwhile.
+        retry: { maxAttempts: 3 },
+        logger,
+      });
 const app = await buildApp({
   prisma,
   logger,
   clock: { now: () => new Date() },
   ids: { uuid: () => randomUUID() },
   config: config.api,
+  ...(bucketPolicies === undefined ? {} : { bucketPolicies }),
 });
 
 let closing = false;
@@ -40,6 +61,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   try {
     await app.close();
+    bucketPolicies?.close();
     await prisma.$disconnect();
     process.exitCode = 0;
   } catch (error) {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PrismaClient } from "@keyturn/db";
-import type { Clock, Deps, IdGenerator } from "@keyturn/usecases";
+import type { BucketPolicyDeps, BucketPolicyStore, Clock, Deps, IdGenerator } from "@keyturn/usecases";
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 
@@ -19,4 +19,6 @@ export type RouteDeps = {
   clock: Clock;
   ids: IdGenerator;
   usecases: Deps;
+  /** The bucket-policy use cases; `store` is absent when the API runs without an S3 client. */
+  buckets: BucketPolicyDeps & { store?: BucketPolicyStore };
 };

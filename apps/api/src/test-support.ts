@@ -5,7 +5,13 @@ import { Writable } from "node:stream";
 import type { FlowRules } from "@keyturn/core";
 import { createPrismaClient, createUnitOfWork, type PrismaClient } from "@keyturn/db";
 import { createLogger } from "@keyturn/observability";
-import { type ApiScope, createApiToken, type Deps, revokeApiToken } from "@keyturn/usecases";
+import {
+  type ApiScope,
+  type BucketPolicyStore,
+  createApiToken,
+  type Deps,
+  revokeApiToken,
+} from "@keyturn/usecases";
 import type { LightMyRequestResponse } from "fastify";
 import { expect, it } from "vitest";
 import { buildApp } from "./app.js";
@@ -53,7 +59,7 @@ export type TestApi = {
  */
 export async function createTestApi(
   databaseUrl: string,
-  options: { maxConnections?: number; rateLimitPerMinute?: number } = {},
+  options: { maxConnections?: number; rateLimitPerMinute?: number; bucketPolicies?: BucketPolicyStore } = {},
 ): Promise<TestApi> {
   const prisma = createPrismaClient({ databaseUrl, maxConnections: options.maxConnections ?? 4 });
   const clock = createTestClock();
@@ -77,6 +83,7 @@ export async function createTestApi(
       bodyLimitBytes: 64 * 1024,
       rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
     },
+    ...(options.bucketPolicies === undefined ? {} : { bucketPolicies: options.bucketPolicies }),
   });
   await app.ready();
   const usecases: Deps = { uow: createUnitOfWork(prisma, { clock, ids }), clock, ids };
@@ -171,11 +178,11 @@ export function problemOf(response: LightMyRequestResponse): {
   expect(response.headers["content-type"]).toMatch(/^application\/problem\+json/);
   const body = response.json<Record<string, unknown>>();
   expect(body).toMatchObject({
-    type: expect.stringMatching(/^https:\/\/keyturn\.dev\/problems\/[a-z-]+$/),
+    type: expect.stringMatching(/^https:\/\/keyturn\.dev\/problems\/[a-z0-9-]+$/),
     title: expect.any(String),
     status: response.statusCode,
     detail: expect.any(String),
-    code: expect.stringMatching(/^[A-Z_]+$/),
+    code: expect.stringMatching(/^[A-Z0-9_]+$/),
     requestId: expect.any(String),
   });
   return body as ReturnType<typeof problemOf>;

@@ -1,9 +1,10 @@
 // The worker's composition root: the only file that reads the environment.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { createIdentityCenter } from "@keyturn/aws";
+import { createBucketPolicyStore, createIdentityCenter } from "@keyturn/aws";
+import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import { loadWorkerConfig } from "@keyturn/config";
-import { createPrismaClient, createUnitOfWork } from "@keyturn/db";
+import { createBucketPolicyUnitOfWork, createPrismaClient, createUnitOfWork } from "@keyturn/db";
 import { createLogger } from "@keyturn/observability";
 import { createRedisConnection, createRedisRateLimiter } from "@keyturn/queue";
 import { createSlackNotifier } from "@keyturn/slack";
@@ -52,6 +53,16 @@ const worker = await startWorker({
     claimTtlMs: config.reconcileClaimTtlMs,
   },
   identityCenter,
+  bucketPolicies: {
+    uow: createBucketPolicyUnitOfWork(db, { clock, ids }),
+    clock,
+    engine: bucketPolicyEngine,
+    store: createBucketPolicyStore({
+      region: config.aws.region,
+      forcePathStyle: config.aws.s3ForcePathStyle,
+    }),
+    identityCenter,
+  },
   notifier:
     config.slack === undefined
       ? createLogNotifier(logger)

@@ -2,7 +2,7 @@ import type { WorkerConfig } from "@keyturn/config";
 import type { Db } from "@keyturn/db";
 import type { Logger } from "@keyturn/observability";
 import { assertHandlers, createProducer, createWorker, type Handlers, type Producer } from "@keyturn/queue";
-import type { IdentityCenter, Notifier, ReconcileDeps } from "@keyturn/usecases";
+import type { IdentityCenter, Notifier, ReconcileDeps, SessionCutoffDeps } from "@keyturn/usecases";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { startHealthServer } from "./health-server.js";
@@ -28,6 +28,8 @@ export type WorkerDeps = {
   identityCenter: IdentityCenter;
   notifier: Notifier;
   logger: Logger;
+  /** Protected buckets (session cut-offs, policy drift); absent: no bucket policies are managed. */
+  bucketPolicies?: SessionCutoffDeps;
 };
 
 export type RunningWorker = {
@@ -56,11 +58,26 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const producer = createProducer({ connection: deps.redis.producer, prefix: config.redis.prefix, logger });
 
   const handlers: Handlers = {
-    "assignment.reconcile": assignmentReconcileHandler({ reconcile: deps.reconcile, db, metrics }),
+    "assignment.reconcile": assignmentReconcileHandler({
+      reconcile: deps.reconcile,
+      db,
+      metrics,
+      ...(deps.bucketPolicies === undefined ? {} : { bucketPolicies: deps.bucketPolicies }),
+    }),
     "request.notify": requestNotifyHandler({ notifier: deps.notifier }),
     "request.time-out": requestTimeOutHandler(deps.reconcile),
-    "sweep.leases": sweepLeasesHandler({ db, producer, now }),
-    "sweep.drift": sweepDriftHandler({ ...deps.reconcile, identityCenter: deps.identityCenter, logger }),
+    "sweep.leases": sweepLeasesHandler({
+      db,
+      producer,
+      now,
+      ...(deps.bucketPolicies === undefined ? {} : { bucketPolicies: deps.bucketPolicies }),
+    }),
+    "sweep.drift": sweepDriftHandler({
+      ...deps.reconcile,
+      identityCenter: deps.identityCenter,
+      logger,
+      ...(deps.bucketPolicies === undefined ? {} : { bucketPolicies: deps.bucketPolicies }),
+    }),
   };
   assertHandlers(handlers);
 

@@ -1,5 +1,5 @@
 import { conditionHolds } from "./conditions.js";
-import { type Principals, parsePolicy, type Statement } from "./policy.js";
+import { type Policy, type Principals, parsePolicy, type Statement } from "./policy.js";
 import { type ContextLookup, substituteVariables } from "./variables.js";
 import { matchesWildcard } from "./wildcard.js";
 
@@ -37,9 +37,7 @@ export type EvaluateResult = { ok: true; evaluation: Evaluation } | { ok: false;
  * implicitly denied. Every statement is evaluated, so `decidedBy` lists all that matched.
  */
 export function evaluate(request: AuthorizationRequest, policies: readonly PolicyInput[]): EvaluateResult {
-  const lookup = contextLookup(request.context);
-  const allows: StatementRef[] = [];
-  const denies: StatementRef[] = [];
+  const parsedPolicies: ParsedPolicyInput[] = [];
   for (const input of policies) {
     const parsed = parsePolicy(input.document, input.kind);
     if (!parsed.ok) {
@@ -49,9 +47,26 @@ export function evaluate(request: AuthorizationRequest, policies: readonly Polic
         error: { code: "INVALID_POLICY", message: `${input.name}: ${message}`, policy: input.name, path },
       };
     }
+    parsedPolicies.push({ kind: input.kind, name: input.name, policy: parsed.policy });
+  }
+  return { ok: true, evaluation: evaluateParsed(request, parsedPolicies) };
+}
+
+/** A policy already through `parsePolicy` (with the same `kind`), for callers that evaluate it many times. */
+export type ParsedPolicyInput = { kind: "identity" | "resource"; name: string; policy: Policy };
+
+/** `evaluate` without the parsing: the policies are trusted to be what `parsePolicy` returned. */
+export function evaluateParsed(
+  request: AuthorizationRequest,
+  policies: readonly ParsedPolicyInput[],
+): Evaluation {
+  const lookup = contextLookup(request.context);
+  const allows: StatementRef[] = [];
+  const denies: StatementRef[] = [];
+  for (const input of policies) {
     // Policy variables exist only from version 2012-10-17; older documents take `${…}` literally.
-    const substitute = parsed.policy.version === "2012-10-17";
-    parsed.policy.statements.forEach((statement, index) => {
+    const substitute = input.policy.version === "2012-10-17";
+    input.policy.statements.forEach((statement, index) => {
       if (statementApplies(statement, request, lookup, substitute)) {
         const ref: StatementRef = {
           policy: input.name,
@@ -64,7 +79,7 @@ export function evaluate(request: AuthorizationRequest, policies: readonly Polic
       }
     });
   }
-  return { ok: true, evaluation: decide(request, allows, denies) };
+  return decide(request, allows, denies);
 }
 
 function decide(request: AuthorizationRequest, allows: StatementRef[], denies: StatementRef[]): Evaluation {

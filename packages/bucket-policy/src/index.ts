@@ -1,16 +1,60 @@
+export type { JsonPolicy, JsonStatement } from "./canonical.js";
+export {
+  MAX_POLICY_BYTES,
+  normalizeStatement,
+  policyFingerprint,
+  serializePolicy,
+  statementFingerprint,
+} from "./canonical.js";
+export type { Capability, DataCapability } from "./capabilities.js";
+export {
+  ALLOW_SIDS,
+  CAPABILITIES,
+  CAPABILITY_ACTIONS,
+  DATA_CAPABILITIES,
+  DATA_DENY_SIDS,
+  DENY_ENDED_SESSIONS_SID,
+  DENY_EVERYONE_ELSE_SID,
+  DENY_INSECURE_SID,
+  DENY_NOT_KMS_SID,
+  DENY_UNENCRYPTED_SID,
+  isOwnedSid,
+  OWNED_SIDS,
+} from "./capabilities.js";
 export type { Condition, ConditionOperator, ConditionOperatorName, SetQualifier } from "./conditions.js";
 export { CONDITION_OPERATORS } from "./conditions.js";
+export type {
+  CapabilityAccess,
+  CapabilityGrant,
+  EffectiveAccess,
+  EffectiveAccessResult,
+  PrincipalDescriptor,
+  ShadowedGrant,
+  UnanalyzedStatement,
+} from "./effective-access.js";
+export { analyzeEffectiveAccess } from "./effective-access.js";
+export { bucketPolicyEngine } from "./engine.js";
 export type {
   AuthorizationRequest,
   ContextValue,
   EvaluateResult,
   Evaluation,
   EvaluationError,
+  ParsedPolicyInput,
   PolicyInput,
   Principal,
   StatementRef,
 } from "./evaluate.js";
-export { evaluate } from "./evaluate.js";
+export { evaluate, evaluateParsed } from "./evaluate.js";
+export type {
+  GeneratedPolicy,
+  GenerateError,
+  GenerateResult,
+  PolicyTooLarge,
+} from "./generate.js";
+export { generateBucketPolicy } from "./generate.js";
+export type { ForeignStatement, PlanError, PlanResult, PolicyDiff, PolicyPlan } from "./merge.js";
+export { livePolicyFingerprint, planBucketPolicy, readLivePolicy } from "./merge.js";
 export type {
   Effect,
   Negatable,
@@ -23,4 +67,18 @@ export type {
   Statement,
 } from "./policy.js";
 export { parsePolicy } from "./policy.js";
+export type {
+  BucketSpec,
+  ParseSpecResult,
+  PrincipalRef,
+  ResolvedPrincipal,
+  SessionCutoff,
+  SpecProblem,
+} from "./spec.js";
+export {
+  parseBucketSpec,
+  parsePermissionSetPattern,
+  permissionSetPatterns,
+  permissionSetsOf,
+} from "./spec.js";
 export { matchesArnPattern, matchesWildcard, wildcardToRegExp } from "./wildcard.js";

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ApiEnvSchema, loadApiConfig } from "./api.js";
+import { SlackEnvSchema } from "./slack.js";
 import { WorkerEnvSchema } from "./worker.js";
 
 const example = readFileSync(new URL("../../../.env.example", import.meta.url), "utf8");
@@ -9,7 +10,13 @@ const documented = example
   .map((line) => line.trim())
   .filter((line) => line !== "" && !line.startsWith("#"))
   .map((line) => line.split("=")[0] ?? "");
-const schemaKeys = [...new Set([...Object.keys(ApiEnvSchema.shape), ...Object.keys(WorkerEnvSchema.shape)])];
+const schemaKeys = [
+  ...new Set([
+    ...Object.keys(ApiEnvSchema.shape),
+    ...Object.keys(WorkerEnvSchema.shape),
+    ...Object.keys(SlackEnvSchema.shape),
+  ]),
+];
 
 describe(".env.example", () => {
   it("documents every variable the schemas read, and nothing else", () => {

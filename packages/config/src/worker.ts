@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DatabaseFragment, LogFragment, Port } from "./fragments.js";
+import { BoolFlag, DatabaseFragment, LogFragment, Port } from "./fragments.js";
 import { type Loaded, parseEnv } from "./load.js";
 
 const Seconds = z.coerce.number().int().min(1);
@@ -39,6 +39,8 @@ export const WorkerEnvSchema = z
       .optional(),
     /** Shared by all worker processes through Redis; Identity Center allows 20 in total. */
     AWS_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(20).default(18),
+    /** Path-style S3 URLs, for S3-compatible endpoints and the local emulator. */
+    AWS_S3_FORCE_PATH_STYLE: BoolFlag.default(false),
     /** Without a bot token the worker logs notifications instead of posting them to Slack. */
     SLACK_BOT_TOKEN: z
       .string()
@@ -78,7 +80,13 @@ export type WorkerConfig = {
   outboxPollMs: number;
   reconcileClaimTtlMs: number;
   health: { host: string; port: number };
-  aws: { region: string; instanceArn?: string; identityStoreId?: string; callsPerSecond: number };
+  aws: {
+    region: string;
+    instanceArn?: string;
+    identityStoreId?: string;
+    callsPerSecond: number;
+    s3ForcePathStyle: boolean;
+  };
   slack?: {
     botToken: string;
     apiUrl: string;
@@ -109,6 +117,7 @@ export function loadWorkerConfig(
         : { instanceArn: e.AWS_IDENTITY_CENTER_INSTANCE_ARN }),
       ...(e.AWS_IDENTITY_STORE_ID === undefined ? {} : { identityStoreId: e.AWS_IDENTITY_STORE_ID }),
       callsPerSecond: e.AWS_CALLS_PER_SECOND,
+      s3ForcePathStyle: e.AWS_S3_FORCE_PATH_STYLE,
     },
     ...(e.SLACK_BOT_TOKEN === undefined
       ? {}

@@ -18,11 +18,22 @@ export class DatabaseError extends Error {
   }
 }
 
+type DriverCause = { originalCode?: unknown; code?: unknown; kind?: unknown };
+
 function codeOf(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) {
     return undefined;
   }
-  const record = error as { code?: unknown; cause?: unknown; meta?: { code?: unknown } };
+  const record = error as {
+    code?: unknown;
+    cause?: unknown;
+    meta?: { code?: unknown; driverAdapterError?: { cause?: DriverCause } };
+  };
+  // A raw query's failure is P2010 whatever went wrong; PostgreSQL's own code sits underneath.
+  const driver = record.meta?.driverAdapterError?.cause;
+  if (typeof driver?.originalCode === "string") {
+    return driver.originalCode;
+  }
   if (typeof record.meta?.code === "string") {
     return record.meta.code;
   }
@@ -30,6 +41,18 @@ function codeOf(error: unknown): string | undefined {
     return record.code;
   }
   return codeOf(record.cause);
+}
+
+// pg reports a connection that died under a query or a transaction with these messages and no code.
+const LOST_CONNECTION = /Connection terminated|encountered a connection error and is not queryable/;
+
+function lostConnection(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    if (LOST_CONNECTION.test(current.message)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 export function translateDatabaseError(error: unknown): DatabaseError {
@@ -54,9 +77,15 @@ export function translateDatabaseError(error: unknown): DatabaseError {
     case "P1001":
     case "P1017":
     case "57P01":
+    case "57P02":
     case "57P03":
       return new DatabaseError("UNAVAILABLE", "the database is unavailable", true, { cause: error });
     default:
+      if (lostConnection(error)) {
+        return new DatabaseError("UNAVAILABLE", "the connection to the database was lost", true, {
+          cause: error,
+        });
+      }
       return new DatabaseError("UNKNOWN", message, false, { cause: error });
   }
 }

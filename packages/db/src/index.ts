@@ -12,6 +12,12 @@ export {
   GENESIS_HASH,
   verifyAuditChain,
 } from "./audit.js";
+export {
+  createAccessHolderQueries,
+  createProtectedBucketRepository,
+  createSessionCutoffRepository,
+} from "./bucket-policy-repository.js";
+export { createBucketPolicyUnitOfWork } from "./bucket-policy-unit-of-work.js";
 export { type CreatePrismaClientOptions, createPrismaClient } from "./client.js";
 export { DatabaseError, translateDatabaseError } from "./errors.js";
 export type {
@@ -26,7 +32,9 @@ export type {
   OutboxMessage,
   Prisma,
   PrismaClient,
+  ProtectedBucket,
   Review,
+  SessionCutoff,
 } from "./generated/prisma/client.js";
 export { AssignmentOrigin, RequestSource, RequestStatus, ReviewDecision } from "./generated/prisma/enums.js";
 export {
@@ -59,8 +67,6 @@ export {
   type RequestView,
 } from "./request-queries.js";
 export { isUuid, toDomain } from "./request-repository.js";
-export { assignmentsNeedingReconcile, pendingRequestsPastTimeout } from "./sweep-queries.js";
-export { createUnitOfWork } from "./unit-of-work.js";
 export {
   claimSlackMessage,
   completeSlackMessage,
@@ -81,3 +87,5 @@ export {
   type SlackPinOutcome,
   type SlackRequestRow,
 } from "./slack-request-queries.js";
+export { assignmentsNeedingReconcile, pendingRequestsPastTimeout } from "./sweep-queries.js";
+export { createUnitOfWork } from "./unit-of-work.js";

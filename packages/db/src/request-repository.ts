@@ -90,6 +90,9 @@ export function createRequestRepository(tx: Tx, ids: { uuid(): string }, now: ()
       return toDomain(row);
     },
     async findByIdempotencyKey(key) {
+      // Two deliveries of one submission may arrive together (two replicas): the second waits here
+      // until the first commits, then finds its request instead of colliding on the unique key.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`idempotency:${key}`}))`;
       const row = await tx.accessRequest.findUnique({
         where: { idempotencyKey: key },
         include: { flow: true, reviews: true },

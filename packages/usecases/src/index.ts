@@ -1,8 +1,25 @@
 export { activateRequest } from "./activate-request.js";
 export { AppError } from "./app-error.js";
+export { applyBucketPolicy, type BucketPolicyApplied } from "./apply-bucket-policy.js";
 export { auditAction } from "./apply-decision.js";
+export {
+  type AccessGrant,
+  type BucketAccessReport,
+  bucketAccessReport,
+  type CapabilityReport,
+} from "./bucket-access-report.js";
+export * from "./bucket-policy-ports.js";
+export type { DiffSummary } from "./bucket-policy-support.js";
 export { cancelRequest } from "./cancel-request.js";
+export { type BucketDriftReport, checkBucketPolicyDrift } from "./check-bucket-policy-drift.js";
 export { API_SCOPES, type ApiScope, createApiToken, hashToken } from "./create-api-token.js";
+export {
+  type BucketReapplied,
+  cutOffSessions,
+  expireSessionCutoffs,
+  type SessionCutoffDeps,
+  type SessionCutoffReport,
+} from "./cut-off-sessions.js";
 export { expireRequest } from "./expire-request.js";
 export { extendRequest } from "./extend-request.js";
 export { failRequest } from "./fail-request.js";
@@ -15,8 +32,14 @@ export type {
 export type { Notifier, RequestNotification } from "./notifier.js";
 export { overrideDecision } from "./override-decision.js";
 export * from "./ports.js";
+export {
+  type BucketDrift,
+  type BucketPolicyPreview,
+  previewBucketPolicy,
+} from "./preview-bucket-policy.js";
 export { type Principal, resolveActor, SYSTEM } from "./principal.js";
 export { putFlow } from "./put-flow.js";
+export { putProtectedBucket } from "./put-protected-bucket.js";
 export { type ReconcileDeps, type ReconcileReport, reconcileAssignment } from "./reconcile-assignment.js";
 export { err, ok, type Result, type UseCaseError, type UseCaseErrorCode } from "./result.js";
 export { reviewRequest } from "./review-request.js";

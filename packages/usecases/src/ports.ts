@@ -41,6 +41,7 @@ export type RequestRepository = {
   /** Loads the request with its flow version and reviews, holding a row lock until commit. */
   lock(id: string): Promise<AccessRequest | null>;
   insert(request: AccessRequest, options?: { idempotencyKey?: string }): Promise<void>;
+  /** Also holds the key until commit, so concurrent submissions with one key queue up. */
   findByIdempotencyKey(key: string): Promise<AccessRequest | null>;
   /** Writes the new state; the caller holds the row lock taken by `lock`. */
   update(before: AccessRequest, after: AccessRequest): Promise<void>;

@@ -10,7 +10,7 @@ import { err, ok, type Result } from "./result.js";
 
 export type ReconcileDeps = Deps & {
   identityCenter: IdentityCenter;
-  /** Who holds claims (worker id); only for diagnosis. */
+  /** The worker's id; each run claims as `<owner>/<run id>`, for diagnosis. */
   owner: string;
   /** How long a claim lives without renewal: a crashed holder blocks the key at most this long. */
   claimTtlMs?: number;
@@ -38,10 +38,14 @@ export async function reconcileAssignment(
 ): Promise<Result<ReconcileReport>> {
   const ttl = deps.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
   const claimUntil = () => new Date(deps.clock.now().getTime() + ttl);
+  // The claim belongs to this run, not to the worker: a claim is re-entrant for its holder, and
+  // two jobs of one process for the same assignment (its approval and a sweep) must serialize
+  // just like jobs of two processes, or both would ask AWS for the same change.
+  const owner = `${deps.owner}/${deps.ids.uuid()}`;
   const claim = await deps.uow.run((tx) =>
     tx.assignments.claim({
       id: input.assignmentId,
-      owner: deps.owner,
+      owner,
       until: claimUntil(),
       now: deps.clock.now(),
     }),
@@ -55,16 +59,14 @@ export async function reconcileAssignment(
   // Keep the claim alive while AWS works (creation can take a while); lose it only by dying.
   const heartbeat = setInterval(() => {
     deps.uow
-      .run((tx) =>
-        tx.assignments.renewClaim({ id: input.assignmentId, owner: deps.owner, until: claimUntil() }),
-      )
+      .run((tx) => tx.assignments.renewClaim({ id: input.assignmentId, owner, until: claimUntil() }))
       .catch(() => undefined);
   }, ttl / 3);
   try {
     return ok(await converge(deps, input.assignmentId));
   } finally {
     clearInterval(heartbeat);
-    await deps.uow.run((tx) => tx.assignments.releaseClaim({ id: input.assignmentId, owner: deps.owner }));
+    await deps.uow.run((tx) => tx.assignments.releaseClaim({ id: input.assignmentId, owner }));
   }
 }
 

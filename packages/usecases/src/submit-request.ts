@@ -55,6 +55,7 @@ export async function submitRequest(deps: Deps, input: SubmitRequestInput): Prom
       after: decision.state,
       events: decision.events,
       actor: input.requester.audit,
+      ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
     });
     return ok(decision.state);
   });

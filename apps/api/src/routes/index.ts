@@ -2,6 +2,11 @@ import type { App, RouteDeps } from "../route-context.js";
 import { registerExportAuditEvents } from "./audit/export-audit-events.js";
 import { registerListAuditEvents } from "./audit/list-audit-events.js";
 import { registerVerifyAuditChain } from "./audit/verify-audit-chain.js";
+import { registerApplyBucketPolicy } from "./buckets/apply-bucket-policy.js";
+import { registerGetBucket } from "./buckets/get-bucket.js";
+import { registerGetBucketAccess } from "./buckets/get-bucket-access.js";
+import { registerGetBucketPolicy } from "./buckets/get-bucket-policy.js";
+import { registerPutBucket } from "./buckets/put-bucket.js";
 import { registerGetFlow } from "./flows/get-flow.js";
 import { registerListFlows } from "./flows/list-flows.js";
 import { registerPutFlow } from "./flows/put-flow.js";
@@ -41,4 +46,10 @@ export function registerV1Routes(v1: App, deps: RouteDeps): void {
   registerCreateToken(v1, deps);
   registerListTokens(v1, deps);
   registerRevokeToken(v1, deps);
+
+  registerPutBucket(v1, deps);
+  registerGetBucket(v1, deps);
+  registerGetBucketPolicy(v1, deps);
+  registerApplyBucketPolicy(v1, deps);
+  registerGetBucketAccess(v1, deps);
 }

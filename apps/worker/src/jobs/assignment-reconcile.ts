@@ -1,6 +1,12 @@
 import type { Db } from "@keyturn/db";
 import type { Payload } from "@keyturn/queue";
-import { AppError, type ReconcileDeps, reconcileAssignment } from "@keyturn/usecases";
+import {
+  AppError,
+  cutOffSessions,
+  type ReconcileDeps,
+  reconcileAssignment,
+  type SessionCutoffDeps,
+} from "@keyturn/usecases";
 import type { WorkerMetrics } from "../metrics.js";
 
 /**
@@ -12,6 +18,8 @@ export function assignmentReconcileHandler(deps: {
   reconcile: ReconcileDeps;
   db: Db;
   metrics: WorkerMetrics;
+  /** Protected buckets: live sessions of a user whose access ended are refused there too. */
+  bucketPolicies?: SessionCutoffDeps;
 }) {
   return async (payload: Payload<"assignment.reconcile">): Promise<void> => {
     const result = await reconcileAssignment(deps.reconcile, { assignmentId: payload.assignmentId });
@@ -27,6 +35,14 @@ export function assignmentReconcileHandler(deps: {
           retryable: true,
         },
       );
+    }
+    if (deps.bucketPolicies !== undefined) {
+      // Deleting an assignment leaves sessions running until they expire; the cut-off closes the
+      // data to them within this same job. A failed re-apply throws retryable and the job retries.
+      const cutoff = await cutOffSessions(deps.bucketPolicies, { assignmentId: payload.assignmentId });
+      if (!cutoff.ok && cutoff.error.code !== "ASSIGNMENT_NOT_FOUND") {
+        throw new AppError(cutoff.error.code, cutoff.error.message, { retryable: false });
+      }
     }
     if (report.actions.includes("deleted")) {
       const leases = await deps.db.lease.findMany({ where: { assignmentId: payload.assignmentId } });

@@ -1,5 +1,6 @@
 import { assignmentsNeedingReconcile, type Db, pendingRequestsPastTimeout } from "@keyturn/db";
 import type { Producer } from "@keyturn/queue";
+import { type BucketPolicyS3Deps, expireSessionCutoffs } from "@keyturn/usecases";
 
 /**
  * The safety net for lost jobs (a Redis flush, a crash between commit and enqueue): re-derives from
@@ -7,7 +8,12 @@ import type { Producer } from "@keyturn/queue";
  * deadline, and enqueues them. Job ids carry the sweep's instant, so each sweep enqueues afresh and
  * one sweep never enqueues the same work twice.
  */
-export function sweepLeasesHandler(deps: { db: Db; producer: Producer; now: () => Date }) {
+export function sweepLeasesHandler(deps: {
+  db: Db;
+  producer: Producer;
+  now: () => Date;
+  bucketPolicies?: BucketPolicyS3Deps;
+}) {
   return async (): Promise<void> => {
     const now = deps.now();
     const stamp = now.getTime();
@@ -24,6 +30,10 @@ export function sweepLeasesHandler(deps: { db: Db; producer: Producer; now: () =
         { requestId },
         { jobId: `sweep-timeout-${requestId}-${stamp}`, now },
       );
+    }
+    if (deps.bucketPolicies !== undefined) {
+      // Session cut-offs whose sessions have all expired leave the bucket policies.
+      await expireSessionCutoffs(deps.bucketPolicies);
     }
   };
 }

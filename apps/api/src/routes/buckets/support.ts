@@ -1,0 +1,50 @@
+import { AppError, type BucketPolicyError, type BucketPolicyS3Deps } from "@keyturn/usecases";
+import { type FieldError, HttpProblem } from "../../http-errors.js";
+import type { RouteDeps } from "../../route-context.js";
+
+/** A bucket-policy use case's rejection, as the API reports it (spec problems as field errors). */
+export function bucketProblem(error: BucketPolicyError): HttpProblem {
+  const problems = error.details?.problems;
+  const errors: FieldError[] = Array.isArray(problems)
+    ? problems.flatMap((p: unknown) => {
+        const { path, message } = (p ?? {}) as { path?: unknown; message?: unknown };
+        return typeof path === "string" && typeof message === "string"
+          ? [{ path: path === "" ? "body" : `body.${path.replace(/\[(\d+)\]/g, ".$1")}`, message }]
+          : [];
+      })
+    : [];
+  return new HttpProblem(error.code, error.message, { errors });
+}
+
+/** The use cases' dependencies with the S3 store, or 503 when the API runs without one. */
+export function withS3(deps: RouteDeps): BucketPolicyS3Deps {
+  const { store, ...rest } = deps.buckets;
+  if (store === undefined) {
+    throw new HttpProblem(
+      "S3_NOT_CONFIGURED",
+      "this API has no S3 client configured (set AWS_REGION), so it cannot read or write bucket policies",
+    );
+  }
+  return { ...rest, store };
+}
+
+/**
+ * Runs a use case that calls S3. What S3 says is the caller's business (Keyturn's role lacks
+ * s3:GetBucketPolicy, the bucket does not exist): 502 with its code and message; trouble that may
+ * pass (throttling, timeouts) is 503 with Retry-After.
+ */
+export async function callingS3<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof AppError)) {
+      throw error;
+    }
+    if (error.retryable) {
+      throw new HttpProblem("UNAVAILABLE", `S3 is unavailable or throttling; retry shortly (${error.code})`, {
+        headers: { "retry-after": "5" },
+      });
+    }
+    throw new HttpProblem("S3_ERROR", `S3 refused the call: ${error.code}: ${error.message}`);
+  }
+}

@@ -1,0 +1,225 @@
+// Before @slack/bolt loads: see node-compat.ts.
+import "./node-compat.js";
+import type { RequestListener, Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { SlackTransport } from "@keyturn/config";
+import type { Db } from "@keyturn/db";
+import { createUnitOfWork } from "@keyturn/db";
+import type { Logger } from "@keyturn/observability";
+import {
+  ACTION_IDS,
+  type AwsAccessConfig,
+  createSlackIdentity,
+  REQUEST_MODAL,
+  translateSlackError,
+} from "@keyturn/slack";
+import type { Clock, IdGenerator } from "@keyturn/usecases";
+import {
+  type AllMiddlewareArgs,
+  App,
+  type BlockAction,
+  HTTPReceiver,
+  type SlackActionMiddlewareArgs,
+} from "@slack/bolt";
+import type { WebClientOptions } from "@slack/web-api";
+import { type AfterAckQueue, createAfterAckQueue } from "./after-ack-queue.js";
+import { boltLogger } from "./bolt-logger.js";
+import { createInteractionLog } from "./interactions.js";
+import { cancelAction } from "./listeners/actions/cancel-request.js";
+import { chooseFlowAction } from "./listeners/actions/choose-flow.js";
+import { extendAction } from "./listeners/actions/extend-request.js";
+import { openRequestModalAction } from "./listeners/actions/open-request-modal.js";
+import { reviewAction } from "./listeners/actions/review-request.js";
+import { revokeAction } from "./listeners/actions/revoke-request.js";
+import { accessCommand } from "./listeners/commands/access.js";
+import { appHomeOpened } from "./listeners/events/app-home-opened.js";
+import { submissionKey, submitRequestView } from "./listeners/views/submit-request.js";
+import { createReplayGuard } from "./replay-guard.js";
+import type { Services } from "./services.js";
+
+export type SlackAppOptions = {
+  db: Db;
+  clock: Clock;
+  ids: IdGenerator;
+  logger: Logger;
+  slack: { botToken: string; apiUrl: string; transport: SlackTransport };
+  aws: AwsAccessConfig;
+  /** Slack's request path in HTTP mode. */
+  path?: string;
+};
+
+export type KeyturnSlackApp = {
+  app: App;
+  services: Services;
+  /** HTTP mode listens on `port` (0: any free one) and returns it; socket mode connects (port null). */
+  start(port?: number): Promise<{ port: number | null }>;
+  stop(): Promise<void>;
+  /** The HTTP server once started in HTTP mode (the benchmark resets its connections). */
+  httpServer(): Server | undefined;
+};
+
+/** Tells the after-ack queue which requests still wait for their answer. */
+function countingRequests(queue: AfterAckQueue, listener: RequestListener): RequestListener {
+  return (req, res) => {
+    queue.requestStarted();
+    let finished = false;
+    const finish = () => {
+      if (!finished) {
+        finished = true;
+        queue.requestFinished();
+      }
+    };
+    res.once("finish", finish);
+    res.once("close", finish);
+    listener(req, res);
+  };
+}
+
+type ActionListener = (args: SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs) => Promise<void>;
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+type ClickBody = { trigger_id?: unknown; actions?: Array<{ action_id?: unknown; action_ts?: unknown }> };
+
+/** One click is one (trigger, action time): a redelivery repeats both, another click does not. */
+function clickKey({ body }: { body: ClickBody }): string | undefined {
+  const action = body.actions?.[0];
+  if (typeof body.trigger_id !== "string" || typeof action?.action_ts !== "string") {
+    return undefined;
+  }
+  return `click:${body.trigger_id}:${action.action_ts}:${String(action.action_id)}`;
+}
+
+/**
+ * Keyturn's Slack app: the listeners, wired to the use cases, over HTTP (signing secret, replay
+ * guard) or Socket Mode (app token). Web API calls go to `slack.apiUrl`, are never retried inside
+ * the client (a retry after Slack's 3 s is useless, and rate limits must show), and rate-limited
+ * calls fail at once instead of waiting.
+ */
+export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
+  const { transport } = options.slack;
+  const log = boltLogger(options.logger);
+  const clientOptions: WebClientOptions = {
+    slackApiUrl: options.slack.apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  };
+  const nowMs = () => options.clock.now().getTime();
+  const afterAck = createAfterAckQueue();
+  let app: App;
+  if (transport.mode === "http") {
+    const receiver = new HTTPReceiver({
+      signingSecret: transport.signingSecret,
+      endpoints: options.path ?? "/slack/events",
+      logger: log,
+    });
+    const guard = createReplayGuard({
+      signingSecret: transport.signingSecret,
+      now: nowMs,
+      logger: options.logger.child({ component: "replay-guard" }),
+    });
+    receiver.requestListener = countingRequests(afterAck, guard.wrap(receiver.requestListener));
+    app = new App({
+      receiver,
+      token: options.slack.botToken,
+      clientOptions,
+      logger: log,
+      deferInitialization: true,
+      // Keyturn keeps no conversation state: one global middleware less before every ack.
+      convoStore: false,
+    });
+  } else {
+    app = new App({
+      token: options.slack.botToken,
+      appToken: transport.appToken,
+      socketMode: true,
+      clientOptions,
+      // apps.connections.open goes through this client, so SLACK_API_URL applies to it as well.
+      installerOptions: { clientOptions },
+      logger: log,
+      deferInitialization: true,
+      convoStore: false,
+    });
+  }
+
+  const services: Services = {
+    db: options.db,
+    usecases: { uow: createUnitOfWork(options.db, options), clock: options.clock, ids: options.ids },
+    identity: createSlackIdentity({ client: app.client, db: options.db, clock: options.clock }),
+    logger: options.logger,
+    aws: options.aws,
+    afterAck,
+  };
+
+  const interactions = createInteractionLog({ now: nowMs, logger: options.logger });
+  app.command(
+    "/access",
+    interactions.once(({ command }) => `command:${command.trigger_id}`, accessCommand(services)),
+  );
+  app.view(
+    REQUEST_MODAL.callbackId,
+    interactions.once(({ body }) => submissionKey(body.view), submitRequestView(services)),
+  );
+  // One Bolt listener routes every button: Bolt runs each registered listener's matching
+  // middleware for every incoming action, and that cost lands before the ack.
+  const buttons: Record<string, ActionListener> = {
+    [ACTION_IDS.approve]: reviewAction(services, "approve"),
+    [ACTION_IDS.deny]: reviewAction(services, "deny"),
+    [ACTION_IDS.cancel]: cancelAction(services),
+    [ACTION_IDS.revoke]: revokeAction(services),
+    [ACTION_IDS.extend]: extendAction(services),
+    [ACTION_IDS.openRequestModal]: openRequestModalAction(services),
+    [ACTION_IDS.chooseFlow]: chooseFlowAction(services),
+  };
+  app.action<BlockAction>(
+    {
+      type: "block_actions",
+      action_id: new RegExp(`^(${Object.keys(buttons).map(escapeRegExp).join("|")})$`),
+    },
+    interactions.once<Parameters<ActionListener>[0]>(clickKey, async (args) => {
+      const listener = buttons[args.action.action_id];
+      if (listener === undefined) {
+        await args.ack();
+        return;
+      }
+      await listener(args);
+    }),
+  );
+  app.event("app_home_opened", appHomeOpened(services));
+  app.error(async (error) => {
+    options.logger.error({ err: error }, "unhandled error in a Slack listener");
+  });
+
+  let server: Server | undefined;
+  return {
+    app,
+    services,
+    async start(port) {
+      // Bolt checks the token with auth.test; deferred to here so that a bad token or an
+      // unreachable Slack fails start() with a clear error instead of an unhandled rejection.
+      try {
+        await app.init();
+      } catch (error) {
+        const { slackError } = translateSlackError(error, "auth.test");
+        throw new Error(
+          `could not verify SLACK_BOT_TOKEN with Slack at SLACK_API_URL (auth.test: ${slackError}); ` +
+            "check the token, the URL and that Slack is reachable",
+          { cause: error },
+        );
+      }
+      if (transport.mode === "socket") {
+        await app.start();
+        return { port: null };
+      }
+      server = (await app.start(port ?? transport.port)) as Server;
+      return { port: (server.address() as AddressInfo).port };
+    },
+    httpServer: () => server,
+    async stop() {
+      const stopping = app.stop();
+      // Keep-alive connections would hold close() open until they time out.
+      server?.closeAllConnections();
+      await stopping;
+    },
+  };
+}

@@ -1,0 +1,470 @@
+// Shared by the Slack app's e2e tests: the real Bolt app on a real (per-file) database, listening
+// over HTTP on loopback, talking to the fake Slack Web API; the AWS emulator behind the real
+// Identity Center adapter; and `pump()`, which does what the worker does with the outbox.
+import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
+import { createIdentityCenter, type IdentityCenterAdapter } from "@keyturn/aws";
+import type { FlowRules } from "@keyturn/core";
+import {
+  createPrismaClient,
+  createUnitOfWork,
+  markOutboxFailed,
+  markOutboxSent,
+  type PrismaClient,
+  pinSlackUserId,
+} from "@keyturn/db";
+import { createLogger } from "@keyturn/observability";
+import { createSlackNotifier, createSlackWebClient, REQUEST_MODAL, slackPrincipal } from "@keyturn/slack";
+import {
+  type AwsEmulator,
+  createSlackClient,
+  type SignedSlackClient,
+  type SlackFake,
+  type SlackStateValues,
+  slackSignature,
+  startAwsEmulator,
+  startSlackFake,
+} from "@keyturn/testkit";
+import { standardSeed } from "@keyturn/testkit/aws-test-clients";
+import { useTestDatabase } from "@keyturn/testkit/database";
+import {
+  AppError,
+  type Deps,
+  type Notifier,
+  putFlow,
+  type ReconcileDeps,
+  reconcileAssignment,
+  submitRequest,
+  timeOutRequest,
+} from "@keyturn/usecases";
+import { afterAll, beforeAll } from "vitest";
+import { createSlackApp, type KeyturnSlackApp } from "./app.js";
+
+export const ACCOUNT = "111122223333";
+export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5keyturn";
+export const APPROVAL_CHANNEL = "C0APPROVALS";
+export const PORTAL_URL = "https://d-1234567890.awsapps.com/start";
+export const SSO_REGION = "eu-west-1";
+
+/** The people of the fake workspace; the same emails exist in the emulated Identity Center. */
+export const PEOPLE = {
+  alice: { id: "U0ALICE", name: "alice", email: "alice@example.com" },
+  ann: { id: "U0ANN", name: "ann", email: "ann@example.com" },
+  bob: { id: "U0BOB", name: "bob", email: "bob@example.com" },
+  carol: { id: "U0CAROL", name: "carol", email: "carol@example.com" },
+  mallory: { id: "U0MALLORY", name: "mallory", email: "mallory@example.com" },
+  dave: { id: "U0DAVE", name: "dave", email: "dave@example.com" },
+} as const;
+/** Approvers of every test flow besides ann: bob, and alice (so her own click is self-approval). */
+export const OPS_GROUP = "S0OPS";
+
+export function flowRules(overrides: Partial<FlowRules> = {}): FlowRules {
+  return {
+    title: "S3 production data",
+    targets: [{ accountId: ACCOUNT, permissionSetName: "S3Access" }],
+    requesters: [{ kind: "anyone" }],
+    approvers: [
+      { kind: "email", email: PEOPLE.ann.email },
+      { kind: "slack_group", id: OPS_GROUP },
+    ],
+    approvalsRequired: 1,
+    selfApproval: false,
+    autoApprove: false,
+    breakGlass: false,
+    defaultDurationSeconds: 3600,
+    maxDurationSeconds: 7200,
+    reason: { required: true },
+    ticket: { required: false, pattern: "INC-\\d+" },
+    pendingTimeoutSeconds: 3600,
+    extensions: { maxCount: 1, maxExtensionSeconds: 3600, requiresApproval: false },
+    approvalChannel: APPROVAL_CHANNEL,
+    ...overrides,
+  };
+}
+
+export type PumpReport = {
+  processed: Array<{ topic: string; key: string }>;
+  failed: Array<{ topic: string; key: string; error: unknown }>;
+};
+
+/**
+ * Processes the outbox in-process with the handlers the worker runs for each topic, until nothing
+ * due is left: rows are marked sent on success; a failure is recorded on its row (attempts,
+ * lastError), left pending for the next pump and reported. Deterministic: one row at a time, in
+ * commit order.
+ */
+export function createOutboxPump(deps: {
+  db: PrismaClient;
+  notifier: Notifier;
+  reconcile: ReconcileDeps;
+  usecases: Deps;
+}): () => Promise<PumpReport> {
+  const handlers: Record<string, (payload: Record<string, unknown>) => Promise<void>> = {
+    "request.notify": (payload) =>
+      deps.notifier.notify({
+        requestId: String(payload.requestId),
+        event: String(payload.event),
+        auditEventId: String(payload.auditEventId),
+      }),
+    "assignment.reconcile": async (payload) => {
+      const result = await reconcileAssignment(deps.reconcile, {
+        assignmentId: String(payload.assignmentId),
+      });
+      if (!result.ok) {
+        throw new AppError(result.error.code, result.error.message, { retryable: false });
+      }
+      if (result.value.outcome === "busy") {
+        throw new AppError("ASSIGNMENT_BUSY", "reconciled elsewhere", { retryable: true });
+      }
+    },
+    "request.time-out": async (payload) => {
+      const result = await timeOutRequest(deps.usecases, { requestId: String(payload.requestId) });
+      if (
+        !result.ok &&
+        result.error.code !== "ALREADY_DECIDED" &&
+        result.error.code !== "REQUEST_NOT_FOUND"
+      ) {
+        throw new AppError(result.error.code, result.error.message, {
+          retryable: result.error.code === "NOT_DUE",
+        });
+      }
+    },
+  };
+  return async () => {
+    const report: PumpReport = { processed: [], failed: [] };
+    const skip: string[] = [];
+    for (let round = 0; round < 200; round++) {
+      const [row] = await deps.db.outboxMessage.findMany({
+        where: { sentAt: null, availableAt: { lte: new Date() }, id: { notIn: skip } },
+        orderBy: { createdAt: "asc" },
+        take: 1,
+      });
+      if (row === undefined) {
+        return report;
+      }
+      const handler = handlers[row.topic];
+      try {
+        if (handler === undefined) {
+          throw new Error(`no handler for outbox topic ${row.topic}`);
+        }
+        await handler(row.payload as Record<string, unknown>);
+        await markOutboxSent(deps.db, [row.id], new Date());
+        report.processed.push({ topic: row.topic, key: row.key });
+      } catch (error) {
+        skip.push(row.id);
+        await markOutboxFailed(deps.db, row.id, error instanceof Error ? error.message : String(error));
+        report.failed.push({ topic: row.topic, key: row.key, error });
+      }
+    }
+    throw new Error("pump(): the outbox did not settle after 200 rows");
+  };
+}
+
+export type SlackWorld = {
+  db: PrismaClient;
+  fake: SlackFake;
+  slack: SignedSlackClient;
+  app: KeyturnSlackApp;
+  appUrl: string;
+  emulator: AwsEmulator;
+  identityCenter: IdentityCenterAdapter;
+  usecases: Deps;
+  /** Identity Center user ids by user name (alice, bob, ...). */
+  idcUsers: Record<string, string>;
+  permissionSetArns: Record<string, string>;
+  logs: string[];
+  /** The notifier the pump uses (what the worker runs for request.notify). */
+  notifier: Notifier;
+  pump(): Promise<PumpReport>;
+  /** Sends a signed Events API callback (Bolt acks events itself). */
+  sendEvent(event: Record<string, unknown>): Promise<Response>;
+  /** A flow written through the use case, as an admin would. */
+  putFlow(name: string, rules: FlowRules): Promise<void>;
+  counts(): Promise<Record<string, number>>;
+};
+
+/**
+ * A database of its own, the AWS emulator, the fake Slack and the real app on port 0. Read it in
+ * tests and hooks (after beforeAll), not at module level.
+ */
+export function useSlackWorld(): SlackWorld {
+  const database = useTestDatabase();
+  let world: SlackWorld | undefined;
+  beforeAll(async () => {
+    // One connection per concurrent click at most (two approvers racing), plus the notifier's.
+    const db = createPrismaClient({ databaseUrl: database.url, maxConnections: 8 });
+    const emulator = await startAwsEmulator({ seed: 11, assignmentDelayMs: 20 });
+    const seed = standardSeed();
+    const extra = ["ann", "dave", "mallory"].map((name) => ({
+      userName: name,
+      emails: [`${name}@example.com`],
+    }));
+    const seeded = emulator.seed({ ...seed, users: [...(seed.users ?? []), ...extra] });
+    const identityCenter = createIdentityCenter({
+      region: emulator.region,
+      endpoint: emulator.endpoint,
+      credentials: { accessKeyId: "AKIAKEYTURNEXAMPLE01", secretAccessKey: "x" },
+      pollIntervalMs: 20,
+    });
+    const fake = await startSlackFake();
+    for (const person of Object.values(PEOPLE)) {
+      fake.addUser(person);
+    }
+    fake.addUser({ id: "U0DEPLOYBOT", name: "deploybot", email: "", isBot: true });
+    fake.addUser({ id: "U0GONE", name: "gone", email: "gone@example.com", deleted: true });
+    fake.addUserGroup({ id: OPS_GROUP, handle: "ops", users: [PEOPLE.bob.id, PEOPLE.alice.id] });
+    fake.addChannel({ id: APPROVAL_CHANNEL, name: "access-approvals" });
+
+    const clock = { now: () => new Date() };
+    const ids = { uuid: randomUUID };
+    const usecases: Deps = { uow: createUnitOfWork(db, { clock, ids }), clock, ids };
+    const logs: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(chunk.toString("utf8"));
+        done();
+      },
+    });
+    const logger = createLogger({ name: "keyturn-slack-test", level: "info", destination });
+    const app = createSlackApp({
+      db,
+      clock,
+      ids,
+      logger,
+      slack: {
+        botToken: fake.botToken,
+        apiUrl: fake.url,
+        transport: { mode: "http", signingSecret: SIGNING_SECRET, port: 0 },
+      },
+      aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
+    });
+    const { port } = await app.start(0);
+    const appUrl = `http://127.0.0.1:${port}`;
+    const slack = createSlackClient({ appUrl, signingSecret: SIGNING_SECRET, fake });
+    const notifier = createSlackNotifier({
+      client: createSlackWebClient({ token: fake.botToken, apiUrl: fake.url }),
+      db,
+      config: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
+    });
+    const reconcile: ReconcileDeps = { ...usecases, identityCenter, owner: "slack-test-pump" };
+    world = {
+      db,
+      fake,
+      slack,
+      app,
+      appUrl,
+      emulator,
+      identityCenter,
+      usecases,
+      idcUsers: seeded.users,
+      permissionSetArns: seeded.permissionSets,
+      logs,
+      notifier,
+      pump: createOutboxPump({ db, notifier, reconcile, usecases }),
+      sendEvent: (event) => sendEvent({ appUrl, fake, event }),
+      async putFlow(name, rules) {
+        const result = await putFlow(usecases, { name, rules, by: { type: "system", id: "test" } });
+        if (!result.ok) {
+          throw new Error(`putFlow ${name}: ${result.error.message}`);
+        }
+      },
+      counts: () => countRows(db),
+    };
+  });
+  afterAll(async () => {
+    await world?.app.stop();
+    await world?.fake.close();
+    world?.identityCenter.close();
+    await world?.emulator.close();
+    await world?.db.$disconnect();
+  });
+  return new Proxy({} as SlackWorld, {
+    get(_target, key) {
+      if (world === undefined) {
+        throw new Error("useSlackWorld(): available once beforeAll has run");
+      }
+      return world[key as keyof SlackWorld];
+    },
+  });
+}
+
+async function sendEvent(input: { appUrl: string; fake: SlackFake; event: Record<string, unknown> }) {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const body = JSON.stringify({
+    token: "keyturn-verification-token",
+    team_id: input.fake.teamId,
+    api_app_id: input.fake.appId,
+    event: { event_ts: `${timestamp}.000100`, ...input.event },
+    type: "event_callback",
+    event_id: `Ev${randomUUID().replaceAll("-", "").slice(0, 10).toUpperCase()}`,
+    event_time: timestamp,
+    authorizations: [{ team_id: input.fake.teamId, user_id: input.fake.botUserId, is_bot: true }],
+  });
+  return fetch(`${input.appUrl}/slack/events`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "x-slack-request-timestamp": String(timestamp),
+      "x-slack-signature": slackSignature(SIGNING_SECRET, timestamp, body),
+    },
+    body,
+  });
+}
+
+/** Row counts of every table (found at run time, so a new table is covered too). */
+export async function countRows(db: PrismaClient): Promise<Record<string, number>> {
+  const tables = await db.$queryRaw<{ name: string }[]>`
+    SELECT table_name::text AS name FROM information_schema.tables
+    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations'
+    ORDER BY table_name`;
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) {
+    const rows = await db.$queryRawUnsafe<{ n: bigint }[]>(
+      `SELECT count(*) AS n FROM "${name.replaceAll('"', '""')}"`,
+    );
+    counts[name] = Number(rows[0]?.n ?? 0);
+  }
+  return counts;
+}
+
+/** The modal's state values as Slack would send them for these choices. */
+export function formValues(input: {
+  flow: string;
+  durationSeconds?: number;
+  reason?: string;
+  ticket?: string;
+  target?: { accountId: string; permissionSetName: string };
+}): SlackStateValues {
+  const { blocks, actions } = REQUEST_MODAL;
+  const select = (value: string | undefined) => ({
+    type: "static_select",
+    selected_option: value === undefined ? null : { text: { type: "plain_text", text: value }, value },
+  });
+  const text = (value: string | undefined) => ({ type: "plain_text_input", value: value ?? null });
+  const values: SlackStateValues = {
+    [blocks.flow]: { [actions.flow]: select(input.flow) },
+    [blocks.duration]: {
+      [actions.duration]: select(
+        input.durationSeconds === undefined ? undefined : String(input.durationSeconds),
+      ),
+    },
+    [blocks.reason]: { [actions.reason]: text(input.reason) },
+    [blocks.ticket]: { [actions.ticket]: text(input.ticket) },
+  };
+  if (input.target !== undefined) {
+    values[blocks.target] = {
+      [actions.target]: select(`${input.target.accountId}/${input.target.permissionSetName}`),
+    };
+  }
+  return values;
+}
+
+/** `/access [text]` from a user; resolves with the modal Slack opened for it. */
+export async function openAccessModal(world: SlackWorld, userId: string, text = "") {
+  const triggerId = world.fake.newTriggerId(userId);
+  const delivery = await world.slack.slashCommand({ command: "/access", userId, text, triggerId });
+  const call = await world.fake.waitForCall("views.open", (c) => c.args.trigger_id === triggerId);
+  const viewId = (call.response.view as { id: string }).id;
+  const view = world.fake.views(userId).find((v) => v.id === viewId);
+  if (view === undefined) {
+    throw new Error("views.open succeeded but the fake holds no such view");
+  }
+  return { delivery, view };
+}
+
+/** Waits for the app's after-ack answer in a submitted modal (the "sending" note replaced). */
+export function modalOutcome(world: SlackWorld, viewId: string) {
+  return world.fake.waitForCall(
+    "views.update",
+    (c) => c.args.view_id === viewId && !JSON.stringify(c.args.view).includes("Sending your request"),
+  );
+}
+
+/** The text of every block and the fallback of a recorded call or message, for assertions. */
+export function textOf(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/**
+ * A click on a message; resolves with what the app said back to the clicker alone (its
+ * response_url post) once it has said it.
+ */
+export async function clickOnMessage(
+  world: SlackWorld,
+  input: { userId: string; actionId: string; channelId: string; messageTs: string; value?: string },
+) {
+  const responseUrl = world.fake.newResponseUrl({
+    kind: "actions",
+    channelId: input.channelId,
+    userId: input.userId,
+    messageTs: input.messageTs,
+  });
+  const delivery = await world.slack.blockAction({ ...input, responseUrl });
+  const reply = await world.fake.waitForCall("response_url", (c) => c.responseUrl === responseUrl);
+  return { delivery, reply: String(reply.args.text ?? "") };
+}
+
+type RequestInput = {
+  flow: string;
+  by: { id: string; email: string };
+  reason?: string;
+  durationSeconds?: number;
+};
+
+/** A request made through the use case, as the view submission makes it (nothing pumped yet). */
+export async function submitAsSlackUser(world: SlackWorld, input: RequestInput): Promise<string> {
+  const submitted = await submitRequest(world.usecases, {
+    flowName: input.flow,
+    requester: slackPrincipal(input.by.email, input.by.id, []),
+    source: "slack",
+    reason: input.reason ?? "routine maintenance",
+    ...(input.durationSeconds === undefined ? {} : { durationSeconds: input.durationSeconds }),
+  });
+  if (!submitted.ok) {
+    throw new Error(`submitRequest: ${submitted.error.message}`);
+  }
+  await pinSlackUserId(world.db, { email: input.by.email, slackUserId: input.by.id, at: new Date() });
+  return submitted.value.id;
+}
+
+/**
+ * A pending request made through the use case (as the view submission would), its channel
+ * message posted by the notifier; for tests about what happens next.
+ */
+export async function pendingRequest(world: SlackWorld, input: RequestInput) {
+  const requestId = await submitAsSlackUser(world, input);
+  const report = await world.pump();
+  if (report.failed.length > 0) {
+    throw new Error(`pump failed: ${String(report.failed[0]?.error)}`);
+  }
+  const message = await world.db.slackMessage.findUniqueOrThrow({
+    where: { requestId_kind: { requestId, kind: "approval" } },
+  });
+  return { requestId, channel: message.channel, ts: message.ts };
+}
+
+/**
+ * Delivers an earlier request again the way Slack redelivers one: the same body, signed afresh
+ * (new timestamp), with X-Slack-Retry-Num; to the same app or another replica.
+ */
+export async function redeliver(
+  delivery: { request: { url: string; body: string } },
+  options: { appUrl?: string; retryNum?: number } = {},
+) {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const url = new URL(delivery.request.url);
+  const target = options.appUrl === undefined ? url : new URL(url.pathname, options.appUrl);
+  const response = await fetch(target, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-slack-request-timestamp": String(timestamp),
+      "x-slack-signature": slackSignature(SIGNING_SECRET, timestamp, delivery.request.body),
+      "x-slack-retry-num": String(options.retryNum ?? 1),
+      "x-slack-retry-reason": "http_timeout",
+    },
+    body: delivery.request.body,
+  });
+  const body = await response.text();
+  return { status: response.status, json: body === "" ? undefined : (JSON.parse(body) as unknown) };
+}

@@ -1,0 +1,312 @@
+import { CAPABILITIES, type Capability } from "./capabilities.js";
+
+/**
+ * Who holds a capability: an IAM role by exact ARN, or the role Identity Center creates for a
+ * permission set in an account (`accountId` falls back to the spec's own).
+ */
+export type PrincipalRef = { roleArn: string } | { permissionSet: string; accountId?: string };
+
+/** A user whose sessions are refused until `until` (ISO 8601), though their role still matches. */
+export type SessionCutoff = { identityStoreUserId: string; until: string };
+
+/** The declarative description of one bucket's policy. */
+export type BucketSpec = {
+  bucket: string;
+  /** The bucket's account, and the default account of permission-set principals. */
+  accountId?: string;
+  capabilities: Partial<Record<Capability, readonly PrincipalRef[]>>;
+  /** Deny uploads that are not SSE-KMS encrypted. Default true. */
+  kmsRequired?: boolean;
+  sessionCutoffs?: readonly SessionCutoff[];
+};
+
+export type SpecProblem = { path: string; message: string };
+export type ParseSpecResult =
+  | { ok: true; spec: BucketSpec }
+  | { ok: false; error: { code: "INVALID_SPEC"; message: string; problems: SpecProblem[] } };
+
+/** A principal with its account resolved, as the generator and the analysis use it. */
+export type ResolvedPrincipal =
+  | { kind: "role"; arn: string }
+  | { kind: "permission-set"; accountId: string; name: string };
+
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+export const ACCOUNT_ID = /^\d{12}$/;
+/** Identity Center's rule for permission set names (CreatePermissionSet). */
+export const PERMISSION_SET_NAME = /^[\w+=,.@-]{1,32}$/;
+// IAM allows more characters in paths than this, wildcards included; a role whose path holds `*`
+// or `?` would become a pattern in an ArnEquals condition, so such ARNs are refused outright.
+const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+const SSO_ROLE_PATH = ":role/aws-reserved/sso.amazonaws.com/";
+const USER_ID = /^[A-Za-z0-9-]{1,64}$/;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+const SPEC_KEYS = ["bucket", "accountId", "capabilities", "kmsRequired", "sessionCutoffs"];
+
+/**
+ * Checks a spec (parsed JSON) and returns it normalized: principals deduplicated and sorted,
+ * permission-set accounts filled in, cut-offs sorted. Every problem is reported, not only the first.
+ */
+export function parseBucketSpec(input: unknown): ParseSpecResult {
+  const problems: SpecProblem[] = [];
+  const problem = (path: string, message: string) => {
+    problems.push({ path, message });
+  };
+  if (!isRecord(input)) {
+    return invalid([{ path: "", message: "must be an object" }]);
+  }
+  for (const key of Object.keys(input)) {
+    if (!SPEC_KEYS.includes(key)) {
+      problem(key, `is not a known field (expected ${SPEC_KEYS.join(", ")})`);
+    }
+  }
+  const bucket = input.bucket;
+  if (typeof bucket !== "string" || !isBucketName(bucket)) {
+    problem("bucket", "must be an S3 bucket name (3-63 of a-z, 0-9, '.', '-')");
+  }
+  const accountId = input.accountId;
+  if (accountId !== undefined && (typeof accountId !== "string" || !ACCOUNT_ID.test(accountId))) {
+    problem("accountId", "must be a 12-digit AWS account id");
+  }
+  const defaultAccount = typeof accountId === "string" && ACCOUNT_ID.test(accountId) ? accountId : undefined;
+  const kmsRequired = input.kmsRequired;
+  if (kmsRequired !== undefined && typeof kmsRequired !== "boolean") {
+    problem("kmsRequired", "must be true or false");
+  }
+
+  const capabilities: Partial<Record<Capability, PrincipalRef[]>> = {};
+  let principals = 0;
+  if (!isRecord(input.capabilities)) {
+    problem("capabilities", "must be an object mapping capabilities to principals");
+  } else {
+    for (const [name, refs] of Object.entries(input.capabilities)) {
+      const path = `capabilities.${name}`;
+      const capability = CAPABILITIES.find((known) => known === name);
+      if (capability === undefined) {
+        problem(path, `is not a capability (expected one of ${CAPABILITIES.join(", ")})`);
+        continue;
+      }
+      if (!Array.isArray(refs)) {
+        problem(path, "must be a list of principals");
+        continue;
+      }
+      const parsed = refs.flatMap((ref: unknown, index) => {
+        const read = readPrincipal(ref, `${path}[${index}]`, defaultAccount);
+        if (!read.ok) {
+          problems.push(read.problem);
+          return [];
+        }
+        return [read.ref];
+      });
+      capabilities[capability] = sortPrincipals(parsed);
+      principals += parsed.length;
+    }
+    if (principals === 0 && problems.length === 0) {
+      // A policy that names nobody denies everyone, Keyturn included, and cannot be undone
+      // without the account's root user.
+      problem("capabilities", "must name at least one principal");
+    }
+  }
+
+  const cutoffs = readCutoffs(input.sessionCutoffs, problem);
+  if (problems.length > 0) {
+    return invalid(problems);
+  }
+  return {
+    ok: true,
+    spec: {
+      bucket: bucket as string,
+      ...(defaultAccount === undefined ? {} : { accountId: defaultAccount }),
+      capabilities,
+      ...(kmsRequired === undefined ? {} : { kmsRequired: kmsRequired as boolean }),
+      ...(cutoffs === undefined ? {} : { sessionCutoffs: cutoffs }),
+    },
+  };
+}
+
+function invalid(problems: SpecProblem[]): ParseSpecResult {
+  const first = problems[0];
+  const summary =
+    first === undefined ? "invalid" : `${first.path === "" ? "spec" : first.path} ${first.message}`;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+  return {
+    ok: false,
+    error: { code: "INVALID_SPEC", message: `invalid bucket spec: ${summary}${more}`, problems },
+  };
+}
+
+type ReadPrincipal = { ok: true; ref: PrincipalRef } | { ok: false; problem: SpecProblem };
+
+function readPrincipal(value: unknown, path: string, defaultAccount: string | undefined): ReadPrincipal {
+  const fail = (at: string, message: string): ReadPrincipal => ({
+    ok: false,
+    problem: { path: at, message },
+  });
+  if (!isRecord(value)) {
+    return fail(path, 'must be { "roleArn": ... } or { "permissionSet": ..., "accountId": ... }');
+  }
+  const keys = Object.keys(value).sort().join(",");
+  if (keys === "roleArn") {
+    const arn = value.roleArn;
+    if (typeof arn !== "string" || !ROLE_ARN.test(arn)) {
+      return fail(`${path}.roleArn`, "must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)");
+    }
+    if (arn.includes(SSO_ROLE_PATH)) {
+      return fail(
+        `${path}.roleArn`,
+        "names an Identity Center role, which is recreated with a new suffix: use { permissionSet, accountId }",
+      );
+    }
+    return { ok: true, ref: { roleArn: arn } };
+  }
+  if (keys === "permissionSet" || keys === "accountId,permissionSet") {
+    const name = value.permissionSet;
+    if (typeof name !== "string" || !PERMISSION_SET_NAME.test(name)) {
+      return fail(
+        `${path}.permissionSet`,
+        "must be a permission set name (1-32 of letters, digits, +=,.@_-)",
+      );
+    }
+    const account = value.accountId ?? defaultAccount;
+    if (typeof account !== "string" || !ACCOUNT_ID.test(account)) {
+      return fail(
+        `${path}.accountId`,
+        value.accountId === undefined
+          ? "is required when the spec has no accountId"
+          : "must be a 12-digit AWS account id",
+      );
+    }
+    return { ok: true, ref: { permissionSet: name, accountId: account } };
+  }
+  return fail(path, 'must have either "roleArn" or "permissionSet" (with an optional "accountId")');
+}
+
+function readCutoffs(
+  value: unknown,
+  problem: (path: string, message: string) => void,
+): SessionCutoff[] | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!Array.isArray(value)) {
+    problem("sessionCutoffs", "must be a list");
+    return undefined;
+  }
+  const cutoffs: SessionCutoff[] = [];
+  value.forEach((entry: unknown, index) => {
+    const path = `sessionCutoffs[${index}]`;
+    if (!isRecord(entry) || Object.keys(entry).sort().join(",") !== "identityStoreUserId,until") {
+      problem(path, 'must be { "identityStoreUserId": ..., "until": ... }');
+      return;
+    }
+    const { identityStoreUserId, until } = entry;
+    if (typeof identityStoreUserId !== "string" || !USER_ID.test(identityStoreUserId)) {
+      problem(`${path}.identityStoreUserId`, "must be an Identity Store user id");
+      return;
+    }
+    if (typeof until !== "string" || !ISO_DATE_TIME.test(until) || Number.isNaN(Date.parse(until))) {
+      problem(`${path}.until`, "must be an ISO 8601 date-time with an offset");
+      return;
+    }
+    cutoffs.push({ identityStoreUserId, until: new Date(until).toISOString() });
+  });
+  return sortCutoffs(cutoffs);
+}
+
+/** One entry per user, the latest `until` winning, sorted by user id. */
+export function sortCutoffs(cutoffs: readonly SessionCutoff[]): SessionCutoff[] {
+  const latest = new Map<string, string>();
+  for (const { identityStoreUserId, until } of cutoffs) {
+    const seen = latest.get(identityStoreUserId);
+    if (seen === undefined || Date.parse(until) > Date.parse(seen)) {
+      latest.set(identityStoreUserId, until);
+    }
+  }
+  return [...latest.entries()]
+    .sort(([a], [b]) => compareText(a, b))
+    .map(([identityStoreUserId, until]) => ({ identityStoreUserId, until }));
+}
+
+function sortPrincipals(refs: readonly PrincipalRef[]): PrincipalRef[] {
+  const byKey = new Map(refs.map((ref) => [principalKey(ref), ref]));
+  return [...byKey.entries()].sort(([a], [b]) => compareText(a, b)).map(([, ref]) => ref);
+}
+
+function principalKey(ref: PrincipalRef): string {
+  return "roleArn" in ref ? `role ${ref.roleArn}` : `set ${ref.accountId ?? ""} ${ref.permissionSet}`;
+}
+
+export function resolvePrincipal(ref: PrincipalRef, defaultAccount: string | undefined): ResolvedPrincipal {
+  if ("roleArn" in ref) {
+    return { kind: "role", arn: ref.roleArn };
+  }
+  return {
+    kind: "permission-set",
+    accountId: ref.accountId ?? defaultAccount ?? "",
+    name: ref.permissionSet,
+  };
+}
+
+/**
+ * The `aws:PrincipalArn` patterns of a permission set's role, one per path form: Identity Center
+ * puts the role under `.../sso.amazonaws.com/<region>/`, except for instances in us-east-1, which
+ * leave the region out.
+ *
+ * - The 16 `?` stand for the random suffix, so the pattern survives the role being recreated,
+ *   yet `S3Access` does not match `S3Access_Admin_<suffix>` (a longer name cannot fit).
+ * - The role name follows a literal `/`, not a `*`: a leading `*AWSReservedSSO_S3Access_…` would
+ *   also match the role of a set named `X_AWSReservedSSO_S3Access`, since a wildcard may cross
+ *   into the role name. Set names cannot contain `/`, so anchoring on it rules that out.
+ */
+export function permissionSetPatterns(accountId: string, name: string): [string, string] {
+  const base = `arn:aws:iam::${accountId}:role/aws-reserved/sso.amazonaws.com`;
+  const role = `AWSReservedSSO_${name}_${"?".repeat(16)}`;
+  return [`${base}/${role}`, `${base}/*/${role}`];
+}
+
+const SET_PATTERN =
+  /^arn:aws:iam::(\d{12}):role\/aws-reserved\/sso\.amazonaws\.com\/(?:\*\/)?AWSReservedSSO_([\w+=,.@-]{1,32})_\?{16}$/;
+
+/** The permission set a pattern of `permissionSetPatterns` stands for, or undefined. */
+export function parsePermissionSetPattern(pattern: string): { accountId: string; name: string } | undefined {
+  const match = SET_PATTERN.exec(pattern);
+  const [, accountId, name] = match ?? [];
+  return accountId === undefined || name === undefined ? undefined : { accountId, name };
+}
+
+/** The `aws:PrincipalArn` condition values for a principal. */
+export function principalPatterns(principal: ResolvedPrincipal): string[] {
+  return principal.kind === "role"
+    ? [principal.arn]
+    : permissionSetPatterns(principal.accountId, principal.name);
+}
+
+/** Every permission set the spec names, deduplicated and sorted. */
+export function permissionSetsOf(spec: BucketSpec): Array<{ accountId: string; name: string }> {
+  const sets = new Map<string, { accountId: string; name: string }>();
+  for (const refs of Object.values(spec.capabilities)) {
+    for (const ref of refs ?? []) {
+      const resolved = resolvePrincipal(ref, spec.accountId);
+      if (resolved.kind === "permission-set") {
+        sets.set(`${resolved.accountId}/${resolved.name}`, {
+          accountId: resolved.accountId,
+          name: resolved.name,
+        });
+      }
+    }
+  }
+  return [...sets.entries()].sort(([a], [b]) => compareText(a, b)).map(([, set]) => set);
+}
+
+export function isBucketName(name: string): boolean {
+  return BUCKET_NAME.test(name) && !name.includes("..") && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
+}
+
+/** Code-unit order, independent of the runtime's locale (localeCompare is not). */
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import { readRequestForm, type ViewStateValues } from "../request-form.js";
+import { rules } from "../test-support.js";
+import { REQUEST_MODAL } from "./ids.js";
+import { modalMetadata, requestModal } from "./request-modal.js";
+
+const s3 = { name: "s3-prod", version: 3, rules: rules() };
+const multi = {
+  name: "multi",
+  version: 1,
+  rules: rules({
+    title: "Several",
+    targets: [
+      { accountId: "111122223333", permissionSetName: "S3Access" },
+      { accountId: "444455556666", permissionSetName: "ReadOnly" },
+    ],
+    maxDurationSeconds: 5400,
+    defaultDurationSeconds: 1800,
+    reason: { required: false, pattern: "[A-Z]+-\\d+ .+" },
+  }),
+};
+
+type Block = {
+  type: string;
+  block_id?: string;
+  optional?: boolean;
+  hint?: { text: string };
+  element?: Record<string, unknown>;
+};
+
+function block(view: ReturnType<typeof requestModal>, id: string): Block | undefined {
+  return (view.blocks as Block[]).find((b) => b.block_id === id);
+}
+
+describe("the request modal", () => {
+  it("lists the flows the user may request and bounds durations by the selected flow's max", () => {
+    const view = requestModal({ flows: [s3, multi], selected: multi });
+    const flow = block(view, REQUEST_MODAL.blocks.flow)?.element as {
+      options: Array<{ value: string }>;
+      initial_option: { value: string };
+    };
+    expect(flow.options.map((o) => o.value)).toEqual(["s3-prod", "multi"]);
+    expect(flow.initial_option.value).toBe("multi");
+    const duration = block(view, REQUEST_MODAL.blocks.duration)?.element as {
+      options: Array<{ value: string; text: { text: string } }>;
+      initial_option: { value: string };
+    };
+    expect(duration.options.map((o) => o.text.text)).toEqual(["15m", "30m", "1h", "1h 30m"]);
+    expect(duration.initial_option.value).toBe("1800");
+    expect(block(view, REQUEST_MODAL.blocks.target)?.element?.options).toHaveLength(2);
+    expect(block(view, REQUEST_MODAL.blocks.reason)).toMatchObject({
+      optional: true,
+      hint: { text: "Must match: [A-Z]+-\\d+ .+" },
+    });
+    expect(JSON.parse(view.private_metadata ?? "")).toEqual(modalMetadata(multi));
+  });
+
+  it("has no target select for a single-target flow; a required reason is not optional", () => {
+    const view = requestModal({
+      flows: [s3],
+      selected: s3,
+      prefill: { durationSeconds: 5400, reason: "why", ticket: "INC-1" },
+    });
+    expect(block(view, REQUEST_MODAL.blocks.target)).toBeUndefined();
+    expect(block(view, REQUEST_MODAL.blocks.reason)).toMatchObject({ optional: false });
+    expect(block(view, REQUEST_MODAL.blocks.duration)?.element?.initial_option).toMatchObject({
+      value: "5400",
+    });
+    expect(block(view, REQUEST_MODAL.blocks.reason)?.element?.initial_value).toBe("why");
+    expect(block(view, REQUEST_MODAL.blocks.ticket)?.element?.initial_value).toBe("INC-1");
+    expect(view.title).toMatchObject({ text: "Request AWS access" });
+  });
+});
+
+function values(input: Record<string, string | undefined>): ViewStateValues {
+  const { blocks, actions } = REQUEST_MODAL;
+  const select = (value: string | undefined) => ({
+    type: "static_select",
+    selected_option: value === undefined ? null : { value },
+  });
+  return {
+    [blocks.flow]: { [actions.flow]: select(input.flow) },
+    [blocks.target]: { [actions.target]: select(input.target) },
+    [blocks.duration]: { [actions.duration]: select(input.duration) },
+    [blocks.reason]: { [actions.reason]: { type: "plain_text_input", value: input.reason ?? null } },
+    [blocks.ticket]: { [actions.ticket]: { type: "plain_text_input", value: input.ticket ?? null } },
+  };
+}
+
+describe("reading the submitted form", () => {
+  it("returns the request", () => {
+    expect(
+      readRequestForm(
+        values({ flow: "multi", target: "444455556666/ReadOnly", duration: "5400", reason: " OPS-1 look " }),
+        modalMetadata(multi),
+      ),
+    ).toEqual({
+      ok: true,
+      input: {
+        flowName: "multi",
+        target: { accountId: "444455556666", permissionSetName: "ReadOnly" },
+        durationSeconds: 5400,
+        reason: "OPS-1 look",
+      },
+    });
+  });
+
+  it("answers every problem under its field", () => {
+    expect(
+      readRequestForm(
+        values({ flow: "multi", target: "999/Admin", duration: "7200", reason: "nope", ticket: "X-1" }),
+        modalMetadata(multi),
+      ),
+    ).toEqual({
+      ok: false,
+      errors: {
+        target: "Choose the account and permission set you need.",
+        duration: "2h is longer than this flow allows: at most 1h 30m.",
+        reason: "The reason must match [A-Z]+-\\d+ .+.",
+        ticket: "The ticket must match INC-\\d+.",
+      },
+    });
+    expect(readRequestForm(values({ flow: "s3-prod", duration: "-5" }), modalMetadata(s3))).toEqual({
+      ok: false,
+      errors: {
+        duration: "Choose how long you need access for.",
+        reason: "This flow needs a reason: say what you need the access for.",
+      },
+    });
+  });
+
+  it("refuses a form whose flow changed without the modal being rebuilt", () => {
+    const result = readRequestForm(
+      values({ flow: "multi", duration: "3600", reason: "x" }),
+      modalMetadata(s3),
+    );
+    expect(result.ok).toBe(false);
+  });
+});

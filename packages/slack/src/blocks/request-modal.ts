@@ -1,0 +1,197 @@
+import type { FlowRules, FlowTarget } from "@keyturn/core";
+import type { InputBlock, KnownBlock, ModalView, PlainTextOption } from "@slack/web-api";
+import { durationChoices, formatDuration } from "../durations.js";
+import { escapeMrkdwn, plainText, truncate } from "../escape.js";
+import { context, rulesSummary } from "./common.js";
+import { REQUEST_MODAL } from "./ids.js";
+
+export type RequestableFlow = { name: string; version: number; rules: FlowRules };
+
+export type RequestPrefill = {
+  durationSeconds?: number;
+  reason?: string;
+  ticket?: string;
+  target?: FlowTarget;
+};
+
+/**
+ * What the submit handler needs to check the form without a database round trip, so that inline
+ * errors go back inside Slack's 3 seconds. Slack stores it with the view; the use case checks the
+ * same rules again against the current flow version.
+ */
+export type RequestModalMetadata = {
+  flow: string;
+  version: number;
+  maxSeconds: number;
+  reason: { required: boolean; pattern?: string | undefined };
+  ticket: { required: boolean; pattern?: string | undefined };
+  targets: FlowTarget[];
+};
+
+export function modalMetadata(flow: RequestableFlow): RequestModalMetadata {
+  const { rules } = flow;
+  return {
+    flow: flow.name,
+    version: flow.version,
+    maxSeconds: rules.maxDurationSeconds,
+    reason: rules.reason,
+    ticket: rules.ticket,
+    targets: rules.targets,
+  };
+}
+
+export const targetValue = (target: FlowTarget) => `${target.accountId}/${target.permissionSetName}`;
+
+function option(text: string, value: string, description?: string): PlainTextOption {
+  return {
+    text: plainText(text, 75),
+    value,
+    ...(description === undefined ? {} : { description: plainText(description, 75) }),
+  };
+}
+
+function flowOption(flow: RequestableFlow): PlainTextOption {
+  const first = flow.rules.targets[0];
+  const where =
+    flow.rules.targets.length === 1 && first !== undefined
+      ? `${first.permissionSetName} in ${first.accountId}`
+      : `${flow.rules.targets.length} targets`;
+  return option(
+    flow.rules.title,
+    flow.name,
+    `${flow.name} · ${where} · max ${formatDuration(flow.rules.maxDurationSeconds)}`,
+  );
+}
+
+function patternHint(pattern: string | undefined, fallback: string): string {
+  return pattern === undefined ? fallback : `Must match: ${pattern}`;
+}
+
+/**
+ * The `/access` modal for one selected flow among those the user may request. Changing the flow
+ * select sends a block action and the modal is rebuilt for the new flow (its targets, durations
+ * and reason/ticket rules differ).
+ */
+export function requestModal(input: {
+  flows: RequestableFlow[];
+  selected: RequestableFlow;
+  prefill?: RequestPrefill;
+  notice?: string;
+}): ModalView {
+  const { selected, prefill = {} } = input;
+  const { rules } = selected;
+  const { blocks: ids, actions } = REQUEST_MODAL;
+  const flowOptions = input.flows.map(flowOption);
+  const selectedOption = flowOption(selected);
+  const blocks: KnownBlock[] = [];
+  if (input.notice !== undefined) {
+    blocks.push(context([`:warning: ${escapeMrkdwn(input.notice)}`], "notice"));
+  }
+  blocks.push({
+    type: "input",
+    block_id: ids.flow,
+    dispatch_action: true,
+    label: plainText("What do you need?"),
+    element: {
+      type: "static_select",
+      action_id: actions.flow,
+      options: flowOptions,
+      initial_option: selectedOption,
+    },
+  });
+  const about = [rulesSummary(rules)];
+  if (rules.description !== undefined && rules.description !== "") {
+    about.unshift(escapeMrkdwn(truncate(rules.description, 1000)));
+  }
+  blocks.push(context(about, "flow_rules"));
+
+  if (rules.targets.length > 1) {
+    const targetOptions = rules.targets.map((t) =>
+      option(`${t.permissionSetName} in ${t.accountId}`, targetValue(t)),
+    );
+    const wanted = prefill.target;
+    const initial =
+      wanted === undefined ? undefined : targetOptions.find((o) => o.value === targetValue(wanted));
+    const target: InputBlock = {
+      type: "input",
+      block_id: ids.target,
+      label: plainText("Account and permission set"),
+      element: {
+        type: "static_select",
+        action_id: actions.target,
+        options: targetOptions,
+        ...(initial === undefined ? {} : { initial_option: initial }),
+      },
+    };
+    blocks.push(target);
+  }
+
+  const requested = prefill.durationSeconds;
+  const choices = durationChoices({
+    maxSeconds: rules.maxDurationSeconds,
+    defaultSeconds: rules.defaultDurationSeconds,
+    ...(requested === undefined ? {} : { extra: requested }),
+  });
+  const durationOptions = choices.map((s) => option(formatDuration(s), String(s)));
+  const initialSeconds =
+    requested !== undefined && requested <= rules.maxDurationSeconds
+      ? requested
+      : rules.defaultDurationSeconds;
+  const initialDuration = durationOptions.find((o) => o.value === String(initialSeconds));
+  blocks.push({
+    type: "input",
+    block_id: ids.duration,
+    label: plainText("For how long?"),
+    hint: plainText(
+      `The clock starts when access is granted. At most ${formatDuration(rules.maxDurationSeconds)}.`,
+    ),
+    element: {
+      type: "static_select",
+      action_id: actions.duration,
+      options: durationOptions,
+      ...(initialDuration === undefined ? {} : { initial_option: initialDuration }),
+    },
+  });
+
+  blocks.push({
+    type: "input",
+    block_id: ids.reason,
+    optional: !rules.reason.required,
+    label: plainText(rules.reason.required ? "Why? (required)" : "Why?"),
+    hint: plainText(patternHint(rules.reason.pattern, "Approvers see this. Say what you will do.")),
+    element: {
+      type: "plain_text_input",
+      action_id: actions.reason,
+      multiline: true,
+      max_length: 2000,
+      ...(prefill.reason === undefined || prefill.reason === ""
+        ? {}
+        : { initial_value: truncate(prefill.reason, 2000) }),
+    },
+  });
+  blocks.push({
+    type: "input",
+    block_id: ids.ticket,
+    optional: !rules.ticket.required,
+    label: plainText(rules.ticket.required ? "Ticket (required)" : "Ticket"),
+    hint: plainText(patternHint(rules.ticket.pattern, "An incident or change ticket, if there is one.")),
+    element: {
+      type: "plain_text_input",
+      action_id: actions.ticket,
+      max_length: 200,
+      ...(prefill.ticket === undefined || prefill.ticket === ""
+        ? {}
+        : { initial_value: truncate(prefill.ticket, 200) }),
+    },
+  });
+
+  return {
+    type: "modal",
+    callback_id: REQUEST_MODAL.callbackId,
+    title: plainText("Request AWS access", 24),
+    submit: plainText(selected.rules.breakGlass ? "Break glass" : "Request", 24),
+    close: plainText("Cancel", 24),
+    private_metadata: JSON.stringify(modalMetadata(selected)),
+    blocks,
+  };
+}

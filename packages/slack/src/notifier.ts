@@ -1,0 +1,254 @@
+import { randomUUID } from "node:crypto";
+import {
+  claimSlackMessage,
+  completeSlackMessage,
+  type Db,
+  findSlackMessages,
+  forgetSlackMessage,
+  getSlackRequestRow,
+  releaseSlackMessageClaim,
+  type SlackMessageRecord,
+  touchSlackMessage,
+} from "@keyturn/db";
+import { AppError, type Clock, type IdGenerator, type Notifier } from "@keyturn/usecases";
+import type { WebClient } from "@slack/web-api";
+import { approvalMessage, type SlackMessageContent } from "./blocks/approval-message.js";
+import { breakGlassAlert } from "./blocks/break-glass-alert.js";
+import type { AwsAccessConfig } from "./blocks/cli-profile.js";
+import { milestoneButtonStatus, requesterMessage, requesterMilestone } from "./blocks/requester-message.js";
+import { type PersonRef, type RequestCard, toRequestCard } from "./request-card.js";
+import { callSlack, SlackCallError } from "./slack-api-errors.js";
+
+export type SlackNotifierConfig = AwsAccessConfig & {
+  /** Where requests of flows without an `approvalChannel` go; none: they get no channel message. */
+  defaultApprovalChannel?: string;
+};
+
+export type NotifierLogger = {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+};
+
+export type SlackNotifierOptions = {
+  /** A WebClient with `retryConfig: { retries: 0 }, rejectRateLimitedCalls: true`: retries are the job system's. */
+  client: WebClient;
+  db: Db;
+  config: SlackNotifierConfig;
+  clock?: Clock;
+  ids?: IdGenerator;
+  logger?: NotifierLogger;
+  /** A claimed but unposted message older than this belonged to a delivery that died. */
+  claimStaleAfterMs?: number;
+};
+
+type Outcome = "posted" | "updated" | "unchanged";
+
+const silent: NotifierLogger = { info: () => undefined, warn: () => undefined };
+
+/**
+ * The Slack side of every request change. Called by the worker for each `request.notify` outbox
+ * message, at least once per event. It renders from the request as it is NOW (not from the event),
+ * so a repeated or late notification converges on the same messages:
+ *  - the approval-channel message is posted once and then updated in place;
+ *  - a break-glass request also gets one loud alert in that channel, updated in place;
+ *  - the requester gets a new DM per step (pending, each partial approval, active, each
+ *    extension, the end), each posted once; older DMs lose their buttons when a new one lands.
+ */
+export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
+  const { client, db, config } = options;
+  const now = () => (options.clock ?? { now: () => new Date() }).now();
+  const uuid = () => (options.ids ?? { uuid: randomUUID }).uuid();
+  const logger = options.logger ?? silent;
+  const staleAfterMs = options.claimStaleAfterMs ?? 60_000;
+
+  const post = async (channel: string, content: SlackMessageContent) => {
+    const answer = await callSlack(
+      "chat.postMessage",
+      () =>
+        client.chat.postMessage({
+          channel,
+          text: content.text,
+          blocks: content.blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      channel,
+    );
+    if (answer.ts === undefined) {
+      throw new AppError("SLACK_NO_TS", "Slack chat.postMessage answered without a message ts", {
+        retryable: true,
+      });
+    }
+    return { channel: answer.channel ?? channel, ts: answer.ts };
+  };
+
+  const update = async (requestId: string, record: SlackMessageRecord, content: SlackMessageContent) => {
+    try {
+      await callSlack(
+        "chat.update",
+        () =>
+          client.chat.update({
+            channel: record.channel,
+            ts: record.ts,
+            text: content.text,
+            blocks: content.blocks,
+          }),
+        record.channel,
+      );
+    } catch (error) {
+      if (error instanceof SlackCallError && error.slackError === "message_not_found") {
+        // Someone deleted it: forget it, and let the retry post a fresh one.
+        await forgetSlackMessage(db, { requestId, kind: record.kind, ts: record.ts });
+        throw new SlackCallError({
+          code: "SLACK_MESSAGE_GONE",
+          method: "chat.update",
+          slackError: "message_not_found",
+          message: `Slack message ${record.kind} of request ${requestId} was deleted; it will be posted again`,
+          retryable: true,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    await touchSlackMessage(db, { requestId, kind: record.kind, now: now() });
+  };
+
+  /**
+   * Posts the message of `kind` once (guarded by its SlackMessage row) or, if it exists and
+   * `updateExisting`, rewrites it in place.
+   */
+  const ensure = async (
+    requestId: string,
+    kind: string,
+    channel: string,
+    content: SlackMessageContent,
+    updateExisting: boolean,
+  ): Promise<Outcome> => {
+    const claim = await claimSlackMessage(db, {
+      id: uuid(),
+      requestId,
+      kind,
+      channel,
+      now: now(),
+      staleAfterMs,
+    });
+    if (claim.claimed) {
+      try {
+        const posted = await post(channel, content);
+        await completeSlackMessage(db, { requestId, kind, ...posted, now: now() });
+        return "posted";
+      } catch (error) {
+        await releaseSlackMessageClaim(db, { requestId, kind });
+        throw error;
+      }
+    }
+    if (claim.reason === "in_progress") {
+      throw new AppError(
+        "SLACK_MESSAGE_IN_PROGRESS",
+        `another delivery is posting the ${kind} message of request ${requestId}; retry shortly`,
+        { retryable: true },
+      );
+    }
+    if (!updateExisting) {
+      return "unchanged";
+    }
+    await update(requestId, claim.existing, content);
+    return "updated";
+  };
+
+  const dmChannel = async (person: PersonRef): Promise<string | null> => {
+    let userId = person.slackUserId;
+    if (userId === null) {
+      // Requested through the API by someone Slack knows by email: still tell them.
+      try {
+        const found = await callSlack("users.lookupByEmail", () =>
+          client.users.lookupByEmail({ email: person.email }),
+        );
+        userId = found.user?.id ?? null;
+      } catch (error) {
+        if (error instanceof SlackCallError && error.slackError === "users_not_found") {
+          return null;
+        }
+        throw error;
+      }
+    }
+    if (userId === null) {
+      return null;
+    }
+    const user = userId;
+    const opened = await callSlack("conversations.open", () => client.conversations.open({ users: user }));
+    return opened.channel?.id ?? null;
+  };
+
+  const notifyRequester = async (card: RequestCard) => {
+    const channel = await dmChannel(card.requester);
+    if (channel === null) {
+      logger.info({ requestId: card.id }, "requester has no Slack account Keyturn can find; no DM sent");
+      return;
+    }
+    const milestone = requesterMilestone(card);
+    const content = requesterMessage(card, { aws: config, current: true });
+    const outcome = await ensure(card.id, milestone, channel, content, false);
+    if (outcome !== "posted") {
+      return;
+    }
+    // The step moved on: earlier DMs keep their text but lose buttons that no longer apply.
+    // (A crash right here leaves them with stale buttons; clicking one is refused by the use case.)
+    const earlier = (await findSlackMessages(db, card.id)).filter(
+      (record) =>
+        record.kind !== milestone && record.ts !== "" && milestoneButtonStatus(record.kind) !== null,
+    );
+    for (const record of earlier) {
+      const status = milestoneButtonStatus(record.kind);
+      if (status !== null) {
+        await update(card.id, record, requesterMessage(card, { aws: config, current: false, status }));
+      }
+    }
+  };
+
+  return {
+    async notify({ requestId, event }) {
+      const row = await getSlackRequestRow(db, requestId);
+      if (row === null) {
+        throw new AppError("REQUEST_NOT_FOUND", `no request ${requestId} to notify about`, {
+          retryable: false,
+        });
+      }
+      const card = toRequestCard(row);
+      const channel = card.flow.rules.approvalChannel ?? config.defaultApprovalChannel;
+      const parts: Array<[string, () => Promise<unknown>]> = [];
+      if (channel === undefined) {
+        logger.warn(
+          { requestId, flow: card.flow.name },
+          "flow has no approval channel and no default is set",
+        );
+      } else {
+        parts.push(["approval", () => ensure(card.id, "approval", channel, approvalMessage(card), true)]);
+        if (card.breakGlass) {
+          parts.push(["alert", () => ensure(card.id, "alert", channel, breakGlassAlert(card), true)]);
+        }
+      }
+      parts.push(["requester", () => notifyRequester(card)]);
+
+      // A transient failure stops the pass (Slack asked us to back off; the retry redoes it all,
+      // idempotently). A permanent one (say, the bot is not in the channel) must not keep the
+      // requester from hearing about their request, so the other parts still run.
+      let permanent: AppError | undefined;
+      for (const [part, run] of parts) {
+        try {
+          await run();
+        } catch (error) {
+          if (error instanceof AppError && !error.retryable) {
+            logger.warn({ requestId, event, part, code: error.code, err: error }, error.message);
+            permanent ??= error;
+            continue;
+          }
+          throw error;
+        }
+      }
+      if (permanent !== undefined) {
+        throw permanent;
+      }
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { createHash } from "node:crypto";
+import type {
+  BucketPolicyEngine,
+  BucketPolicyError,
+  BucketPolicyErrorCode,
+  BucketPolicyResult,
+  BucketPolicySpec,
+  BucketSessionCutoff,
+  GeneratedBucketPolicy,
+  SessionCutoffRecord,
+} from "./bucket-policy-ports.js";
+
+// Shared by the bucket-policy use cases; not exported from the package.
+
+export const failure = <T = never>(
+  code: BucketPolicyErrorCode,
+  message: string,
+  details?: Record<string, unknown>,
+): BucketPolicyResult<T> => ({
+  ok: false,
+  error: details === undefined ? { code, message } : { code, message, details },
+});
+
+export const bucketNotFound = <T = never>(name: string): BucketPolicyResult<T> =>
+  failure("BUCKET_NOT_FOUND", `bucket '${name}' is not protected by Keyturn (PUT /v1/buckets/${name} first)`);
+
+/** sha256 of a policy fingerprint: what lastAppliedHash and the drift check compare. */
+export function policyHash(fingerprint: string | null): string | null {
+  return fingerprint === null ? null : createHash("sha256").update(fingerprint, "utf8").digest("hex");
+}
+
+/** The cut-offs in force that concern this bucket: those of permission sets its spec names. */
+export function cutoffsFor(
+  engine: BucketPolicyEngine,
+  spec: BucketPolicySpec,
+  active: readonly SessionCutoffRecord[],
+): BucketSessionCutoff[] {
+  const sets = new Set(engine.permissionSetsOf(spec).map((set) => `${set.accountId}/${set.name}`));
+  return active
+    .filter((cutoff) => sets.has(`${cutoff.accountId}/${cutoff.permissionSetName}`))
+    .map((cutoff) => ({
+      identityStoreUserId: cutoff.identityStoreUserId,
+      until: cutoff.until.toISOString(),
+    }));
+}
+
+/** Whether a cut-off's permission set is one the bucket's spec names. */
+export function specNamesSet(
+  engine: BucketPolicyEngine,
+  spec: BucketPolicySpec,
+  set: { accountId: string; permissionSetName: string },
+): boolean {
+  return engine
+    .permissionSetsOf(spec)
+    .some((named) => named.accountId === set.accountId && named.name === set.permissionSetName);
+}
+
+/** The policy Keyturn wants on the bucket now: its spec plus the cut-offs in force. */
+export function desiredPolicy(
+  engine: BucketPolicyEngine,
+  spec: BucketPolicySpec,
+  cutoffs: readonly BucketSessionCutoff[],
+): BucketPolicyResult<GeneratedBucketPolicy> {
+  const { sessionCutoffs: _stored, ...rest } = spec;
+  const generated = engine.generate(cutoffs.length === 0 ? rest : { ...rest, sessionCutoffs: cutoffs });
+  if (generated.ok) {
+    return generated;
+  }
+  return generated.error.code === "POLICY_TOO_LARGE"
+    ? failure("POLICY_TOO_LARGE", generated.error.message, {
+        size: generated.error.size,
+        limit: generated.error.limit,
+      })
+    : failure("INVALID_BUCKET_SPEC", generated.error.message, { problems: generated.error.problems });
+}
+
+export function planFailure(error: { code: string; message: string }): BucketPolicyError {
+  return {
+    code: error.code === "POLICY_TOO_LARGE" ? "POLICY_TOO_LARGE" : "INVALID_LIVE_POLICY",
+    message: error.message,
+  };
+}
+
+/** What an audit event or a report says about a diff: Sids, not whole statements. */
+export type DiffSummary = {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  foreign: Array<string | null>;
+  droppedForeign: Array<string | null>;
+};

@@ -1,0 +1,53 @@
+import { canonicalJson } from "@keyturn/core";
+import type { BucketPolicyDeps, BucketPolicyResult, BucketPolicySpec } from "./bucket-policy-ports.js";
+import { desiredPolicy, failure } from "./bucket-policy-support.js";
+import type { AuditActor } from "./ports.js";
+
+/**
+ * Puts a bucket under Keyturn's protection, or replaces its spec (an idempotent PUT: identical
+ * specs change nothing). Only the spec is stored; the policy reaches S3 when someone applies it.
+ * The spec must generate a policy within S3's size limit, so a spec that could never be applied
+ * is refused here rather than at apply time.
+ */
+export async function putProtectedBucket(
+  deps: BucketPolicyDeps,
+  input: { name: string; spec: Record<string, unknown>; by: AuditActor },
+): Promise<BucketPolicyResult<{ spec: BucketPolicySpec; created: boolean; changed: boolean }>> {
+  if (input.spec.sessionCutoffs !== undefined) {
+    return failure("INVALID_BUCKET_SPEC", "sessionCutoffs are managed by Keyturn and cannot be set", {
+      problems: [{ path: "sessionCutoffs", message: "is managed by Keyturn and cannot be set" }],
+    });
+  }
+  if (input.spec.bucket !== undefined && input.spec.bucket !== input.name) {
+    return failure("INVALID_BUCKET_SPEC", "the spec names another bucket than the URL", {
+      problems: [{ path: "bucket", message: `must be '${input.name}' or left out` }],
+    });
+  }
+  const parsed = deps.engine.parseSpec({ ...input.spec, bucket: input.name });
+  if (!parsed.ok) {
+    return failure("INVALID_BUCKET_SPEC", parsed.error.message, { problems: parsed.error.problems });
+  }
+  const spec = parsed.spec;
+  const generated = desiredPolicy(deps.engine, spec, []);
+  if (!generated.ok) {
+    return generated;
+  }
+  return deps.uow.run(async (tx) => {
+    const current = await tx.buckets.lock(input.name);
+    if (current !== null && canonicalJson(current.spec) === canonicalJson(spec)) {
+      return { ok: true, value: { spec, created: false, changed: false } };
+    }
+    await tx.buckets.save({
+      name: input.name,
+      accountId: spec.accountId ?? null,
+      spec,
+      at: deps.clock.now(),
+    });
+    await tx.audit.append({
+      actor: input.by,
+      action: current === null ? "bucket.protected" : "bucket.spec_updated",
+      data: { bucket: input.name, spec, policyBytes: generated.value.bytes },
+    });
+    return { ok: true, value: { spec, created: current === null, changed: true } };
+  });
+}
