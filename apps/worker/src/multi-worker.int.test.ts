@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createPrismaClient, type PrismaClient } from "@keyturn/db";
-import { type AwsEmulator, type CallRecord, maxCallsInAnyWindow, startAwsEmulator } from "@keyturn/testkit";
+import { type CallRecord, maxCallsInAnyWindow } from "@keyturn/testkit";
 import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import type { Deps } from "@keyturn/usecases";
@@ -15,6 +15,7 @@ import {
   useCaseDeps,
 } from "./testing/access-world.js";
 import { type ChildWorker, killChildWorkers, startChildWorker } from "./testing/child-worker.js";
+import { type EmulatorProcess, startEmulatorProcess } from "./testing/emulator-process.js";
 import { clearPrefix, eventually } from "./worker-harness.js";
 
 // Two worker processes on one queue, against an emulator that enforces Identity Center's quotas
@@ -33,15 +34,16 @@ const IN_FLIGHT = 15;
 
 const database = useTestDatabase();
 const prefix = `kt-multi-${randomUUID().slice(0, 8)}`;
-let emulator: AwsEmulator;
+let emulator: EmulatorProcess;
 let db: PrismaClient;
 let deps: Deps;
 let workers: ChildWorker[];
 
 beforeAll(async () => {
-  emulator = await startAwsEmulator({ quotas: { enabled: true } });
+  // In a process of its own, so that it times calls as the workers send them (see there).
+  emulator = await startEmulatorProcess({ quotas: true });
   const seed = standardSeed();
-  emulator.seed({ ...seed, users: [...(seed.users ?? []), ...numberedUsers(USERS, "multi")] });
+  await emulator.seed({ ...seed, users: [...(seed.users ?? []), ...numberedUsers(USERS, "multi")] });
   db = createPrismaClient({ databaseUrl: database.url });
   deps = useCaseDeps(db);
   await putTestFlow(deps, "s3", flowRules());
@@ -136,19 +138,22 @@ describe("two worker processes on one queue", () => {
       );
 
       const statuses = await db.accessRequest.groupBy({ by: ["status"], _count: true });
-      expect(statuses.map((s) => [s.status, s._count])).toEqual([["expired", USERS]]);
+      // Soft: the checks below are independent, and one run should report every one that fails.
+      expect.soft(statuses.map((s) => [s.status, s._count])).toEqual([["expired", USERS]]);
 
-      const log = emulator.callLog();
+      const log = await emulator.callLog();
+      // What AWS performed: a throttled call was refused and changed nothing (throttling is below).
+      const performed = log.filter((c) => c.outcome === "ok");
       const principals = new Set(
         (await db.identity.findMany({ where: { email: { startsWith: "multi" } } })).map(
           (i) => i.identityStoreUserId,
         ),
       );
       expect(principals.size).toBe(USERS);
-      const creates = countByPrincipal(log, "CreateAccountAssignment");
-      const deletes = countByPrincipal(log, "DeleteAccountAssignment");
+      const creates = countByPrincipal(performed, "CreateAccountAssignment");
+      const deletes = countByPrincipal(performed, "DeleteAccountAssignment");
       const twice = [...principals].filter((p) => creates.get(p ?? "") !== 1 || deletes.get(p ?? "") !== 1);
-      expect(twice, await explain(twice.slice(0, 3), log)).toEqual([]);
+      expect.soft(twice, await explain(twice.slice(0, 3), log)).toEqual([]);
       // Each removal came after its grant and after its lease's end: no opposite call out of turn.
       const leases = await db.lease.findMany({
         where: { requestId: { in: requestIds } },
@@ -156,25 +161,27 @@ describe("two worker processes on one queue", () => {
       });
       for (const lease of leases) {
         const principal = lease.assignment.identity.identityStoreUserId ?? "";
-        const created = log.find(
+        const created = performed.find(
           (c) => c.operation === "CreateAccountAssignment" && c.input.PrincipalId === principal,
         );
-        const deleted = log.find(
+        const deleted = performed.find(
           (c) => c.operation === "DeleteAccountAssignment" && c.input.PrincipalId === principal,
         );
-        expect(created?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(deleted?.at ?? 0);
-        expect(deleted?.at ?? 0).toBeGreaterThanOrEqual(lease.endsAt.getTime());
+        expect.soft(created?.at ?? Number.POSITIVE_INFINITY).toBeLessThan(deleted?.at ?? 0);
+        expect.soft(deleted?.at ?? 0).toBeGreaterThanOrEqual(lease.endsAt.getTime());
       }
-      expect(emulator.assignments().filter((a) => principals.has(a.principalId))).toEqual([]);
+      expect.soft((await emulator.assignments()).filter((a) => principals.has(a.principalId))).toEqual([]);
 
       // Inside the quota the whole time, and never throttled by it.
-      expect(maxCallsInAnyWindow(log, 1000)).toBeLessThanOrEqual(20);
-      expect(log.filter((c) => c.quotaExceeded)).toEqual([]);
-      expect(log.filter((c) => c.outcome === "ThrottlingException")).toEqual([]);
+      const throttled = log
+        .filter((c) => c.quotaExceeded || c.outcome === "ThrottlingException")
+        .map((c) => `${new Date(c.at).toISOString()} ${c.operation} ${c.outcome}`);
+      expect.soft(maxCallsInAnyWindow(log, 1000)).toBeLessThanOrEqual(20);
+      expect.soft(throttled).toEqual([]);
 
       // Both processes took their share of the work.
       for (const worker of workers) {
-        expect(await completedReconciles(worker)).toBeGreaterThan(USERS / 10);
+        expect.soft(await completedReconciles(worker)).toBeGreaterThan(USERS / 10);
       }
     },
     12 * 60_000,

@@ -26,6 +26,10 @@ export type HarnessOptions = {
   sweepIntervalMs?: number;
   notifier?: Notifier;
   owner?: string;
+  /** Default: the shared test Redis on 127.0.0.1:6379. */
+  redisUrl?: string;
+  /** Default: the reconciler's own (30 s). */
+  claimTtlMs?: number;
 };
 
 /** One worker process's worth of components, in this process: what main.ts wires, minus env. */
@@ -37,9 +41,10 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
 }> {
   const logger = createLogger({ name: "test-worker", level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const db = createPrismaClient({ databaseUrl: options.databaseUrl });
+  const redisUrl = options.redisUrl ?? "redis://127.0.0.1:6379";
   const redis = {
-    worker: createRedisConnection("redis://127.0.0.1:6379", "worker"),
-    producer: createRedisConnection("redis://127.0.0.1:6379", "producer"),
+    worker: createRedisConnection(redisUrl, "worker"),
+    producer: createRedisConnection(redisUrl, "producer"),
   };
   const limiter = createRedisRateLimiter({ redis: redis.producer, prefix: options.prefix });
   const identityCenter = createIdentityCenter({
@@ -69,6 +74,7 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
       ids,
       identityCenter,
       owner: options.owner ?? randomUUID(),
+      ...(options.claimTtlMs === undefined ? {} : { claimTtlMs: options.claimTtlMs }),
     },
     identityCenter,
     notifier: options.notifier ?? createRecordingNotifier(),

@@ -1,0 +1,365 @@
+// Revocation lag: K leases end at the same instant T; how long until each assignment is gone?
+//
+//   pnpm exec tsx bench/revocation-lag/run.ts [--k 100,1000] [--workers 2] [--calls-per-second 18]
+//     [--max-wait-s 300] [--pg-url postgresql://postgres@127.0.0.1:5432/postgres] [--redis-url redis://...]
+//
+// For each K: a database of its own (migrated by the project's migrate command), a Redis prefix of
+// its own, the AWS emulator with Identity Center's quotas ON (20 calls/s, 15 creations in flight),
+// and worker processes running src/main.ts as deployed (sweep every 30 s), pointed at the emulator.
+//
+// What is measured, and what is set up rather than measured:
+// - Set up directly, before any worker runs: K users, K requests submitted and approved through
+//   the use cases, their grants taken as done (each identity pinned to its Identity Center user,
+//   each assignment marked as Keyturn's and present, the assignments seeded into the emulator, the
+//   grant jobs marked relayed). Granting K assignments through the quota would take K * ~6 calls
+//   at 18/s (more than five minutes for K = 1000) and is not what this bench is about.
+// - Then every request is activated through the activate use case, all stamped at one instant A,
+//   so every lease ends at T = A + the requested duration, and the activations' outbox messages
+//   (the delayed "lease end" reconcile jobs) go through the relay into BullMQ like any others.
+// - Measured: from T, the workers' real removal path (delayed job -> reconcile -> Identity Center
+//   calls under the shared Redis limiter -> request expired). Lag per lease = the instant the worker
+//   saw DeleteAccountAssignment SUCCEEDED (its ReconcileAttempt row) minus T; the call rate is every
+//   Identity Center call (sso-admin + identitystore) the emulator logged from T to the last removal.
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { parseArgs, promisify } from "node:util";
+import {
+  type ChildWorker,
+  killChildWorkers,
+  startChildWorker,
+} from "../../apps/worker/src/testing/child-worker.js";
+import { startEmulatorProcess } from "../../apps/worker/src/testing/emulator-process.js";
+import { createPrismaClient, createUnitOfWork, type PrismaClient } from "../../packages/db/src/index.js";
+import { createRedisConnection } from "../../packages/queue/src/index.js";
+import { databaseUrl, quoteIdentifier, withAdmin } from "../../packages/testkit/src/database/admin.js";
+import { type CallRecord, maxCallsInAnyWindow } from "../../packages/testkit/src/index.js";
+import {
+  activateRequest,
+  type Deps,
+  putFlow,
+  reviewRequest,
+  submitRequest,
+} from "../../packages/usecases/src/index.js";
+
+const QUOTA_PER_SECOND = 20;
+const ACCOUNT = "111122223333";
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const migrateCli = fileURLToPath(new URL("../../packages/db/src/migrate-cli.ts", import.meta.url));
+
+const { values } = parseArgs({
+  options: {
+    k: { type: "string", default: "100,1000" },
+    workers: { type: "string", default: "2" },
+    "calls-per-second": { type: "string", default: "18" },
+    "max-wait-s": { type: "string", default: "300" },
+    "pg-url": { type: "string", default: "postgresql://postgres@127.0.0.1:5432/postgres" },
+    "redis-url": { type: "string", default: "redis://127.0.0.1:6379" },
+  },
+});
+const ADMIN_URL = values["pg-url"] ?? "";
+const REDIS_URL = values["redis-url"] ?? "";
+const ks = (values.k ?? "").split(",").map((k) => Number.parseInt(k, 10));
+const workerCount = Number.parseInt(values.workers ?? "2", 10);
+const callsPerSecond = Number.parseInt(values["calls-per-second"] ?? "18", 10);
+const maxWaitMs = Number.parseInt(values["max-wait-s"] ?? "300", 10) * 1000;
+if (ks.some((k) => !(k > 0)) || !(workerCount > 0) || !(callsPerSecond > 0) || !(maxWaitMs > 0)) {
+  throw new Error("usage: run.ts [--k 100,1000] [--workers 2] [--calls-per-second 18] [--max-wait-s 300]");
+}
+
+type Result = {
+  k: number;
+  removed: number;
+  lagMs: { p50: number; p99: number; max: number };
+  askedLagMs: { p50: number; p99: number; max: number };
+  phaseMs: number;
+  calls: number;
+  callsPerSecond: number;
+  maxCallsInOneSecond: number;
+  byOperation: Record<string, number>;
+  throttled: number;
+  quotaExceeded: number;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) {
+    return Number.NaN;
+  }
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)] ?? Number.NaN;
+}
+
+function summary(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN };
+}
+
+/** Runs `work` over `items` with at most `width` at a time. */
+async function inParallel<T, R>(items: T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let i = next++; i < items.length; i = next++) {
+        results[i] = await work(items[i] as T);
+      }
+    }),
+  );
+  return results;
+}
+
+async function createDatabase(): Promise<{ name: string; url: string }> {
+  const name = `keyturn_bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const url = databaseUrl(ADMIN_URL, name);
+  await withAdmin(ADMIN_URL, (admin) =>
+    admin.query(`CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE template0`),
+  );
+  await promisify(execFile)(process.execPath, ["--import", "tsx", migrateCli], {
+    cwd: repoRoot,
+    env: { ...process.env, DATABASE_URL: url },
+  });
+  return { name, url };
+}
+
+async function dropDatabase(name: string): Promise<void> {
+  await withAdmin(ADMIN_URL, (admin) =>
+    admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`),
+  );
+}
+
+async function clearRedisPrefix(prefix: string): Promise<void> {
+  const redis = createRedisConnection(REDIS_URL, "worker");
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) {
+      await redis.del(...keys);
+    }
+  } while (cursor !== "0");
+  await redis.quit();
+}
+
+async function runOnce(k: number): Promise<Result> {
+  const prefix = `kt-bench-${randomUUID().slice(0, 8)}`;
+  const database = await createDatabase();
+  // In a process of its own, so that it times the calls as the workers send them.
+  const emulator = await startEmulatorProcess({ quotas: true });
+  const db: PrismaClient = createPrismaClient({ databaseUrl: database.url, maxConnections: 20 });
+  let workers: ChildWorker[] = [];
+  try {
+    const users = Array.from({ length: k }, (_, i) => ({
+      userName: `bench${i}`,
+      emails: [`bench${i}@example.com`],
+    }));
+    const seeded = await emulator.seed({
+      accounts: [ACCOUNT],
+      users,
+      permissionSets: [{ name: "S3Access", sessionDuration: "PT1H" }],
+    });
+
+    // Long enough for the activations and the relay of their K delayed jobs to be done before T.
+    const durationSeconds = k <= 100 ? 10 : 25;
+    const setupClock = { now: () => new Date() };
+    const ids = { uuid: randomUUID };
+    const deps: Deps = { uow: createUnitOfWork(db, { clock: setupClock, ids }), clock: setupClock, ids };
+    const flow = await putFlow(deps, {
+      name: "s3",
+      by: { type: "system", id: "bench" },
+      rules: {
+        title: "S3 data",
+        targets: [{ accountId: ACCOUNT, permissionSetName: "S3Access" }],
+        requesters: [{ kind: "anyone" }],
+        approvers: [{ kind: "email", email: "ann@example.com" }],
+        approvalsRequired: 1,
+        selfApproval: false,
+        autoApprove: false,
+        breakGlass: false,
+        defaultDurationSeconds: durationSeconds,
+        maxDurationSeconds: 3600,
+        reason: { required: false },
+        ticket: { required: false },
+        pendingTimeoutSeconds: 3600,
+        extensions: { maxCount: 0, maxExtensionSeconds: 0, requiresApproval: false },
+      },
+    });
+    if (!flow.ok) {
+      throw new Error(flow.error.message);
+    }
+    const approver = {
+      email: "ann@example.com",
+      audit: { type: "identity", id: "ann@example.com" },
+    } as const;
+    const requestIds = await inParallel(users, 16, async (user) => {
+      const email = user.emails[0] ?? "";
+      const submitted = await submitRequest(deps, {
+        flowName: "s3",
+        requester: { email, audit: { type: "identity", id: email } },
+        source: "api",
+        durationSeconds,
+      });
+      if (!submitted.ok) {
+        throw new Error(submitted.error.message);
+      }
+      const approved = await reviewRequest(deps, {
+        requestId: submitted.value.id,
+        reviewer: approver,
+        decision: "approve",
+      });
+      if (!approved.ok) {
+        throw new Error(approved.error.message);
+      }
+      return submitted.value.id;
+    });
+
+    // The grants, as the reconciler would have left them (see the header).
+    const now = new Date();
+    // Their jobs ran long ago: grants, notifications, pending time-outs.
+    await db.outboxMessage.updateMany({ where: { sentAt: null }, data: { sentAt: now } });
+    await inParallel(users, 16, async (user) => {
+      const userId = seeded.users[user.userName];
+      await db.identity.update({
+        where: { email: user.emails[0] ?? "" },
+        data: { identityStoreUserId: userId ?? null, pinnedAt: now },
+      });
+    });
+    await db.assignment.updateMany({
+      data: { provisionIntentAt: now, observedPresent: true, lastReconciledAt: now },
+    });
+    await emulator.seed({
+      assignments: users.map((user) => ({
+        accountId: ACCOUNT,
+        permissionSet: "S3Access",
+        principal: { userName: user.userName },
+      })),
+    });
+
+    // Every activation stamped at one instant A, so that every lease ends at T = A + duration.
+    const activatedAt = new Date();
+    const endsAt = activatedAt.getTime() + durationSeconds * 1000;
+    const pinned = { now: () => activatedAt };
+    const activationDeps: Deps = { uow: createUnitOfWork(db, { clock: pinned, ids }), clock: pinned, ids };
+    await inParallel(requestIds, 16, async (requestId) => {
+      const result = await activateRequest(activationDeps, { requestId });
+      if (!result.ok) {
+        throw new Error(result.error.message);
+      }
+    });
+    const leaseEnds = await db.lease.groupBy({ by: ["endsAt"], _count: true });
+    if (leaseEnds.length !== 1 || leaseEnds[0]?.endsAt.getTime() !== endsAt) {
+      throw new Error(`leases do not all end at T: ${JSON.stringify(leaseEnds)}`);
+    }
+
+    workers = await Promise.all(
+      Array.from({ length: workerCount }, () =>
+        startChildWorker({
+          databaseUrl: database.url,
+          emulator,
+          prefix,
+          redisUrl: REDIS_URL,
+          sweepIntervalSeconds: 30,
+          concurrency: 32,
+          outboxPollMs: 1000,
+          callsPerSecond,
+        }),
+      ),
+    );
+    await emulator.clearCallLog();
+    for (;;) {
+      const unsent = await db.outboxMessage.count({ where: { sentAt: null, topic: "assignment.reconcile" } });
+      if (unsent === 0) {
+        break;
+      }
+      if (Date.now() >= endsAt) {
+        console.warn(
+          `  warning: ${unsent} lease-end jobs not yet relayed at T; their lag includes the relay`,
+        );
+        break;
+      }
+      await sleep(100);
+    }
+    const slackBeforeT = endsAt - Date.now();
+
+    const deadline = endsAt + maxWaitMs;
+    let removed = 0;
+    while (Date.now() < deadline) {
+      removed = await db.reconcileAttempt.count({ where: { operation: "delete", outcome: "succeeded" } });
+      if (removed >= k) {
+        break;
+      }
+      await sleep(200);
+    }
+    const attempts = await db.reconcileAttempt.findMany({
+      where: { operation: "delete", outcome: "succeeded" },
+      select: { finishedAt: true },
+    });
+    const log = await emulator.callLog();
+    const deletes = log.filter((c) => c.operation === "DeleteAccountAssignment" && c.outcome === "ok");
+    const lastGone = Math.max(...attempts.map((a) => a.finishedAt.getTime()), endsAt + 1);
+    const phase = log.filter((c) => c.at >= endsAt && c.at <= lastGone && isQuotaCall(c));
+    const byOperation: Record<string, number> = {};
+    for (const call of phase) {
+      byOperation[call.operation] = (byOperation[call.operation] ?? 0) + 1;
+    }
+    const phaseMs = lastGone - endsAt;
+    console.log(
+      `  K=${k}: ${removed}/${k} removed; the last lease-end job was relayed ${Math.round(slackBeforeT)} ms before T`,
+    );
+    return {
+      k,
+      removed: attempts.length,
+      lagMs: summary(attempts.map((a) => a.finishedAt.getTime() - endsAt)),
+      askedLagMs: summary(deletes.map((c) => c.at - endsAt)),
+      phaseMs,
+      calls: phase.length,
+      callsPerSecond: phase.length / (phaseMs / 1000),
+      maxCallsInOneSecond: maxCallsInAnyWindow(phase, 1000),
+      byOperation,
+      throttled: log.filter((c) => c.outcome === "ThrottlingException").length,
+      quotaExceeded: log.filter((c) => c.quotaExceeded).length,
+    };
+  } finally {
+    for (const worker of workers) {
+      worker.signal("SIGTERM");
+    }
+    await Promise.race([Promise.all(workers.map((w) => w.exited)), sleep(15_000)]);
+    await killChildWorkers();
+    await db.$disconnect();
+    await emulator.close();
+    await clearRedisPrefix(prefix);
+    await dropDatabase(database.name);
+  }
+}
+
+function isQuotaCall(call: CallRecord): boolean {
+  return call.service === "sso-admin" || call.service === "identitystore";
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+
+const started = Date.now();
+console.log(
+  `revocation lag: K leases ending together; ${workerCount} worker process(es), limiter ${callsPerSecond} calls/s, emulator quota ${QUOTA_PER_SECOND}/s`,
+);
+const results: Result[] = [];
+for (const k of ks) {
+  results.push(await runOnce(k));
+}
+for (const r of results) {
+  const targetP99 = r.k / QUOTA_PER_SECOND + 1;
+  const share = (100 * r.callsPerSecond) / QUOTA_PER_SECOND;
+  console.log(`
+K = ${r.k}   (${r.removed}/${r.k} assignments removed)
+  lag endsAt -> DeleteAccountAssignment SUCCEEDED (seen by the worker): p50 ${seconds(r.lagMs.p50)} s, p99 ${seconds(r.lagMs.p99)} s, max ${seconds(r.lagMs.max)} s
+  lag endsAt -> DeleteAccountAssignment sent:                          p50 ${seconds(r.askedLagMs.p50)} s, p99 ${seconds(r.askedLagMs.p99)} s, max ${seconds(r.askedLagMs.max)} s
+  removal phase ${seconds(r.phaseMs)} s: ${r.calls} Identity Center calls = ${r.callsPerSecond.toFixed(2)} calls/s = ${share.toFixed(1)}% of the ${QUOTA_PER_SECOND}/s quota (most in any 1 s: ${r.maxCallsInOneSecond})
+  calls by operation: ${Object.entries(r.byOperation)
+    .sort((a, b) => b[1] - a[1])
+    .map(([op, n]) => `${op} ${n}`)
+    .join(", ")}  (${(r.calls / Math.max(1, r.removed)).toFixed(2)} per removal)
+  throttling errors: ${r.throttled} ThrottlingException, ${r.quotaExceeded} calls over the quota
+  targets: calls/s >= 90% of quota (${0.9 * QUOTA_PER_SECOND}/s): ${share >= 90 ? "MET" : "NOT MET"}; p99 <= K/20 + 1 = ${targetP99.toFixed(2)} s: ${r.lagMs.p99 / 1000 <= targetP99 && r.removed === r.k ? "MET" : "NOT MET"}; no throttling: ${r.throttled === 0 && r.quotaExceeded === 0 ? "MET" : "NOT MET"}`);
+}
+console.log(`\ntotal ${seconds(Date.now() - started)} s`);
