@@ -117,12 +117,13 @@ describe("worker processes", () => {
     );
     // Let everything that was queued for the assignment meanwhile (the sweep re-enqueued it every
     // second while the dead worker's claim blocked it) run out, so a late duplicate would show.
-    const queue = new Queue("keyturn", { connection: new Redis("redis://127.0.0.1:6379"), prefix });
+    const connection = new Redis("redis://127.0.0.1:6379");
+    const queue = new Queue("keyturn", { connection, prefix });
     try {
       await eventually(async () => (await pendingReconciles(queue, killed.at)) === 0, 40_000, 200);
     } finally {
       await queue.close();
-      await queue.disconnect();
+      await connection.quit();
     }
 
     const log = emulator.callLog();
