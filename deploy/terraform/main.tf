@@ -243,7 +243,14 @@ locals {
       Resource = [local.instance_arn]
     },
     {
-      Sid      = "ReadAssignmentsForReconcileAndDrift"
+      # The reconciler's "is it there?": one principal's assignments in one account.
+      Sid      = "LookUpOneAssignment"
+      Effect   = "Allow"
+      Action   = ["sso:ListAccountAssignmentsForPrincipal"]
+      Resource = [local.instance_arn]
+    },
+    {
+      Sid      = "ReadAssignmentsForDrift"
       Effect   = "Allow"
       Action   = ["sso:ListAccountAssignments"]
       Resource = [local.instance_arn, aws_ssoadmin_permission_set.s3_access.arn, local.sso_account_arn]

@@ -96,13 +96,8 @@ describe("instance and permission sets", () => {
     emu.clearCallLog();
     emu.faults.failNext({ operation: "ListAccountAssignments", code: "ResourceNotFoundException" });
 
-    expect(
-      await ic.hasAssignment({
-        accountId: ACCOUNT,
-        permissionSetName: "S3Access",
-        principalId: seed.users.alice ?? "",
-      }),
-    ).toBe(false);
+    expect(await ic.listAssignments({ accountId: ACCOUNT, permissionSetName: "S3Access" })).toEqual([]);
+    expect(seed.users.alice).toBeDefined();
     expect(operations(emu)).toEqual([
       "ListAccountAssignments:ResourceNotFoundException",
       "ListPermissionSets",
@@ -222,6 +217,40 @@ describe("assignments", () => {
     expect(emu.assignments()).toEqual([]);
   });
 
+  it("looks one assignment up with a single per-principal call, however many the set has", async () => {
+    const users = Array.from({ length: 150 }, (_, i) => ({ userName: `user${i}` }));
+    const { emu, seed, adapter } = await open({
+      seed: {
+        accounts: [ACCOUNT, OTHER_ACCOUNT],
+        users,
+        permissionSets: [{ name: "S3Access" }, { name: "Admin" }],
+        assignments: [
+          ...users.map((u) => ({
+            accountId: ACCOUNT,
+            permissionSet: "S3Access",
+            principal: { userName: u.userName },
+          })),
+          { accountId: OTHER_ACCOUNT, permissionSet: "Admin", principal: { userName: "user7" } },
+          { accountId: ACCOUNT, permissionSet: "Admin", principal: { userName: "user8" } },
+        ],
+      },
+    });
+    const ic = adapter();
+    await ic.permissionSet("S3Access");
+    emu.clearCallLog();
+    const lookUp = (user: string, permissionSetName = "S3Access", accountId = ACCOUNT) =>
+      ic.hasAssignment({ accountId, permissionSetName, principalId: seed.users[user] ?? "" });
+
+    expect(await lookUp("user149")).toBe(true);
+    expect(await lookUp("user0")).toBe(true);
+    expect(await lookUp("user7", "Admin")).toBe(false);
+    expect(await lookUp("user7", "Admin", OTHER_ACCOUNT)).toBe(true);
+    expect(await lookUp("user8", "Admin")).toBe(true);
+    expect(operations(emu)).toEqual(Array(5).fill("ListAccountAssignmentsForPrincipal"));
+    const first = emu.callLog().find((call) => call.operation === "ListAccountAssignmentsForPrincipal");
+    expect(first?.input).toMatchObject({ PrincipalType: "USER", Filter: { AccountId: ACCOUNT } });
+  });
+
   it("lists users and groups across pages", async () => {
     const users = Array.from({ length: 120 }, (_, i) => ({ userName: `user${i}` }));
     const { emu, adapter } = await open({
@@ -331,7 +360,7 @@ describe("retries", () => {
     await ic.permissionSet("S3Access");
     emu.clearCallLog();
     emu.faults.failNext({
-      operation: "ListAccountAssignments",
+      operation: "ListAccountAssignmentsForPrincipal",
       code: "ValidationException",
       message: "AccountId is bad",
     });
@@ -344,7 +373,7 @@ describe("retries", () => {
     );
     expect([error.code, error.retryable]).toEqual(["AWS_VALIDATION", false]);
     expect(error.message).toContain("AccountId is bad");
-    expect(operations(emu)).toEqual(["ListAccountAssignments:ValidationException"]);
+    expect(operations(emu)).toEqual(["ListAccountAssignmentsForPrincipal:ValidationException"]);
   });
 
   it("translates AccessDenied and ServiceQuotaExceeded into non-retryable errors, once", async () => {
@@ -381,7 +410,7 @@ describe("retries", () => {
     );
     expect([error.code, error.retryable]).toEqual(["AWS_THROTTLED", true]);
     expect(error.message).toContain("6 attempts");
-    expect(operations(emu)).toEqual(Array(6).fill("ListAccountAssignments:ThrottlingException"));
+    expect(operations(emu)).toEqual(Array(6).fill("ListAccountAssignmentsForPrincipal:ThrottlingException"));
     // Half of min(cap, base * 2^n): 100, 200, 400, then the cap of 1000 halved.
     expect(time.sleeps).toEqual([100, 200, 400, 500, 500]);
   });

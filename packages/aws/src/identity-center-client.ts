@@ -7,6 +7,7 @@ import {
   DescribeAccountAssignmentDeletionStatusCommand,
   DescribePermissionSetCommand,
   ListAccountAssignmentsCommand,
+  ListAccountAssignmentsForPrincipalCommand,
   ListInstancesCommand,
   ListPermissionSetsCommand,
   SSOAdminClient,
@@ -309,10 +310,10 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
 
   // ---- assignments ---------------------------------------------------------------------------
 
-  async function listPrincipals(
-    input: { accountId: string; permissionSetName: string },
-    stopAt?: (principal: { principalType: "USER" | "GROUP"; principalId: string }) => boolean,
-  ): Promise<Array<{ principalType: "USER" | "GROUP"; principalId: string }>> {
+  async function listPrincipals(input: {
+    accountId: string;
+    permissionSetName: string;
+  }): Promise<Array<{ principalType: "USER" | "GROUP"; principalId: string }>> {
     const { instanceArn } = await instance();
     return withPermissionSetArn(input.permissionSetName, async (arn) => {
       const principals: Array<{ principalType: "USER" | "GROUP"; principalId: string }> = [];
@@ -333,11 +334,7 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
         for (const assignment of page.AccountAssignments ?? []) {
           const { PrincipalType: principalType, PrincipalId: principalId } = assignment;
           if ((principalType === "USER" || principalType === "GROUP") && principalId !== undefined) {
-            const principal = { principalType, principalId };
-            principals.push(principal);
-            if (stopAt?.(principal) === true) {
-              return principals;
-            }
+            principals.push({ principalType, principalId });
           }
         }
         nextToken = page.NextToken;
@@ -346,11 +343,52 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
     });
   }
 
+  /**
+   * One principal's assignments in one account, usually a single page. Not `listPrincipals`: AWS
+   * pages ListAccountAssignments with tokens that, like offsets, shift when an assignment on an
+   * earlier page is deleted between calls, so a present assignment could be skipped and taken as
+   * absent (a second Create, or a removal marked done while access stays). A principal's own
+   * assignments in one account change only through its own serialized reconciles.
+   */
   async function hasAssignment(target: AssignmentTarget): Promise<boolean> {
-    const isTarget = (p: { principalType: string; principalId: string }) =>
-      p.principalType === "USER" && p.principalId === target.principalId;
-    const principals = await listPrincipals(target, isTarget);
-    return principals.some(isTarget);
+    const { instanceArn } = await instance();
+    const wanted = await permissionSetInfo(target.permissionSetName);
+    const arns = new Set<string>();
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await call("ListAccountAssignmentsForPrincipal", "read", () =>
+        ssoAdmin.send(
+          new ListAccountAssignmentsForPrincipalCommand({
+            InstanceArn: instanceArn,
+            PrincipalType: "USER",
+            PrincipalId: target.principalId,
+            Filter: { AccountId: target.accountId },
+            MaxResults: 100,
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+        ),
+      );
+      for (const assignment of page.AccountAssignments ?? []) {
+        if (assignment.AccountId === target.accountId && assignment.PermissionSetArn !== undefined) {
+          arns.add(assignment.PermissionSetArn);
+        }
+      }
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+    if (arns.has(wanted.arn)) {
+      return true;
+    }
+    if ([...arns].every((arn) => setsByArn.has(arn))) {
+      return false;
+    }
+    // An ARN we have never seen may be the set deleted and recreated under the same name: answer
+    // "absent" only against a fresh lookup, or a live assignment could be taken as removed.
+    if (setsByName.get(target.permissionSetName)?.arn === wanted.arn) {
+      setsByName.delete(target.permissionSetName);
+    }
+    const fresh = await permissionSetInfo(target.permissionSetName);
+    return arns.has(fresh.arn);
   }
 
   function describeStatus(kind: Kind, instanceArn: string, requestId: string) {

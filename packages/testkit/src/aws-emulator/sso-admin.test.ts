@@ -5,6 +5,7 @@ import {
   DescribePermissionSetCommand,
   ListAccountAssignmentCreationStatusCommand,
   ListAccountAssignmentsCommand,
+  ListAccountAssignmentsForPrincipalCommand,
   ListInstancesCommand,
   ListPermissionSetsCommand,
   paginateListAccountAssignments,
@@ -172,6 +173,40 @@ describe("sso-admin over awsJson1_1", () => {
       }),
     );
     expect(after.AccountAssignments).toEqual([]);
+  });
+
+  it("lists one principal's assignments, filtered by account", async () => {
+    await assign(client, seed, "carol");
+    await assign(client, seed, "carol", "AdministratorAccess");
+    await assign(client, seed, "carol", "S3Access", OTHER_ACCOUNT);
+    await assign(client, seed, "bob");
+    const forCarol = (filter?: { AccountId: string }) =>
+      client.send(
+        new ListAccountAssignmentsForPrincipalCommand({
+          InstanceArn: seed.instanceArn,
+          PrincipalType: "USER",
+          PrincipalId: seed.users.carol,
+          ...(filter === undefined ? {} : { Filter: filter }),
+        }),
+      );
+    const inAccount = await forCarol({ AccountId: ACCOUNT });
+    expect(inAccount.AccountAssignments?.map((a) => a.PermissionSetArn).sort()).toEqual(
+      [seed.permissionSets.S3Access, seed.permissionSets.AdministratorAccess].sort(),
+    );
+    expect(
+      inAccount.AccountAssignments?.every(
+        (a) => a.AccountId === ACCOUNT && a.PrincipalId === seed.users.carol,
+      ),
+    ).toBe(true);
+    expect((await forCarol()).AccountAssignments).toHaveLength(3);
+    const bad = await caught(forCarol({ AccountId: "12" }));
+    expect(bad.name).toBe("ValidationException");
+
+    await unassign(client, seed, "carol");
+    await unassign(client, seed, "carol", "AdministratorAccess");
+    await unassign(client, seed, "carol", "S3Access", OTHER_ACCOUNT);
+    await unassign(client, seed, "bob");
+    expect((await forCarol()).AccountAssignments).toEqual([]);
   });
 
   it("treats creating an existing assignment and deleting a missing one as successes", async () => {

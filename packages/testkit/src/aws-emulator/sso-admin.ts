@@ -227,6 +227,38 @@ const listAccountAssignments: JsonHandler = (input, ctx) => {
   };
 };
 
+// Real callers look one principal up with this: its result does not shift when other principals'
+// assignments come and go between pages, unlike ListAccountAssignments over a busy set.
+const listAccountAssignmentsForPrincipal: JsonHandler = (input, ctx) => {
+  const instance = requireInstance(input, ctx);
+  const principalId = requiredString(input, "PrincipalId", PRINCIPAL_ID);
+  const principalType = requiredEnum(input, "PrincipalType", ["USER", "GROUP"]);
+  const filter = optionalObject(input, "Filter");
+  const accountId =
+    filter?.AccountId === undefined ? undefined : requiredString(filter, "AccountId", ACCOUNT_ID);
+  const limit = maxResults(input);
+  const matching = [...ctx.state.assignments.values()].filter(
+    (a) =>
+      a.principalId === principalId &&
+      a.principalType === principalType &&
+      (accountId === undefined || a.accountId === accountId),
+  );
+  const { page, nextToken } = paginate(matching, {
+    maxResults: limit,
+    nextToken: optionalString(input, "NextToken"),
+    scope: `ListAccountAssignmentsForPrincipal|${instance.instanceArn}|${principalType}|${principalId}|${accountId ?? ""}`,
+  });
+  return {
+    AccountAssignments: page.map((a) => ({
+      AccountId: a.accountId,
+      PermissionSetArn: a.permissionSetArn,
+      PrincipalType: a.principalType,
+      PrincipalId: a.principalId,
+    })),
+    ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+  };
+};
+
 export const ssoAdminOperations: Readonly<Record<string, JsonHandler>> = {
   ListInstances: listInstances,
   ListPermissionSets: listPermissionSets,
@@ -244,6 +276,7 @@ export const ssoAdminOperations: Readonly<Record<string, JsonHandler>> = {
     "AccountAssignmentDeletionStatus",
   ),
   ListAccountAssignments: listAccountAssignments,
+  ListAccountAssignmentsForPrincipal: listAccountAssignmentsForPrincipal,
   ListAccountAssignmentCreationStatus: listStatus("creation", "AccountAssignmentsCreationStatus"),
   ListAccountAssignmentDeletionStatus: listStatus("deletion", "AccountAssignmentsDeletionStatus"),
 };
