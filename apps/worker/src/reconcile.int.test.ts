@@ -1,7 +1,8 @@
 import { GetObjectCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
 import { GetRoleCredentialsCommand } from "@aws-sdk/client-sso";
+import { assignmentsNeedingReconcile } from "@keyturn/db";
 import { ADMIN_KEY, portalClient, s3Client, sessionS3Client } from "@keyturn/testkit/aws-test-clients";
-import { reconcileAssignment, revokeRequest } from "@keyturn/usecases";
+import { type ReconcileDeps, reconcileAssignment, revokeRequest } from "@keyturn/usecases";
 import { describe, expect, it } from "vitest";
 import { ACCOUNT, approver, person, useReconcileWorld } from "./test-support.js";
 
@@ -11,6 +12,17 @@ const assignmentsOf = (userId: string) =>
 const userId = async (email: string) =>
   (await world.db.identity.findUniqueOrThrow({ where: { email } })).identityStoreUserId ?? "unpinned";
 const request = (id: string) => world.db.accessRequest.findUniqueOrThrow({ where: { id } });
+/** The reconciler's dependencies, but the process "dies" right after AWS accepted the create. */
+const dyingAfterCreate = (): ReconcileDeps => ({
+  ...world.deps,
+  identityCenter: {
+    ...world.deps.identityCenter,
+    createAssignment: async (target) => {
+      await world.deps.identityCenter.createAssignment(target);
+      throw new Error("the worker died here");
+    },
+  },
+});
 
 describe("the assignment reconciler against the AWS emulator", () => {
   it("grants on approval with the clock starting at activation, and removes on revoke", async () => {
@@ -76,6 +88,93 @@ describe("the assignment reconciler against the AWS emulator", () => {
     expect((await world.db.assignment.findUniqueOrThrow({ where: { id: assignmentId } })).origin).toBe(
       "preexisting",
     );
+  });
+
+  it("removes an ended lease with the delete alone, and its follow-up run asks AWS nothing", async () => {
+    const { requestId, assignmentId } = await world.approve("user10@example.com");
+    await world.reconcileUntilSettled(assignmentId);
+    const principal = await userId("user10@example.com");
+    const callsFor = () =>
+      world.emulator
+        .callLog()
+        .filter((c) => c.input.PrincipalId === principal || c.operation.endsWith("DeletionStatus"))
+        .map((c) => c.operation);
+    world.emulator.clearCallLog();
+
+    await revokeRequest(world.deps, { requestId, by: approver, asAdmin: false });
+    expect((await world.reconcileUntilSettled(assignmentId)).actions).toEqual(["deleted"]);
+    expect(callsFor()[0]).toBe("DeleteAccountAssignment");
+    expect(new Set(callsFor().slice(1))).toEqual(new Set(["DescribeAccountAssignmentDeletionStatus"]));
+    expect(assignmentsOf(principal)).toHaveLength(0);
+
+    world.emulator.clearCallLog();
+    expect((await world.reconcileUntilSettled(assignmentId)).actions).toEqual([]);
+    expect(callsFor()).toEqual([]);
+  });
+
+  it("retries a removal AWS reports FAILED while the assignment is still there", async () => {
+    const { requestId, assignmentId } = await world.approve("user11@example.com");
+    await world.reconcileUntilSettled(assignmentId);
+    world.emulator.faults.failNextAssignment({ kind: "deletion", reason: "Internal failure" });
+    await revokeRequest(world.deps, { requestId, by: approver, asAdmin: false });
+    const report = await world.reconcileUntilSettled(assignmentId);
+    expect(report.actions).toEqual(["deleted"]);
+    expect(assignmentsOf(await userId("user11@example.com"))).toHaveLength(0);
+    const attempts = await world.db.reconcileAttempt.findMany({
+      where: { assignmentId, operation: "delete" },
+      orderBy: { startedAt: "asc" },
+    });
+    expect(attempts.map((a) => a.outcome)).toEqual(["failed", "succeeded"]);
+  });
+
+  it("takes a removal that fails because someone already removed the assignment as done", async () => {
+    const { requestId, assignmentId } = await world.approve("user12@example.com");
+    await world.reconcileUntilSettled(assignmentId);
+    const target = {
+      accountId: ACCOUNT,
+      permissionSetName: "S3Access",
+      principalId: await userId("user12@example.com"),
+    };
+    // An administrator removes it by hand; AWS then fails Keyturn's own delete.
+    expect((await world.deps.identityCenter.deleteAssignment(target)).status).toBe("SUCCEEDED");
+    world.emulator.faults.failNextAssignment({ kind: "deletion", reason: "Assignment does not exist" });
+    await revokeRequest(world.deps, { requestId, by: approver, asAdmin: false });
+    expect((await world.reconcileUntilSettled(assignmentId)).actions).toEqual(["deleted"]);
+    expect((await request(requestId)).status).toBe("revoked");
+    const assignment = await world.db.assignment.findUniqueOrThrow({ where: { id: assignmentId } });
+    expect(assignment.observedPresent).toBe(false);
+  });
+
+  it("asks AWS, and audits what it found, after a worker died between its create and the outcome", async () => {
+    const { requestId, assignmentId } = await world.approve("user13@example.com");
+    await expect(reconcileAssignment(dyingAfterCreate(), { assignmentId })).rejects.toThrow("died");
+    expect(
+      (await world.db.assignment.findUniqueOrThrow({ where: { id: assignmentId } })).observedPresent,
+    ).toBe(null);
+
+    const report = await world.reconcileUntilSettled(assignmentId);
+    expect(report.actions).toEqual([]);
+    expect(report.activated).toEqual([requestId]);
+    const principal = await userId("user13@example.com");
+    const creates = world.emulator
+      .callLog()
+      .filter((c) => c.operation === "CreateAccountAssignment" && c.input.PrincipalId === principal);
+    expect(creates).toHaveLength(1);
+    const audit = await world.db.auditEvent.findMany({
+      where: { action: "assignment.observed_after_interruption" },
+    });
+    expect(audit.map((e) => e.data)).toContainEqual(expect.objectContaining({ assignmentId, present: true }));
+  });
+
+  it("finds in its sweep, and removes, a grant whose worker died mid-create after the request was revoked", async () => {
+    const { requestId, assignmentId } = await world.approve("user14@example.com");
+    await expect(reconcileAssignment(dyingAfterCreate(), { assignmentId })).rejects.toThrow("died");
+    await revokeRequest(world.deps, { requestId, by: approver, asAdmin: false });
+    // The request is over and no lease is live: only the unconfirmed create says AWS may hold it.
+    expect(await assignmentsNeedingReconcile(world.db, new Date())).toContain(assignmentId);
+    expect((await world.reconcileUntilSettled(assignmentId)).actions).toEqual(["deleted"]);
+    expect(assignmentsOf(await userId("user14@example.com"))).toHaveLength(0);
+    expect(await assignmentsNeedingReconcile(world.db, new Date())).not.toContain(assignmentId);
   });
 
   it("serializes reconciles of one assignment: a concurrent run finds it busy", async () => {

@@ -402,7 +402,9 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
           );
           return output.AccountAssignmentCreationStatus;
         })
-      : call("DescribeAccountAssignmentDeletionStatus", "removal", async () => {
+      : // A read, not a removal: while removals queue for the quota, every DeleteAccountAssignment
+        // goes out before the polls of those already sent, so access ends sooner for all of them.
+        call("DescribeAccountAssignmentDeletionStatus", "read", async () => {
           const output = await ssoAdmin.send(
             new DescribeAccountAssignmentDeletionStatusCommand({
               InstanceArn: instanceArn,

@@ -83,6 +83,33 @@ describe("quotas", () => {
     );
   });
 
+  it("sends every queued removal before polling the ones already sent", async () => {
+    world = await startWorld({
+      emulator: { quotas: { enabled: true }, assignmentDelayMs: 200 },
+      seed: seedWith(30, 0),
+    });
+    const { emu, seed } = world;
+    const ic = world.adapter({ limiter: createRateLimiter(), pollIntervalMs: 100 });
+    await ic.permissionSet("S3Access");
+    emu.clearCallLog();
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        ic.deleteAssignment({
+          accountId: ACCOUNT,
+          permissionSetName: "S3Access",
+          principalId: seed.users[`user${i}`] ?? "",
+        }),
+      ),
+    );
+    expect(outcomes.every((o) => o.status === "SUCCEEDED")).toBe(true);
+    const order = emu.callLog().map((call) => call.operation);
+    // Thirty deletes at 18/s take well over the first poll's 100 ms: without the priority, polls
+    // of the first deletes would be interleaved with the later deletes.
+    expect(order.slice(0, 30)).toEqual(Array(30).fill("DeleteAccountAssignment"));
+    expect(new Set(order.slice(30))).toEqual(new Set(["DescribeAccountAssignmentDeletionStatus"]));
+    expect(emu.assignments()).toEqual([]);
+  });
+
   it("holds creations to the slots when the call rate would allow more", async () => {
     world = await startWorld({
       emulator: { quotas: { enabled: true, callsPerSecond: 10_000 }, assignmentDelayMs: 300 },

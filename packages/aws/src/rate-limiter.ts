@@ -10,7 +10,8 @@ import { systemTime, type TimeSource } from "./time-source.js";
 /**
  * What a call is for. When calls wait for the same token, removals go first (an ended lease must
  * not wait behind a burst of grants: DESIGN.md "removals go before creations"), then reads, then
- * creations. A status poll has the kind of the request it polls.
+ * creations. A creation's status poll is a creation; a deletion's is a read, so that queued
+ * removals are sent before the polls of removals already sent.
  */
 export type CallKind = "removal" | "read" | "creation";
 

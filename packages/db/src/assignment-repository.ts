@@ -45,6 +45,7 @@ export function createAssignmentRepository(tx: Tx, ids: { uuid(): string }): Ass
         permissionSetName: row.permissionSetName,
         origin: row.origin,
         provisionIntentAt: row.provisionIntentAt,
+        observedPresent: row.observedPresent,
         identity: row.identity,
         leases: row.leases.map((lease) => ({
           id: lease.id,
@@ -57,11 +58,15 @@ export function createAssignmentRepository(tx: Tx, ids: { uuid(): string }): Ass
         })),
       };
     },
-    async markProvisionIntent(id, at) {
-      await tx.assignment.updateMany({
-        where: { id, provisionIntentAt: null },
-        data: { provisionIntentAt: at },
-      });
+    async markChangeRequested(id, operation, at) {
+      if (operation === "create") {
+        // The first create's instant marks the assignment as Keyturn's own (never preexisting).
+        await tx.assignment.updateMany({
+          where: { id, provisionIntentAt: null },
+          data: { provisionIntentAt: at },
+        });
+      }
+      await tx.assignment.update({ where: { id }, data: { observedPresent: null } });
     },
     async markPreexisting(id) {
       await tx.assignment.update({ where: { id }, data: { origin: "preexisting" } });

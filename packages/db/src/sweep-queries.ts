@@ -3,8 +3,9 @@ import type { Db } from "./prisma-types.js";
 /**
  * The safety net behind the delayed jobs: every assignment whose state in AWS may disagree with
  * its leases. It is derived from the rows alone, so it finds what a lost Redis job would have done:
- * leases past their end on active requests, approved requests not yet active, and assignments
- * last seen present in AWS that no live lease holds.
+ * leases past their end on active requests, approved requests not yet active, and assignments of
+ * Keyturn's own that no live lease holds and that were last seen present or whose last change is
+ * unconfirmed (observedPresent NULL: a create or delete in flight when its worker died).
  */
 export async function assignmentsNeedingReconcile(db: Db, now: Date, limit = 1000): Promise<string[]> {
   const rows = await db.$queryRaw<{ id: string }[]>`
@@ -13,7 +14,8 @@ export async function assignmentsNeedingReconcile(db: Db, now: Date, limit = 100
          OR r.status = 'approved'
     UNION
     SELECT a.id FROM "Assignment" a
-      WHERE a.origin = 'keyturn' AND a."observedPresent" IS TRUE
+      WHERE a.origin = 'keyturn' AND a."provisionIntentAt" IS NOT NULL
+        AND a."observedPresent" IS NOT FALSE
         AND NOT EXISTS (
           SELECT 1 FROM "Lease" l
           WHERE l."assignmentId" = a.id AND l."releasedAt" IS NULL AND l."endsAt" > ${now}

@@ -70,6 +70,11 @@ export type AssignmentSnapshot = {
   permissionSetName: string;
   origin: AssignmentOrigin;
   provisionIntentAt: Date | null;
+  /**
+   * What AWS was last seen or confirmed to hold; null when never looked at, or while a change
+   * Keyturn asked for is unconfirmed (a crash may have left it either way).
+   */
+  observedPresent: boolean | null;
   identity: { id: string; email: string; identityStoreUserId: string | null };
   leases: Array<LeaseRecord & { requestStatus: RequestStatus }>;
 };
@@ -96,7 +101,8 @@ export type AssignmentRepository = {
   renewClaim(input: { id: string; owner: string; until: Date }): Promise<boolean>;
   releaseClaim(input: { id: string; owner: string }): Promise<void>;
   snapshot(id: string): Promise<AssignmentSnapshot | null>;
-  markProvisionIntent(id: string, at: Date): Promise<void>;
+  /** Before a create or delete is sent: the observation is void until its outcome is recorded. */
+  markChangeRequested(id: string, operation: "create" | "delete", at: Date): Promise<void>;
   markPreexisting(id: string): Promise<void>;
   recordObservation(id: string, present: boolean, at: Date): Promise<void>;
   recordAttempt(attempt: ReconcileAttemptRecord): Promise<void>;

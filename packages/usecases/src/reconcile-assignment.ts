@@ -95,8 +95,30 @@ async function converge(deps: ReconcileDeps, assignmentId: string): Promise<Reco
       permissionSetName: snapshot.permissionSetName,
       principalId,
     };
-    const exists = await deps.identityCenter.hasAssignment(target);
-    await deps.uow.run((tx) => tx.assignments.recordObservation(assignmentId, exists, deps.clock.now()));
+    // An ending lease is the hot path (K leases ending together share the 20 calls/s quota), and
+    // for Keyturn's own assignment the database already knows what AWS holds once the last change
+    // was confirmed: removal then costs the DeleteAccountAssignment alone, and the follow-up run
+    // after it costs nothing. Grants and unknown states still look AWS up first.
+    const known =
+      !desired.present && snapshot.origin === "keyturn" && snapshot.provisionIntentAt !== null
+        ? snapshot.observedPresent
+        : null;
+    const exists = known ?? (await deps.identityCenter.hasAssignment(target));
+    if (known === null) {
+      const interrupted = snapshot.provisionIntentAt !== null && snapshot.observedPresent === null;
+      await deps.uow.run(async (tx) => {
+        await tx.assignments.recordObservation(assignmentId, exists, deps.clock.now());
+        if (interrupted) {
+          // A worker died between asking AWS for a change and recording its outcome: what AWS
+          // did is on the trail from here.
+          await tx.audit.append({
+            actor: SYSTEM,
+            action: "assignment.observed_after_interruption",
+            data: { assignmentId, ...target, present: exists },
+          });
+        }
+      });
+    }
 
     if (exists && snapshot.origin === "keyturn" && snapshot.provisionIntentAt === null) {
       // It was there before Keyturn ever asked for it: someone else's grant, never ours to remove.
@@ -134,7 +156,7 @@ async function converge(deps: ReconcileDeps, assignmentId: string): Promise<Reco
     } else if (!desired.present && exists && snapshot.origin === "keyturn") {
       const ended = snapshot.leases.map((l) => l.requestId);
       const outcome = await provision(deps, snapshot, target, "delete", ended);
-      if (outcome.status === "FAILED") {
+      if (outcome.status === "FAILED" && !(await goneAfterFailedDelete(deps, assignmentId, target))) {
         // Access that should be gone is still there: never give up, let the job retry.
         throw new AppError(
           "REMOVAL_FAILED",
@@ -199,10 +221,9 @@ async function provision(
   requestIds: string[],
 ): Promise<ProvisioningOutcome> {
   const startedAt = deps.clock.now();
-  if (operation === "create" && snapshot.provisionIntentAt === null) {
-    // Written before the call: if we die after AWS created it, the next run knows it is ours.
-    await deps.uow.run((tx) => tx.assignments.markProvisionIntent(snapshot.id, startedAt));
-  }
+  // Written before the call: if we die after AWS acted, the next run knows the assignment is ours
+  // and that AWS must be asked what it holds.
+  await deps.uow.run((tx) => tx.assignments.markChangeRequested(snapshot.id, operation, startedAt));
   let outcome: ProvisioningOutcome;
   try {
     outcome =
@@ -255,6 +276,20 @@ async function provision(
     });
   });
   return outcome;
+}
+
+/**
+ * A delete can fail because the assignment is already gone (removed outside Keyturn since it was
+ * last seen); then the removal is done. Anything still there is retried by the caller.
+ */
+async function goneAfterFailedDelete(
+  deps: ReconcileDeps,
+  assignmentId: string,
+  target: AssignmentTarget,
+): Promise<boolean> {
+  const exists = await deps.identityCenter.hasAssignment(target);
+  await deps.uow.run((tx) => tx.assignments.recordObservation(assignmentId, exists, deps.clock.now()));
+  return !exists;
 }
 
 /** With AWS converged, move each request on this assignment to the state its lease implies. */
