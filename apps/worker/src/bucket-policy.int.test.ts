@@ -44,13 +44,13 @@ import {
   putFlow,
   putProtectedBucket,
   type ReconcileDeps,
-  reconcileAssignment,
   reviewRequest,
   revokeRequest,
   type SessionCutoffDeps,
   submitRequest,
 } from "@keyturn/usecases";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reconcileUntilSettled } from "./test-support.js";
 
 const ACCOUNT = "111122223333";
 const BUCKET = "story-data";
@@ -209,8 +209,7 @@ async function grant(email: string): Promise<{ requestId: string; assignmentId: 
 
 /** One reconcile of the assignment, as the worker's job runs it, followed by the cut-off check. */
 async function reconcileOnce(assignmentId: string) {
-  const result = await reconcileAssignment(reconcile, { assignmentId });
-  expect(result.ok && result.value.outcome).toBe("converged");
+  expect((await reconcileUntilSettled(reconcile, assignmentId)).outcome).toBe("converged");
   const cutoff = await cutOffSessions(buckets, { assignmentId });
   if (!cutoff.ok) {
     throw new Error(cutoff.error.message);
@@ -325,8 +324,8 @@ describe("a bucket under Keyturn's k9-style policy", () => {
       asAdmin: false,
     });
     expect(revoked.ok).toBe(true);
-    const removal = await reconcileAssignment(reconcile, { assignmentId: alice.assignmentId });
-    expect(removal.ok && removal.value.actions).toEqual(["deleted"]);
+    const removal = await reconcileUntilSettled(reconcile, alice.assignmentId);
+    expect(removal.actions).toEqual(["deleted"]);
     // Identity Center does not end sessions: without the cut-off, the data stays readable.
     expect(await read(aliceSession)).toBe("revenue,42");
     const started = Date.now();

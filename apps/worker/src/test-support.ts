@@ -10,6 +10,7 @@ import {
   type Principal,
   putFlow,
   type ReconcileDeps,
+  type ReconcileReport,
   reconcileAssignment,
   reviewRequest,
   submitRequest,
@@ -46,19 +47,40 @@ export type ReconcileWorld = {
   emulator: AwsEmulator;
   deps: ReconcileDeps;
   approve(email: string): Promise<{ requestId: string; assignmentId: string }>;
-  reconcileUntilSettled(assignmentId: string): ReturnType<typeof settle>;
+  reconcileUntilSettled(assignmentId: string): ReturnType<typeof reconcileUntilSettled>;
 };
 
-async function settle(deps: ReconcileDeps, assignmentId: string, maxRuns = 40) {
-  // What the worker's job retries do: run again while AWS says "later" (throttled, conflict, busy).
+export async function reconcileUntilSettled(deps: ReconcileDeps, assignmentId: string, maxRuns = 40) {
+  // What the worker's job does: run again while AWS says "later" (throttled, conflict, busy), and
+  // after the delay a run asks for while AWS carries out a deletion. The report sums up the runs.
+  const total: ReconcileReport = {
+    outcome: "converged",
+    actions: [],
+    activated: [],
+    expired: [],
+    failed: [],
+  };
   for (let run = 1; ; run++) {
     try {
       const result = await reconcileAssignment(deps, { assignmentId });
       if (!result.ok) {
         throw new Error(result.error.message);
       }
-      if (result.value.outcome !== "busy") {
-        return result.value;
+      const report = result.value;
+      total.actions.push(...report.actions);
+      total.activated.push(...report.activated);
+      total.expired.push(...report.expired);
+      total.failed.push(...report.failed);
+      if (report.outcome === "pending" && run < maxRuns) {
+        await new Promise((resolve) => setTimeout(resolve, report.retryAfterMs ?? 0));
+        continue;
+      }
+      if (report.outcome !== "busy") {
+        return {
+          ...total,
+          outcome: report.outcome,
+          ...(report.desired === undefined ? {} : { desired: report.desired }),
+        };
       }
     } catch (error) {
       if (!(error instanceof AppError && error.retryable) || run >= maxRuns) {
@@ -122,7 +144,7 @@ export function useReconcileWorld(): ReconcileWorld {
         const lease = await db.lease.findUniqueOrThrow({ where: { requestId: submitted.value.id } });
         return { requestId: submitted.value.id, assignmentId: lease.assignmentId };
       },
-      reconcileUntilSettled: (assignmentId) => settle(deps, assignmentId),
+      reconcileUntilSettled: (assignmentId) => reconcileUntilSettled(deps, assignmentId),
     };
   });
   afterAll(async () => {

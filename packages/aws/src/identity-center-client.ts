@@ -15,6 +15,7 @@ import {
 import {
   AppError,
   type AssignmentTarget,
+  type ChangeStatus,
   err,
   type IdentityCenter,
   type IdentityCenterUser,
@@ -415,6 +416,29 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
         });
   }
 
+  function changeStatus(
+    operation: string,
+    status: AccountAssignmentOperationStatus | undefined,
+  ): ChangeStatus {
+    const requestId = status?.RequestId;
+    if (requestId === undefined) {
+      throw new AppError("AWS_UNEXPECTED_RESPONSE", `${operation} returned no request id`, {
+        retryable: false,
+      });
+    }
+    if (status?.Status === "SUCCEEDED") {
+      return { status: "SUCCEEDED", requestId };
+    }
+    if (status?.Status === "FAILED") {
+      return {
+        status: "FAILED",
+        requestId,
+        failureReason: status.FailureReason ?? "AWS reported FAILED without a reason",
+      };
+    }
+    return { status: "IN_PROGRESS", requestId };
+  }
+
   /**
    * Waits for an asynchronous create/delete to end. Failures such as an IAM role quota show only
    * here, as FAILED + FailureReason (aws-samples/iam-identity-center-team#522), so the adapter
@@ -483,9 +507,8 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
     });
   }
 
-  async function deleteAssignment(target: AssignmentTarget): Promise<ProvisioningOutcome> {
-    const { instanceArn } = await instance();
-    const initial = await withPermissionSetArn(target.permissionSetName, (arn) =>
+  async function sendDeletion(instanceArn: string, target: AssignmentTarget) {
+    return withPermissionSetArn(target.permissionSetName, (arn) =>
       call("DeleteAccountAssignment", "removal", async () => {
         const output = await ssoAdmin.send(
           new DeleteAccountAssignmentCommand({
@@ -500,7 +523,36 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
         return output.AccountAssignmentDeletionStatus;
       }),
     );
-    return settle("deletion", instanceArn, initial);
+  }
+
+  async function deleteAssignment(target: AssignmentTarget): Promise<ProvisioningOutcome> {
+    const { instanceArn } = await instance();
+    return settle("deletion", instanceArn, await sendDeletion(instanceArn, target));
+  }
+
+  async function startDeletion(target: AssignmentTarget): Promise<ChangeStatus> {
+    const { instanceArn } = await instance();
+    return changeStatus("DeleteAccountAssignment", await sendDeletion(instanceArn, target));
+  }
+
+  async function deletionStatus(requestId: string): Promise<ChangeStatus | null> {
+    const { instanceArn } = await instance();
+    const status = await call(
+      "DescribeAccountAssignmentDeletionStatus",
+      "read",
+      async () => {
+        const output = await ssoAdmin.send(
+          new DescribeAccountAssignmentDeletionStatusCommand({
+            InstanceArn: instanceArn,
+            AccountAssignmentDeletionRequestId: requestId,
+          }),
+        );
+        return output.AccountAssignmentDeletionStatus;
+      },
+      // The id is our own record of a request AWS accepted; AWS forgetting it is an answer.
+      (error) => (awsErrorName(error) === "ResourceNotFoundException" ? { value: null } : undefined),
+    );
+    return status === null ? null : changeStatus("DescribeAccountAssignmentDeletionStatus", status);
   }
 
   return {
@@ -509,6 +561,8 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
     hasAssignment,
     createAssignment,
     deleteAssignment,
+    startDeletion,
+    deletionStatus,
     listAssignments: (input) => listPrincipals(input),
     permissionSet: async (name) => {
       const { arn, sessionDurationSeconds } = await permissionSetInfo(name);

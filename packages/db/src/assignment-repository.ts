@@ -46,6 +46,10 @@ export function createAssignmentRepository(tx: Tx, ids: { uuid(): string }): Ass
         origin: row.origin,
         provisionIntentAt: row.provisionIntentAt,
         observedPresent: row.observedPresent,
+        pending:
+          row.pendingOperation === "delete" && row.pendingRequestId !== null && row.pendingSince !== null
+            ? { operation: "delete", requestId: row.pendingRequestId, since: row.pendingSince }
+            : null,
         identity: row.identity,
         leases: row.leases.map((lease) => ({
           id: lease.id,
@@ -67,6 +71,16 @@ export function createAssignmentRepository(tx: Tx, ids: { uuid(): string }): Ass
         });
       }
       await tx.assignment.update({ where: { id }, data: { observedPresent: null } });
+    },
+    async setPending(id, pending) {
+      await tx.assignment.update({
+        where: { id },
+        data: {
+          pendingOperation: pending?.operation ?? null,
+          pendingRequestId: pending?.requestId ?? null,
+          pendingSince: pending?.since ?? null,
+        },
+      });
     },
     async markPreexisting(id) {
       await tx.assignment.update({ where: { id }, data: { origin: "preexisting" } });

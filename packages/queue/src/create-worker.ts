@@ -1,5 +1,5 @@
 import { AppError } from "@keyturn/usecases";
-import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import {
   assertHandlers,
@@ -58,6 +58,20 @@ export type QueueWorker = {
 };
 
 /**
+ * Thrown by a handler whose work is under way elsewhere (AWS carrying out a request) and that must
+ * look again later: the same job comes back after `delayMs`, without holding a worker meanwhile
+ * and without using up one of its attempts.
+ */
+export class RunLater extends Error {
+  readonly delayMs: number;
+  constructor(delayMs: number, reason: string) {
+    super(reason);
+    this.name = "RunLater";
+    this.delayMs = delayMs;
+  }
+}
+
+/**
  * The one place where a handler's error becomes a BullMQ outcome (house style: each edge translates
  * once): an `AppError` that says retrying cannot help fails the job for good; anything else is
  * rethrown for the catalog's backoff.
@@ -74,7 +88,12 @@ export function toWorkerError(error: unknown): Error {
   return new Error(`Non-error thrown: ${String(error)}`);
 }
 
-async function runJob<K extends JobName>(name: K, job: Job, handlers: Handlers): Promise<void> {
+async function runJob<K extends JobName>(
+  name: K,
+  job: Job,
+  token: string | undefined,
+  handlers: Handlers,
+): Promise<void> {
   const parsed = parsePayload(name, job.data);
   if (!parsed.ok) {
     // Retrying cannot fix a payload; it was enqueued around the producer or by an older version.
@@ -91,6 +110,10 @@ async function runJob<K extends JobName>(name: K, job: Job, handlers: Handlers):
   try {
     await handler(parsed.payload, ctx);
   } catch (error) {
+    if (error instanceof RunLater) {
+      await job.moveToDelayed(Date.now() + error.delayMs, token);
+      throw new DelayedError(error.message);
+    }
     throw toWorkerError(error);
   }
 }
@@ -128,12 +151,12 @@ export function createWorker(options: WorkerOptions): QueueWorker {
   const workers = [...queueNames].map((queueName) => {
     const worker = new Worker(
       queueName,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         const name = job.name;
         if (!isJobName(name) || jobCatalog[name].queue !== queueName) {
           throw new UnrecoverableError(`UNKNOWN_JOB: no job named ${name} on queue ${queueName}`);
         }
-        await runJob(name, job, handlers);
+        await runJob(name, job, token, handlers);
       },
       {
         connection: options.connection,

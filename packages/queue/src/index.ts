@@ -36,6 +36,7 @@ export {
   createWorker,
   type JobOutcome,
   type QueueWorker,
+  RunLater,
   toWorkerError,
   type WorkerOptions,
 } from "./create-worker.js";

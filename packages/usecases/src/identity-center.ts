@@ -11,6 +11,9 @@ export type ProvisioningOutcome =
   | { status: "SUCCEEDED"; requestId: string }
   | { status: "FAILED"; requestId: string; failureReason: string };
 
+/** An asynchronous create or delete as AWS last reported it: still running, or its end. */
+export type ChangeStatus = { status: "IN_PROGRESS"; requestId: string } | ProvisioningOutcome;
+
 export type IdentityCenterUser = { userId: string; userName: string };
 
 /**
@@ -23,6 +26,13 @@ export type IdentityCenter = {
   hasAssignment(target: AssignmentTarget): Promise<boolean>;
   createAssignment(target: AssignmentTarget): Promise<ProvisioningOutcome>;
   deleteAssignment(target: AssignmentTarget): Promise<ProvisioningOutcome>;
+  /**
+   * Sends the delete and answers with AWS's first status, without waiting: a removal holds no
+   * worker while AWS works, so many removals can be in flight under the call quota.
+   */
+  startDeletion(target: AssignmentTarget): Promise<ChangeStatus>;
+  /** Where an earlier deletion request stands; null when AWS no longer knows its id. */
+  deletionStatus(requestId: string): Promise<ChangeStatus | null>;
   /** Every principal assigned the set in the account (users and groups), for drift scans. */
   listAssignments(input: {
     accountId: string;

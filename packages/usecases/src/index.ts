@@ -25,6 +25,7 @@ export { extendRequest } from "./extend-request.js";
 export { failRequest } from "./fail-request.js";
 export type {
   AssignmentTarget,
+  ChangeStatus,
   IdentityCenter,
   IdentityCenterUser,
   ProvisioningOutcome,

@@ -75,9 +75,13 @@ export type AssignmentSnapshot = {
    * Keyturn asked for is unconfirmed (a crash may have left it either way).
    */
   observedPresent: boolean | null;
+  /** A deletion AWS accepted whose end Keyturn has not seen yet. */
+  pending: PendingChange | null;
   identity: { id: string; email: string; identityStoreUserId: string | null };
   leases: Array<LeaseRecord & { requestStatus: RequestStatus }>;
 };
+
+export type PendingChange = { operation: "delete"; requestId: string; since: Date };
 
 export type ReconcileAttemptRecord = {
   assignmentId: string;
@@ -104,6 +108,7 @@ export type AssignmentRepository = {
   /** Before a create or delete is sent: the observation is void until its outcome is recorded. */
   markChangeRequested(id: string, operation: "create" | "delete", at: Date): Promise<void>;
   markPreexisting(id: string): Promise<void>;
+  setPending(id: string, pending: PendingChange | null): Promise<void>;
   recordObservation(id: string, present: boolean, at: Date): Promise<void>;
   recordAttempt(attempt: ReconcileAttemptRecord): Promise<void>;
   /** Pins the Identity Center user id once resolved, so a later email change cannot redirect access. */

@@ -3,7 +3,12 @@ import { activateRequest } from "./activate-request.js";
 import { AppError } from "./app-error.js";
 import { expireRequest } from "./expire-request.js";
 import { failRequest } from "./fail-request.js";
-import type { AssignmentTarget, IdentityCenter, ProvisioningOutcome } from "./identity-center.js";
+import type {
+  AssignmentTarget,
+  ChangeStatus,
+  IdentityCenter,
+  ProvisioningOutcome,
+} from "./identity-center.js";
 import type { AssignmentSnapshot, Deps } from "./ports.js";
 import { SYSTEM } from "./principal.js";
 import { err, ok, type Result } from "./result.js";
@@ -17,7 +22,12 @@ export type ReconcileDeps = Deps & {
 };
 
 export type ReconcileReport = {
-  outcome: "converged" | "busy";
+  /**
+   * `pending`: AWS is still carrying out a deletion this or an earlier run asked for; run again
+   * after `retryAfterMs` (nothing else was decided meanwhile).
+   */
+  outcome: "converged" | "busy" | "pending";
+  retryAfterMs?: number;
   desired?: "present" | "absent";
   actions: Array<"created" | "deleted" | "marked_preexisting" | "pinned_principal" | "create_failed">;
   activated: string[];
@@ -26,6 +36,9 @@ export type ReconcileReport = {
 };
 
 const DEFAULT_CLAIM_TTL_MS = 30_000;
+// How soon to ask AWS again about a deletion: soon at first, then less often the longer it takes.
+const FIRST_STATUS_CHECK_MS = 500;
+const MAX_STATUS_CHECK_MS = 5000;
 
 /**
  * Converges one assignment in AWS with what its leases say, then moves the requests that depend
@@ -83,6 +96,12 @@ async function converge(deps: ReconcileDeps, assignmentId: string): Promise<Reco
     throw new AppError("ASSIGNMENT_VANISHED", `assignment ${assignmentId} disappeared while claimed`, {
       retryable: false,
     });
+  }
+  if (snapshot.pending !== null) {
+    const stillRunning = await settlePendingDeletion(deps, snapshot, report);
+    if (stillRunning) {
+      return report;
+    }
   }
   const now = deps.clock.now();
   const desired = desiredState(snapshot.origin, snapshot.leases, now);
@@ -154,17 +173,12 @@ async function converge(deps: ReconcileDeps, assignmentId: string): Promise<Reco
       }
       report.actions.push("created");
     } else if (!desired.present && exists && snapshot.origin === "keyturn") {
-      const ended = snapshot.leases.map((l) => l.requestId);
-      const outcome = await provision(deps, snapshot, target, "delete", ended);
-      if (outcome.status === "FAILED" && !(await goneAfterFailedDelete(deps, assignmentId, target))) {
-        // Access that should be gone is still there: never give up, let the job retry.
-        throw new AppError(
-          "REMOVAL_FAILED",
-          `AWS could not delete the assignment: ${outcome.failureReason}`,
-          {
-            retryable: true,
-          },
-        );
+      const removal = await requestRemoval(deps, snapshot, target);
+      if (removal === "pending") {
+        // Requests move once AWS confirms; the job comes back for that without holding a worker.
+        report.outcome = "pending";
+        report.retryAfterMs = FIRST_STATUS_CHECK_MS;
+        return report;
       }
       report.actions.push("deleted");
     }
@@ -217,7 +231,7 @@ async function provision(
   deps: ReconcileDeps,
   snapshot: AssignmentSnapshot,
   target: AssignmentTarget,
-  operation: "create" | "delete",
+  operation: "create",
   requestIds: string[],
 ): Promise<ProvisioningOutcome> {
   const startedAt = deps.clock.now();
@@ -226,48 +240,159 @@ async function provision(
   await deps.uow.run((tx) => tx.assignments.markChangeRequested(snapshot.id, operation, startedAt));
   let outcome: ProvisioningOutcome;
   try {
-    outcome =
-      operation === "create"
-        ? await deps.identityCenter.createAssignment(target)
-        : await deps.identityCenter.deleteAssignment(target);
+    outcome = await deps.identityCenter.createAssignment(target);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    await deps.uow.run((tx) =>
-      tx.assignments.recordAttempt({
-        assignmentId: snapshot.id,
-        operation,
-        outcome: "error",
-        awsRequestId: null,
-        failureReason: reason,
-        requestIds,
-        startedAt,
-        finishedAt: deps.clock.now(),
-      }),
-    );
+    await recordError(deps, snapshot.id, operation, requestIds, startedAt, error);
     throw error;
   }
+  await recordOutcome(deps, snapshot.id, target, operation, outcome, requestIds, startedAt);
+  return outcome;
+}
+
+/**
+ * Sends the delete. When AWS answers IN_PROGRESS (the usual case) its request id is saved and the
+ * run ends "pending": the worker is free for the next removal at once, and a later run asks AWS how
+ * the request ended (`settlePendingDeletion`) rather than sending another.
+ */
+async function requestRemoval(
+  deps: ReconcileDeps,
+  snapshot: AssignmentSnapshot,
+  target: AssignmentTarget,
+): Promise<"pending" | "deleted"> {
+  const requestIds = snapshot.leases.map((l) => l.requestId);
+  const startedAt = deps.clock.now();
+  await deps.uow.run((tx) => tx.assignments.markChangeRequested(snapshot.id, "delete", startedAt));
+  let status: ChangeStatus;
+  try {
+    status = await deps.identityCenter.startDeletion(target);
+  } catch (error) {
+    await recordError(deps, snapshot.id, "delete", requestIds, startedAt, error);
+    throw error;
+  }
+  if (status.status === "IN_PROGRESS") {
+    await deps.uow.run((tx) =>
+      tx.assignments.setPending(snapshot.id, {
+        operation: "delete",
+        requestId: status.requestId,
+        since: startedAt,
+      }),
+    );
+    return "pending";
+  }
+  await finishDeletion(deps, snapshot.id, target, status, requestIds, startedAt);
+  return "deleted";
+}
+
+/** Returns true while AWS is still at it. */
+async function settlePendingDeletion(
+  deps: ReconcileDeps,
+  snapshot: AssignmentSnapshot,
+  report: ReconcileReport,
+): Promise<boolean> {
+  const pending = snapshot.pending;
+  if (pending === null) {
+    return false;
+  }
+  const status = await deps.identityCenter.deletionStatus(pending.requestId);
+  if (status?.status === "IN_PROGRESS") {
+    const age = deps.clock.now().getTime() - pending.since.getTime();
+    report.outcome = "pending";
+    report.retryAfterMs = Math.min(MAX_STATUS_CHECK_MS, Math.max(FIRST_STATUS_CHECK_MS, age));
+    return true;
+  }
+  if (status === null) {
+    // AWS no longer knows the request: what it holds is unknown, so this run looks it up.
+    await deps.uow.run((tx) => tx.assignments.setPending(snapshot.id, null));
+  } else {
+    const target: AssignmentTarget = {
+      accountId: snapshot.accountId,
+      permissionSetName: snapshot.permissionSetName,
+      principalId: snapshot.identity.identityStoreUserId ?? "",
+    };
+    const requestIds = snapshot.leases.map((l) => l.requestId);
+    await finishDeletion(deps, snapshot.id, target, status, requestIds, pending.since);
+    report.actions.push("deleted");
+  }
+  snapshot.pending = null;
+  snapshot.observedPresent = status === null ? null : false;
+  return false;
+}
+
+/** Records how a deletion ended; one that failed with access still in place is thrown to retry. */
+async function finishDeletion(
+  deps: ReconcileDeps,
+  assignmentId: string,
+  target: AssignmentTarget,
+  outcome: ProvisioningOutcome,
+  requestIds: string[],
+  startedAt: Date,
+): Promise<void> {
+  await recordOutcome(deps, assignmentId, target, "delete", outcome, requestIds, startedAt);
+  if (outcome.status === "FAILED" && !(await goneAfterFailedDelete(deps, assignmentId, target))) {
+    // Access that should be gone is still there: never give up, let the job retry.
+    throw new AppError("REMOVAL_FAILED", `AWS could not delete the assignment: ${outcome.failureReason}`, {
+      retryable: true,
+    });
+  }
+}
+
+async function recordError(
+  deps: ReconcileDeps,
+  assignmentId: string,
+  operation: "create" | "delete",
+  requestIds: string[],
+  startedAt: Date,
+  error: unknown,
+): Promise<void> {
+  const reason = error instanceof Error ? error.message : String(error);
+  await deps.uow.run((tx) =>
+    tx.assignments.recordAttempt({
+      assignmentId,
+      operation,
+      outcome: "error",
+      awsRequestId: null,
+      failureReason: reason,
+      requestIds,
+      startedAt,
+      finishedAt: deps.clock.now(),
+    }),
+  );
+}
+
+/** The attempt, what AWS now holds (unknown after a failed delete), and the audit event, at once. */
+async function recordOutcome(
+  deps: ReconcileDeps,
+  assignmentId: string,
+  target: AssignmentTarget,
+  operation: "create" | "delete",
+  outcome: ProvisioningOutcome,
+  requestIds: string[],
+  startedAt: Date,
+): Promise<void> {
   const finishedAt = deps.clock.now();
+  const succeeded = outcome.status === "SUCCEEDED";
   await deps.uow.run(async (tx) => {
     await tx.assignments.recordAttempt({
-      assignmentId: snapshot.id,
+      assignmentId,
       operation,
-      outcome: outcome.status === "SUCCEEDED" ? "succeeded" : "failed",
+      outcome: succeeded ? "succeeded" : "failed",
       awsRequestId: outcome.requestId,
       failureReason: outcome.status === "FAILED" ? outcome.failureReason : null,
       requestIds,
       startedAt,
       finishedAt,
     });
-    await tx.assignments.recordObservation(
-      snapshot.id,
-      (operation === "create") === (outcome.status === "SUCCEEDED"),
-      finishedAt,
-    );
+    if (operation === "delete") {
+      await tx.assignments.setPending(assignmentId, null);
+    }
+    if (operation === "create" || succeeded) {
+      await tx.assignments.recordObservation(assignmentId, operation === "create" && succeeded, finishedAt);
+    }
     await tx.audit.append({
       actor: SYSTEM,
-      action: `assignment.${operation === "create" ? "created" : "deleted"}${outcome.status === "FAILED" ? "_failed" : ""}`,
+      action: `assignment.${operation === "create" ? "created" : "deleted"}${succeeded ? "" : "_failed"}`,
       data: {
-        assignmentId: snapshot.id,
+        assignmentId,
         ...target,
         awsRequestId: outcome.requestId,
         requestIds,
@@ -275,7 +400,6 @@ async function provision(
       },
     });
   });
-  return outcome;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Db } from "@keyturn/db";
-import type { Payload } from "@keyturn/queue";
+import { type Payload, RunLater } from "@keyturn/queue";
 import {
   AppError,
   cutOffSessions,
@@ -11,7 +11,8 @@ import type { WorkerMetrics } from "../metrics.js";
 
 /**
  * Runs the reconciler for one assignment. "Busy" (another worker holds the claim) is retryable,
- * so the job comes back after backoff instead of being lost; when the run removed access, the
+ * so the job comes back after backoff instead of being lost; "pending" (AWS is still deleting)
+ * brings the same job back after the reconciler's delay, without holding a worker meanwhile; when the run removed access, the
  * revocation lag — from the lease's end to the assignment being gone — is observed.
  */
 export function assignmentReconcileHandler(deps: {
@@ -34,6 +35,12 @@ export function assignmentReconcileHandler(deps: {
         {
           retryable: true,
         },
+      );
+    }
+    if (report.outcome === "pending") {
+      throw new RunLater(
+        report.retryAfterMs ?? 1000,
+        `AWS is still carrying out a change to assignment ${payload.assignmentId}`,
       );
     }
     if (deps.bucketPolicies !== undefined) {
