@@ -26,6 +26,7 @@
 //   logged from T to the last assignment gone.
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import {
@@ -61,6 +62,8 @@ const { values } = parseArgs({
     "max-wait-s": { type: "string", default: "330" },
     "pg-url": { type: "string", default: "postgresql://postgres@127.0.0.1:5432/postgres" },
     "redis-url": { type: "string", default: "redis://127.0.0.1:6379" },
+    /** Writes the emulator's call log (ms from T, operation, outcome) there, for diagnosis. */
+    "dump-calls": { type: "string" },
   },
 });
 const ADMIN_URL = values["pg-url"] ?? "";
@@ -349,6 +352,10 @@ async function runOnce(k: number): Promise<Result> {
       select: { finishedAt: true },
     });
     const log = await emulator.callLog();
+    if (values["dump-calls"] !== undefined) {
+      const lines = log.map((c) => `${c.at - endsAt}\t${c.operation}\t${c.outcome}`);
+      writeFileSync(`${values["dump-calls"]}.k${k}.tsv`, `${lines.join("\n")}\n`);
+    }
     const deletes = log.filter((c) => c.operation === "DeleteAccountAssignment" && c.outcome === "ok");
     // The emulator finishes a deletion EMULATED_AWS_MS after accepting it: that is when access is gone.
     const goneAt = deletes.map((c) => c.at + EMULATED_AWS_MS);

@@ -74,6 +74,11 @@ const DEFAULT_SESSION_DURATION = "PT1H";
 
 type Kind = "creation" | "deletion";
 
+// The instance and the permission sets are looked up once per process, and every removal needs
+// them first: held back as reads behind a burst of removals, they would stall this process's
+// removals until other processes' had all gone out.
+const METADATA: CallKind = "removal";
+
 export function createIdentityCenter(options: IdentityCenterOptions): IdentityCenterAdapter {
   const clientConfig = {
     ...sdkClientDefaults,
@@ -115,7 +120,7 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
     let nextToken: string | undefined;
     do {
       const token = nextToken;
-      const page = await call("ListInstances", "read", () =>
+      const page = await call("ListInstances", METADATA, () =>
         ssoAdmin.send(
           new ListInstancesCommand({ MaxResults: 100, ...(token === undefined ? {} : { NextToken: token }) }),
         ),
@@ -156,7 +161,7 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
   let scan: Promise<void> | undefined;
 
   async function describePermissionSet(instanceArn: string, arn: string): Promise<PermissionSetInfo> {
-    const output = await call("DescribePermissionSet", "read", () =>
+    const output = await call("DescribePermissionSet", METADATA, () =>
       ssoAdmin.send(new DescribePermissionSetCommand({ InstanceArn: instanceArn, PermissionSetArn: arn })),
     );
     const name = output.PermissionSet?.Name;
@@ -178,7 +183,7 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
     let nextToken: string | undefined;
     do {
       const token = nextToken;
-      const page = await call("ListPermissionSets", "read", () =>
+      const page = await call("ListPermissionSets", METADATA, () =>
         ssoAdmin.send(
           new ListPermissionSetsCommand({
             InstanceArn: instanceArn,
