@@ -5,6 +5,7 @@ import type { ApiConfig } from "@keyturn/config";
 import { createBucketPolicyUnitOfWork, createUnitOfWork, type PrismaClient } from "@keyturn/db";
 import type { Logger } from "@keyturn/observability";
 import type { BucketPolicyEngine, BucketPolicyStore, Clock, IdGenerator } from "@keyturn/usecases";
+import type { ConnectionOptions } from "bullmq";
 import { type FastifyBaseLogger, fastify, LogController } from "fastify";
 import {
   jsonSchemaTransform,
@@ -15,8 +16,9 @@ import {
 } from "fastify-type-provider-zod";
 import { PROBLEM_CONTENT_TYPE } from "./http-errors.js";
 import { registerAuth } from "./plugins/auth.js";
-import { createApiMetrics, registerMetrics } from "./plugins/metrics.js";
+import { type ApiMetrics, createApiMetrics, registerMetrics } from "./plugins/metrics.js";
 import { registerProblemHandlers } from "./plugins/problems.js";
+import { QUEUE_DASHBOARD_PATH, registerQueueDashboard } from "./plugins/queue-dashboard.js";
 import { registerRateLimit } from "./plugins/rate-limit.js";
 import type { App, RouteDeps } from "./route-context.js";
 import { registerHealthRoutes } from "./routes/health/index.js";
@@ -34,6 +36,16 @@ export type AppDeps = {
    * without it the bucket routes that touch S3 answer 503 S3_NOT_CONFIGURED.
    */
   bucketPolicies?: BucketPolicyStore;
+  /**
+   * The registry /metrics serves; created by the caller when an adapter counts into it (the S3
+   * store's AWS calls). Default: a fresh one.
+   */
+  metrics?: ApiMetrics;
+  /**
+   * The worker's Redis and key prefix: the queue dashboard at /admin/queues. Absent: no dashboard.
+   * The connection is the caller's to close, after the app.
+   */
+  queues?: { connection: ConnectionOptions; prefix: string };
 };
 
 // The pure policy package as the use cases' port; the compiler checks here that it fits.
@@ -53,7 +65,8 @@ const PROBLEM_RESPONSE = {
  */
 function documentProblems(app: App): void {
   app.addHook("onRoute", (route) => {
-    if (route.url.startsWith("/docs")) {
+    // Hidden routes (the queue dashboard's UI, its static files) answer in their own formats.
+    if (route.url.startsWith("/docs") || route.schema?.hide === true) {
       return;
     }
     const response = (route.schema?.response ?? {}) as Record<string, unknown>;
@@ -123,7 +136,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   };
   registerHealthRoutes(app, routeDeps);
-  registerMetrics(app, createApiMetrics(deps.prisma));
+  registerMetrics(app, deps.metrics ?? createApiMetrics(deps.prisma));
+  if (deps.queues === undefined) {
+    deps.logger.info(
+      `queue dashboard not served: no Redis configured (set REDIS_URL to serve ${QUEUE_DASHBOARD_PATH})`,
+    );
+  } else {
+    await registerQueueDashboard(app, {
+      prisma: deps.prisma,
+      clock: deps.clock,
+      connection: deps.queues.connection,
+      prefix: deps.queues.prefix,
+    });
+    deps.logger.info({ path: QUEUE_DASHBOARD_PATH, prefix: deps.queues.prefix }, "queue dashboard served");
+  }
   await app.register(
     async (v1) => {
       await registerRateLimit(v1, deps.config.rateLimitPerMinute);

@@ -4,8 +4,10 @@ import { createBucketPolicyStore } from "@keyturn/aws";
 import { loadApiConfig } from "@keyturn/config";
 import { createPrismaClient } from "@keyturn/db";
 import { createLogger } from "@keyturn/observability";
+import { createRedisConnection } from "@keyturn/queue";
 import { buildApp } from "./app.js";
 import { loadBucketPolicyS3Config } from "./bucket-policy-env.js";
+import { createApiMetrics } from "./plugins/metrics.js";
 
 const loaded = loadApiConfig(process.env, process.stdout.isTTY === true);
 if (!loaded.ok) {
@@ -27,6 +29,14 @@ if (!s3.ok) {
 
 const logger = createLogger({ name: "keyturn-api", level: config.log.level, pretty: config.log.pretty });
 const prisma = createPrismaClient({ databaseUrl: config.databaseUrl });
+// Before the S3 store, which counts its calls into it.
+const metrics = createApiMetrics(prisma);
+// The queue dashboard only reads and acts when someone looks: a producer connection fails fast
+// while Redis is down instead of holding the page.
+const redis =
+  config.redis === undefined
+    ? undefined
+    : createRedisConnection(config.redis.url, "producer", { connectionName: "keyturn-api" });
 const bucketPolicies =
   s3.config === null
     ? undefined
@@ -36,6 +46,7 @@ const bucketPolicies =
         // Few attempts: an API caller waits on them, and the use case holds a row lock meanwhile.
         retry: { maxAttempts: 3 },
         logger,
+        onCall: metrics.observeAwsCall,
       });
 const app = await buildApp({
   prisma,
@@ -43,7 +54,11 @@ const app = await buildApp({
   clock: { now: () => new Date() },
   ids: { uuid: () => randomUUID() },
   config: config.api,
+  metrics,
   ...(bucketPolicies === undefined ? {} : { bucketPolicies }),
+  ...(redis === undefined || config.redis === undefined
+    ? {}
+    : { queues: { connection: redis, prefix: config.redis.prefix } }),
 });
 
 let closing = false;
@@ -62,6 +77,7 @@ async function shutdown(signal: string): Promise<void> {
   try {
     await app.close();
     bucketPolicies?.close();
+    await redis?.quit();
     await prisma.$disconnect();
     process.exitCode = 0;
   } catch (error) {
@@ -79,6 +95,7 @@ try {
   await app.listen({ host: config.api.host, port: config.api.port });
 } catch (error) {
   logger.fatal({ err: error }, "could not start listening");
+  redis?.disconnect();
   await prisma.$disconnect();
   process.exit(1);
 }

@@ -2,6 +2,7 @@
 // scopes, and row counts of every table to prove that a rejected call changed nothing.
 import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
+import type { AwsCallObserver } from "@keyturn/aws";
 import type { FlowRules } from "@keyturn/core";
 import { createPrismaClient, createUnitOfWork, type PrismaClient } from "@keyturn/db";
 import { createLogger } from "@keyturn/observability";
@@ -12,9 +13,11 @@ import {
   type Deps,
   revokeApiToken,
 } from "@keyturn/usecases";
+import type { ConnectionOptions } from "bullmq";
 import type { LightMyRequestResponse } from "fastify";
 import { expect, it } from "vitest";
 import { buildApp } from "./app.js";
+import { type ApiMetrics, createApiMetrics } from "./plugins/metrics.js";
 import type { App } from "./route-context.js";
 
 export type TestClock = { now(): Date; advance(ms: number): void };
@@ -40,6 +43,8 @@ export type TestApi = {
   prisma: PrismaClient;
   clock: TestClock;
   usecases: Deps;
+  /** The registry the app's /metrics serves. */
+  metrics: ApiMetrics;
   /** Every log line the app wrote, as raw JSON text. */
   logs: string[];
   /** Mints a token straight through the use case (as the CLI does). */
@@ -59,7 +64,14 @@ export type TestApi = {
  */
 export async function createTestApi(
   databaseUrl: string,
-  options: { maxConnections?: number; rateLimitPerMinute?: number; bucketPolicies?: BucketPolicyStore } = {},
+  options: {
+    maxConnections?: number;
+    rateLimitPerMinute?: number;
+    /** A store, or one built with the app's AWS call observer (as main.ts wires it). */
+    bucketPolicies?: BucketPolicyStore | ((onCall: AwsCallObserver) => BucketPolicyStore);
+    /** Serve the queue dashboard on this Redis connection and key prefix. */
+    queues?: { connection: ConnectionOptions; prefix: string };
+  } = {},
 ): Promise<TestApi> {
   const prisma = createPrismaClient({ databaseUrl, maxConnections: options.maxConnections ?? 4 });
   const clock = createTestClock();
@@ -72,6 +84,11 @@ export async function createTestApi(
     },
   });
   const logger = createLogger({ name: "keyturn-api-test", level: "info", destination });
+  const metrics = createApiMetrics(prisma);
+  const bucketPolicies =
+    typeof options.bucketPolicies === "function"
+      ? options.bucketPolicies(metrics.observeAwsCall)
+      : options.bucketPolicies;
   const app = await buildApp({
     prisma,
     logger,
@@ -83,7 +100,9 @@ export async function createTestApi(
       bodyLimitBytes: 64 * 1024,
       rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
     },
-    ...(options.bucketPolicies === undefined ? {} : { bucketPolicies: options.bucketPolicies }),
+    metrics,
+    ...(bucketPolicies === undefined ? {} : { bucketPolicies }),
+    ...(options.queues === undefined ? {} : { queues: options.queues }),
   });
   await app.ready();
   const usecases: Deps = { uow: createUnitOfWork(prisma, { clock, ids }), clock, ids };
@@ -108,6 +127,7 @@ export async function createTestApi(
     prisma,
     clock,
     usecases,
+    metrics,
     logs,
     token,
     async revokedToken(scopes) {

@@ -8,7 +8,7 @@ import { createPrismaClient, createUnitOfWork } from "@keyturn/db";
 import { DEMO_ACCOUNT_ID, demoSeed, startAwsEmulator, startSlackFake } from "@keyturn/testkit";
 import { createApiToken } from "@keyturn/usecases";
 import { runDemo } from "./demo.js";
-import { type AppProcess, startApp, waitForHttp } from "./processes.js";
+import { type AppExit, type AppProcess, startApp, stoppedCleanly, waitForHttp } from "./processes.js";
 
 const { values } = parseArgs({ options: { demo: { type: "boolean", default: false } } });
 const demo = values.demo;
@@ -29,6 +29,50 @@ const KEYTURN_KEY = "AKIAKEYTURNLOCAL0001";
 const KEYTURN_ROLE = `arn:aws:iam::${DEMO_ACCOUNT_ID}:role/Keyturn`;
 export const APPROVAL_CHANNEL = "C0KEYTURN";
 
+const apps: AppProcess[] = [];
+/** What this process serves itself (the emulator, the fake Slack): closed after the apps. */
+const servers: Array<{ close(): Promise<void> }> = [];
+let stopping: Promise<never> | undefined;
+
+const describeExit = (exit: AppExit) =>
+  exit.signal === null ? `exit code ${exit.code}` : `killed by ${exit.signal}`;
+
+/**
+ * Stops every app (SIGTERM: each finishes what it is doing and closes its connections; SIGKILL
+ * after 15 s), then the emulator and the fake Slack, and exits with `code`, or 1 if an app had to
+ * be killed or failed. Ctrl-C ends here with 0. Safe to call twice: the first call wins.
+ */
+function stopAll(code: number, reason: string): Promise<never> {
+  stopping ??= (async () => {
+    log(reason);
+    const exits = await Promise.all(apps.map(async (app) => ({ app, exit: await app.stop() })));
+    const unclean = exits.filter(({ exit }) => !stoppedCleanly(exit));
+    for (const { app, exit } of unclean) {
+      log(`${app.name} did not stop cleanly (${describeExit(exit)})`);
+    }
+    await Promise.allSettled(servers.map((server) => server.close()));
+    process.exit(unclean.length > 0 ? Math.max(code, 1) : code);
+  })();
+  return stopping;
+}
+
+// Installed before anything starts, so that a Ctrl-C during start-up stops what already runs. A
+// terminal's Ctrl-C reaches the apps too (one process group); they stop on it as on our SIGTERM.
+let signals = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    signals++;
+    if (signals > 1) {
+      log(`${signal} again: killing the apps`);
+      for (const app of apps) {
+        app.kill();
+      }
+      process.exit(1);
+    }
+    void stopAll(0, `${signal}: stopping api, slack and worker`);
+  });
+}
+
 const shared: Record<string, string> = {
   DATABASE_URL: databaseUrl,
   REDIS_URL: env.REDIS_URL ?? "redis://127.0.0.1:6379",
@@ -44,6 +88,7 @@ const emulator = realAws
       assignmentDelayMs: 300,
     });
 if (emulator !== null) {
+  servers.push(emulator);
   const seed = demoSeed();
   emulator.seed({
     ...seed,
@@ -85,6 +130,7 @@ const fakeSlack = realSlack
   : await startSlackFake({ port: demo ? 0 : Number(env.SLACK_FAKE_PORT ?? 3100) });
 const signingSecret = env.SLACK_SIGNING_SECRET ?? randomBytes(16).toString("hex");
 if (fakeSlack !== null) {
+  servers.push(fakeSlack);
   fakeSlack.addUser({ id: "U0ALICE", name: "alice", email: "alice@example.com", realName: "Alice Liddell" });
   fakeSlack.addUser({ id: "U0BOB", name: "bob", email: "bob@example.com", realName: "Bob Builder" });
   fakeSlack.addUser({ id: "U0CAROL", name: "carol", email: "carol@example.com", realName: "Carol Danvers" });
@@ -96,22 +142,6 @@ if (fakeSlack !== null) {
     SLACK_DEFAULT_APPROVAL_CHANNEL: APPROVAL_CHANNEL,
   });
   log(`Slack: local fake Slack Web API on ${fakeSlack.url} (recorded calls are printed by --demo)`);
-}
-
-const apps: AppProcess[] = [];
-let stopping = false;
-async function stopAll(code: number): Promise<never> {
-  stopping = true;
-  await Promise.allSettled(apps.map((app) => app.stop()));
-  await emulator?.close();
-  await fakeSlack?.close();
-  process.exit(code);
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    log("stopping api, slack and worker");
-    void stopAll(0);
-  });
 }
 
 try {
@@ -129,11 +159,15 @@ try {
     startApp("slack", "apps/slack/src/main.ts", { ...shared, SLACK_PORT: String(ports.slack) }, quiet),
   );
   for (const app of apps) {
-    app.child.once("exit", (code) => {
-      if (!stopping) {
-        log(`${app.name} exited (${code}); stopping everything`);
-        void stopAll(1);
-      }
+    // The line the stop test reads to check that every process is gone afterwards.
+    log(`${app.name} started (pid ${app.child.pid})`);
+    void app.exited.then((exit) => {
+      // Exiting cleanly on its own, an app was told to stop by someone else (an orchestrator, a
+      // terminal's Ctrl-C that reached it first): stop the rest the same way.
+      void stopAll(
+        stoppedCleanly(exit) ? 0 : 1,
+        `${app.name} ended (${describeExit(exit)}); stopping everything`,
+      );
     });
   }
   const [api, worker] = apps as [AppProcess, AppProcess, AppProcess];
@@ -174,16 +208,16 @@ try {
 
   if (demo) {
     const ok = await runDemo(context);
-    await stopAll(ok ? 0 : 1);
+    await stopAll(ok ? 0 : 1, "demo over: stopping api, slack and worker");
   }
   log(`API     ${context.apiUrl}  (OpenAPI: ${context.apiUrl}/docs)`);
   log(`Slack   ${context.slackUrl}/slack/events`);
   log(`Worker  ${context.workerUrl}/healthz  ${context.workerUrl}/metrics`);
+  log(`Queues  ${context.apiUrl}/admin/queues  (any user name, the admin token as password)`);
   log(`Admin token (shown once, valid 12 h): ${token}`);
   log("Ctrl-C stops everything.");
 } catch (error) {
-  log(`failed: ${error instanceof Error ? error.message : String(error)}`);
-  await stopAll(1);
+  await stopAll(1, `failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 export type LocalContext = {

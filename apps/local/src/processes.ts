@@ -3,7 +3,22 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
-export type AppProcess = { name: string; child: ChildProcess; stop(): Promise<void> };
+/** How an app process ended. */
+export type AppExit = { code: number | null; signal: NodeJS.Signals | null };
+
+export type AppProcess = {
+  name: string;
+  child: ChildProcess;
+  /** Resolves when the process has ended, however that happened. */
+  exited: Promise<AppExit>;
+  /**
+   * Asks it to stop (SIGTERM: it finishes what it is doing and closes its connections) unless it
+   * already ended; SIGKILL if it is still running `graceMs` later. Resolves with how it ended.
+   */
+  stop(graceMs?: number): Promise<AppExit>;
+  /** SIGKILL at once (a second Ctrl-C). */
+  kill(): void;
+};
 
 /** Runs one Keyturn app as its own process (as in production), its output prefixed with its name. */
 export function startApp(
@@ -30,19 +45,39 @@ export function startApp(
       }
     });
   }
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // "exit", not "close": a grandchild holding the pipes open must not keep us waiting.
+  const exited = new Promise<AppExit>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const running = () => child.exitCode === null && child.signalCode === null;
   return {
     name,
     child,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
+    exited,
+    async stop(graceMs = 15_000) {
+      if (running()) {
         child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-        await exited;
+        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        const exit = await exited;
         clearTimeout(timer);
+        return exit;
+      }
+      return exited;
+    },
+    kill() {
+      if (running()) {
+        child.kill("SIGKILL");
       }
     },
   };
+}
+
+/**
+ * Ended the way a Keyturn app ends when asked to stop: exit code 0, or the default action of a
+ * SIGINT/SIGTERM that arrived before the app had installed its handlers (very early on).
+ */
+export function stoppedCleanly(exit: AppExit): boolean {
+  return exit.code === 0 || exit.signal === "SIGINT" || exit.signal === "SIGTERM";
 }
 
 /** Waits for an HTTP endpoint to answer 200, or for the process to die (then says why). */

@@ -10,6 +10,7 @@ import {
   ACTION_IDS,
   type AwsAccessConfig,
   createSlackIdentity,
+  observedSlackFetch,
   REQUEST_MODAL,
   translateSlackError,
 } from "@keyturn/slack";
@@ -34,6 +35,7 @@ import { revokeAction } from "./listeners/actions/revoke-request.js";
 import { accessCommand } from "./listeners/commands/access.js";
 import { appHomeOpened } from "./listeners/events/app-home-opened.js";
 import { submissionKey, submitRequestView } from "./listeners/views/submit-request.js";
+import { createSlackAppMetrics, type SlackAppMetrics } from "./metrics.js";
 import { createReplayGuard } from "./replay-guard.js";
 import type { Services } from "./services.js";
 
@@ -46,11 +48,14 @@ export type SlackAppOptions = {
   aws: AwsAccessConfig;
   /** Slack's request path in HTTP mode. */
   path?: string;
+  /** Counts failed Slack calls; served at /metrics in HTTP mode. Default: a fresh one. */
+  metrics?: SlackAppMetrics;
 };
 
 export type KeyturnSlackApp = {
   app: App;
   services: Services;
+  metrics: SlackAppMetrics;
   /** HTTP mode listens on `port` (0: any free one) and returns it; socket mode connects (port null). */
   start(port?: number): Promise<{ port: number | null }>;
   stop(): Promise<void>;
@@ -99,10 +104,14 @@ function clickKey({ body }: { body: ClickBody }): string | undefined {
 export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
   const { transport } = options.slack;
   const log = boltLogger(options.logger);
+  const metrics = options.metrics ?? createSlackAppMetrics();
   const clientOptions: WebClientOptions = {
     slackApiUrl: options.slack.apiUrl,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
+    // Bolt builds every client (and respond()) from these options: the one place every Slack call
+    // of every listener passes through.
+    fetch: observedSlackFetch({ apiUrl: options.slack.apiUrl, onError: metrics.observeSlackApiError }),
   };
   const nowMs = () => options.clock.now().getTime();
   const afterAck = createAfterAckQueue();
@@ -112,6 +121,17 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
       signingSecret: transport.signingSecret,
       endpoints: options.path ?? "/slack/events",
       logger: log,
+      // Unsigned GETs: the replay guard only checks POSTs, and Bolt routes these before Slack's.
+      customRoutes: [
+        {
+          path: "/metrics",
+          method: ["GET"],
+          handler: (_req, res) => {
+            res.writeHead(200, { "content-type": metrics.contentType });
+            res.end(metrics.render());
+          },
+        },
+      ],
     });
     const guard = createReplayGuard({
       signingSecret: transport.signingSecret,
@@ -194,6 +214,7 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
   return {
     app,
     services,
+    metrics,
     async start(port) {
       // Bolt checks the token with auth.test; deferred to here so that a bad token or an
       // unreachable Slack fails start() with a clear error instead of an unhandled rejection.

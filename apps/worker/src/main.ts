@@ -7,9 +7,9 @@ import { loadWorkerConfig } from "@keyturn/config";
 import { createBucketPolicyUnitOfWork, createPrismaClient, createUnitOfWork } from "@keyturn/db";
 import { createLogger } from "@keyturn/observability";
 import { createRedisConnection, createRedisRateLimiter } from "@keyturn/queue";
-import { createSlackNotifier } from "@keyturn/slack";
-import { WebClient } from "@slack/web-api";
+import { createSlackNotifier, createSlackWebClient } from "@keyturn/slack";
 import { createLogNotifier } from "./log-notifier.js";
+import { createWorkerMetrics } from "./metrics.js";
 import { startWorker } from "./worker-app.js";
 
 const loaded = loadWorkerConfig(process.env, process.stdout.isTTY === true);
@@ -20,6 +20,8 @@ if (!loaded.ok) {
 const config = loaded.config;
 const logger = createLogger({ name: "keyturn-worker", level: config.log.level, pretty: config.log.pretty });
 const db = createPrismaClient({ databaseUrl: config.databaseUrl });
+// Before the adapters: they count their AWS and Slack calls into it.
+const metrics = createWorkerMetrics();
 const redis = {
   worker: createRedisConnection(config.redis.url, "worker", { connectionName: "keyturn-worker" }),
   producer: createRedisConnection(config.redis.url, "producer", { connectionName: "keyturn-producer" }),
@@ -36,6 +38,7 @@ const identityCenter = createIdentityCenter({
   ...(config.aws.identityStoreId === undefined ? {} : { identityStoreId: config.aws.identityStoreId }),
   limiter,
   logger,
+  onCall: metrics.observeAwsCall,
 });
 const clock = { now: () => new Date() };
 const ids = { uuid: randomUUID };
@@ -44,6 +47,7 @@ const worker = await startWorker({
   config,
   db,
   redis,
+  metrics,
   reconcile: {
     uow: createUnitOfWork(db, { clock, ids }),
     clock,
@@ -60,6 +64,7 @@ const worker = await startWorker({
     store: createBucketPolicyStore({
       region: config.aws.region,
       forcePathStyle: config.aws.s3ForcePathStyle,
+      onCall: metrics.observeAwsCall,
     }),
     identityCenter,
   },
@@ -68,11 +73,10 @@ const worker = await startWorker({
       ? createLogNotifier(logger)
       : createSlackNotifier({
           // Retries belong to the job system (backoff, visible attempts), not to the client.
-          client: new WebClient(config.slack.botToken, {
-            slackApiUrl: config.slack.apiUrl,
-            retryConfig: { retries: 0 },
-            rejectRateLimitedCalls: true,
-            timeout: 10_000,
+          client: createSlackWebClient({
+            token: config.slack.botToken,
+            apiUrl: config.slack.apiUrl,
+            onApiError: metrics.observeSlackApiError,
           }),
           db,
           config: {

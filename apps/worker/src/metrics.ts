@@ -1,10 +1,50 @@
+import type { AwsCallObserver } from "@keyturn/aws";
+import type { SlackApiErrorObserver } from "@keyturn/slack";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
-/** The worker's Prometheus series; one registry per worker instance so tests do not share state. */
-export function createWorkerMetrics(options: { queueCounts?: () => Promise<Record<string, number>> } = {}) {
+type QueueCounts = () => Promise<Record<string, number>>;
+
+/**
+ * The worker's Prometheus series; one registry per worker instance so tests do not share state.
+ * Created by the composition root before the adapters, whose observers count into it.
+ */
+export function createWorkerMetrics(options: { queueCounts?: QueueCounts } = {}) {
   const registry = new Registry();
+  let queueCounts = options.queueCounts;
+  // keyturn_aws_calls_total and keyturn_slack_api_errors_total have the same names, labels and
+  // buckets in the API (apps/api/src/plugins/metrics.ts) and the Slack app, so one query covers all.
+  const awsCalls = new Counter({
+    name: "keyturn_aws_calls_total",
+    help: "AWS API call attempts (retried ones included) by service, operation and outcome (ok or AWS's error name).",
+    labelNames: ["service", "operation", "outcome"],
+    registers: [registry],
+  });
+  const awsCallDuration = new Histogram({
+    name: "keyturn_aws_call_duration_seconds",
+    help: "Duration of one AWS API call attempt, by service and operation.",
+    labelNames: ["service", "operation"],
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const slackApiErrors = new Counter({
+    name: "keyturn_slack_api_errors_total",
+    help: "Failed Slack Web API calls by method and Slack's error string.",
+    labelNames: ["method", "error"],
+    registers: [registry],
+  });
+  const observeAwsCall: AwsCallObserver = ({ service, operation, outcome, durationMs }) => {
+    awsCalls.inc({ service, operation, outcome });
+    awsCallDuration.observe({ service, operation }, durationMs / 1000);
+  };
+  const observeSlackApiError: SlackApiErrorObserver = ({ method, error }) => {
+    slackApiErrors.inc({ method, error });
+  };
   return {
     registry,
+    /** Where the queue-depth gauge reads its counts, once the queue exists. */
+    countQueueWith(source: QueueCounts) {
+      queueCounts = source;
+    },
     jobs: new Counter({
       name: "keyturn_worker_jobs_total",
       help: "Job attempts by job name and outcome (completed, retried, failed).",
@@ -25,7 +65,7 @@ export function createWorkerMetrics(options: { queueCounts?: () => Promise<Recor
       registers: [registry],
       // Read when Prometheus scrapes, not on a timer.
       async collect() {
-        const counts = (await options.queueCounts?.()) ?? {};
+        const counts = (await queueCounts?.()) ?? {};
         for (const [state, count] of Object.entries(counts)) {
           this.set({ state }, count);
         }
@@ -42,6 +82,13 @@ export function createWorkerMetrics(options: { queueCounts?: () => Promise<Recor
       help: "Outbox messages turned into jobs.",
       registers: [registry],
     }),
+    awsCalls,
+    awsCallDuration,
+    slackApiErrors,
+    /** For the AWS adapters' `onCall`. */
+    observeAwsCall,
+    /** For the Slack Web API client's `onApiError`. */
+    observeSlackApiError,
   };
 }
 

@@ -30,6 +30,11 @@ export type WorkerDeps = {
   logger: Logger;
   /** Protected buckets (session cut-offs, policy drift); absent: no bucket policies are managed. */
   bucketPolicies?: SessionCutoffDeps;
+  /**
+   * The registry /metrics serves. Created by the caller when its adapters count into it (AWS calls,
+   * Slack errors); default: a fresh one.
+   */
+  metrics?: WorkerMetrics;
 };
 
 export type RunningWorker = {
@@ -51,9 +56,8 @@ export type RunningWorker = {
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { config, db, logger } = deps;
   const queue = new Queue("keyturn", { connection: deps.redis.producer, prefix: config.redis.prefix });
-  const metrics = createWorkerMetrics({
-    queueCounts: () => queue.getJobCounts("waiting", "delayed", "prioritized", "active", "failed"),
-  });
+  const metrics = deps.metrics ?? createWorkerMetrics();
+  metrics.countQueueWith(() => queue.getJobCounts("waiting", "delayed", "prioritized", "active", "failed"));
   const now = () => deps.reconcile.clock.now();
   const producer = createProducer({ connection: deps.redis.producer, prefix: config.redis.prefix, logger });
 

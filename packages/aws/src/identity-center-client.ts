@@ -26,8 +26,15 @@ import {
 import { awsErrorMember, awsErrorName } from "./errors.js";
 import { parseIsoDurationSeconds } from "./iso-duration.js";
 import { type CallKind, createRateLimiter, type RateLimiter } from "./rate-limiter.js";
-import { type AdapterLogger, type CallContext, callAws, type RetryOptions, retryPolicy } from "./retry.js";
-import { type AwsCredentials, sdkClientDefaults } from "./sdk-config.js";
+import {
+  type AdapterLogger,
+  type AwsCallObserver,
+  type CallContext,
+  callAws,
+  type RetryOptions,
+  retryPolicy,
+} from "./retry.js";
+import { type AwsCredentials, identityCenterService, sdkClientDefaults } from "./sdk-config.js";
 import { systemTime, type TimeSource } from "./time-source.js";
 
 export type IdentityCenterOptions = {
@@ -54,6 +61,8 @@ export type IdentityCenterOptions = {
   pollIntervalMs?: number;
   retry?: RetryOptions;
   logger?: AdapterLogger;
+  /** Told about every attempt (metrics); see AwsCallObserver. */
+  onCall?: AwsCallObserver;
   /** Clock for backoff and polling. Default: the real one. */
   time?: TimeSource;
 };
@@ -92,7 +101,13 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
   const time = options.time ?? systemTime;
   const maxPollMs = options.maxPollMs ?? DEFAULT_MAX_POLL_MS;
   const firstPollMs = options.pollIntervalMs ?? 100;
-  const ctx: CallContext = { policy: retryPolicy(options.retry), time, logger: options.logger };
+  const ctx: CallContext = {
+    policy: retryPolicy(options.retry),
+    time,
+    logger: options.logger,
+    service: identityCenterService,
+    onCall: options.onCall,
+  };
 
   function call<T>(
     operation: string,

@@ -13,7 +13,7 @@ export {
   type RateLimiter,
   type RateLimiterOptions,
 } from "./rate-limiter.js";
-export type { AdapterLogger, RetryOptions } from "./retry.js";
+export type { AdapterLogger, AwsCallObservation, AwsCallObserver, RetryOptions } from "./retry.js";
 export {
   type BucketEncryptionConfig,
   type BucketPolicyStore,

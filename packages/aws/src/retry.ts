@@ -1,5 +1,5 @@
 import { AppError } from "@keyturn/usecases";
-import { TRANSIENT_CODES, translateAwsError } from "./errors.js";
+import { awsErrorName, TRANSIENT_CODES, translateAwsError } from "./errors.js";
 import type { TimeSource } from "./time-source.js";
 
 // Our own retry loop. The SDK clients are built with `maxAttempts: 1` so that every attempt is
@@ -34,11 +34,71 @@ export type AdapterLogger = {
   warn(fields: Record<string, unknown>, message: string): void;
 };
 
+/** One attempt of one AWS call, as the composition root's metrics see it. */
+export type AwsCallObservation = {
+  /** "sso-admin", "identitystore" or "s3". */
+  service: string;
+  /** The AWS operation, e.g. "CreateAccountAssignment". */
+  operation: string;
+  /**
+   * "ok", or AWS's own error name (ThrottlingException, NoSuchBucketPolicy, ...), also when the
+   * adapter turns that answer into a value; for failures AWS did not answer, the network error code
+   * (ECONNREFUSED) or the error's name (TimeoutError, CredentialsProviderError).
+   */
+  outcome: string;
+  durationMs: number;
+};
+
+/**
+ * Told about every attempt, retried ones included, after it ended. It keeps this package free of
+ * any metrics library: the apps count with prom-client. Must not throw (what it throws is logged
+ * and dropped, never allowed to fail the call).
+ */
+export type AwsCallObserver = (observation: AwsCallObservation) => void;
+
 export type CallContext = {
   policy: RetryPolicy;
   time: TimeSource;
   logger: AdapterLogger | undefined;
+  /**
+   * The service every call of this context goes to, for observations; a function of the
+   * operation when one context serves two services (Identity Center's sso-admin and identitystore).
+   */
+  service?: string | ((operation: string) => string);
+  onCall?: AwsCallObserver | undefined;
 };
+
+/** What an attempt that threw is called in an observation (see AwsCallObservation.outcome). */
+function attemptOutcome(error: unknown): string {
+  if (typeof error !== "object" || error === null) {
+    return "UnknownError";
+  }
+  const { code, name, $metadata } = error as {
+    code?: unknown;
+    name?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
+  };
+  // The SDK puts $metadata on network errors too; only an HTTP status means AWS answered.
+  if (typeof $metadata?.httpStatusCode === "number") {
+    return awsErrorName(error) ?? "UnknownError";
+  }
+  if (typeof code === "string" && /^E[A-Z_]+$/.test(code)) {
+    return code;
+  }
+  return typeof name === "string" && name !== "" ? name : "UnknownError";
+}
+
+function observe(ctx: CallContext, operation: string, outcome: string, startedAt: number): void {
+  if (ctx.onCall === undefined) {
+    return;
+  }
+  const service = typeof ctx.service === "function" ? ctx.service(operation) : (ctx.service ?? "unknown");
+  try {
+    ctx.onCall({ service, operation, outcome, durationMs: Math.max(0, ctx.time.now() - startedAt) });
+  } catch (error) {
+    ctx.logger?.warn({ operation, err: error }, "AWS call observer threw; observation dropped");
+  }
+}
 
 export type AwsCall<T> = {
   /** The AWS operation, for messages and logs (e.g. "CreateAccountAssignment"). */
@@ -64,9 +124,14 @@ export async function callAws<T>(ctx: CallContext, call: AwsCall<T>): Promise<T>
   const { policy, time, logger } = ctx;
   for (let attempt = 1; ; attempt++) {
     await call.beforeAttempt?.();
+    // Timed from after the limiter's wait: the duration is AWS's, not our own pacing.
+    const startedAt = time.now();
     try {
-      return await call.send();
+      const value = await call.send();
+      observe(ctx, call.operation, "ok", startedAt);
+      return value;
     } catch (error) {
+      observe(ctx, call.operation, attemptOutcome(error), startedAt);
       const recovered = call.recover?.(error);
       if (recovered !== undefined) {
         return recovered.value;

@@ -6,7 +6,14 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { awsErrorName } from "./errors.js";
-import { type AdapterLogger, type CallContext, callAws, type RetryOptions, retryPolicy } from "./retry.js";
+import {
+  type AdapterLogger,
+  type AwsCallObserver,
+  type CallContext,
+  callAws,
+  type RetryOptions,
+  retryPolicy,
+} from "./retry.js";
 import { type AwsCredentials, sdkClientDefaults } from "./sdk-config.js";
 import { systemTime, type TimeSource } from "./time-source.js";
 
@@ -26,6 +33,8 @@ export type BucketPolicyStoreOptions = {
   forcePathStyle?: boolean;
   retry?: RetryOptions;
   logger?: AdapterLogger;
+  /** Told about every attempt (metrics); see AwsCallObserver. */
+  onCall?: AwsCallObserver;
   time?: TimeSource;
 };
 
@@ -64,6 +73,8 @@ export function createBucketPolicyStore(options: BucketPolicyStoreOptions): Buck
     policy: retryPolicy(options.retry),
     time: options.time ?? systemTime,
     logger: options.logger,
+    service: "s3",
+    onCall: options.onCall,
   };
 
   return {

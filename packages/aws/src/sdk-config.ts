@@ -13,3 +13,23 @@ export const sdkClientDefaults = {
   maxAttempts: 1,
   requestHandler: { connectionTimeout: 5000, requestTimeout: 30_000 },
 } as const;
+
+// The Identity Store operations the Identity Center adapter calls; everything else it calls is
+// sso-admin. Only used to label observations (metrics), so a new operation missing here is
+// mislabelled, never misrouted.
+const IDENTITY_STORE_OPERATIONS: ReadonlySet<string> = new Set([
+  "GetUserId",
+  "DescribeUser",
+  "ListUsers",
+  "GetGroupId",
+  "DescribeGroup",
+  "ListGroups",
+  "ListGroupMemberships",
+  "ListGroupMembershipsForMember",
+  "IsMemberInGroups",
+]);
+
+/** The service an Identity Center adapter operation goes to, as AWS_ENDPOINT_URL_* names it. */
+export function identityCenterService(operation: string): "identitystore" | "sso-admin" {
+  return IDENTITY_STORE_OPERATIONS.has(operation) ? "identitystore" : "sso-admin";
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DatabaseFragment, LogFragment, Port } from "./fragments.js";
+import { DatabaseFragment, LogFragment, Port, RedisPrefix, RedisUrl } from "./fragments.js";
 import { type Loaded, parseEnv } from "./load.js";
 
 export const ApiEnvSchema = z.object({
@@ -14,11 +14,17 @@ export const ApiEnvSchema = z.object({
     .max(10 * 1024 * 1024)
     .default(256 * 1024),
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** The worker's Redis: set, the API serves the queue dashboard at /admin/queues; unset, it does not. */
+  REDIS_URL: RedisUrl.optional(),
+  /** The worker's key prefix, so the dashboard shows the same queues. */
+  REDIS_PREFIX: RedisPrefix,
 });
 
 export type ApiConfig = {
   databaseUrl: string;
   api: { host: string; port: number; bodyLimitBytes: number; rateLimitPerMinute: number };
+  /** Absent when REDIS_URL is unset: no queue dashboard. */
+  redis?: { url: string; prefix: string };
   log: { level: z.infer<typeof LogFragment>["LOG_LEVEL"]; pretty: boolean };
 };
 
@@ -31,6 +37,7 @@ export function loadApiConfig(env: Record<string, string | undefined>, isTty = f
       bodyLimitBytes: e.API_BODY_LIMIT_BYTES,
       rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     },
+    ...(e.REDIS_URL === undefined ? {} : { redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } }),
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? isTty },
   }));
 }

@@ -53,4 +53,17 @@ describe("loadApiConfig", () => {
     const result = loadApiConfig({ DATABASE_URL: "postgresql://x/y" });
     expect(result.ok && Object.isFrozen(result.config)).toBe(true);
   });
+
+  it("reads the queue dashboard's Redis only when REDIS_URL is set, with the worker's prefix rules", () => {
+    const without = loadApiConfig({ DATABASE_URL: "postgresql://x/y", REDIS_PREFIX: "kt" });
+    expect(without.ok && without.config.redis).toBeUndefined();
+    const withRedis = loadApiConfig({ DATABASE_URL: "postgresql://x/y", REDIS_URL: "redis://r:6379" });
+    expect(withRedis.ok && withRedis.config.redis).toEqual({ url: "redis://r:6379", prefix: "keyturn" });
+    const bad = loadApiConfig({
+      DATABASE_URL: "postgresql://x/y",
+      REDIS_URL: "http://r",
+      REDIS_PREFIX: "a:b",
+    });
+    expect(bad.ok ? [] : bad.problems.join("\n")).toMatch(/REDIS_URL[\s\S]*REDIS_PREFIX/);
+  });
 });

@@ -21,3 +21,10 @@ export const LogFragment = z.object({
 });
 
 export const Port = z.coerce.number().int().min(0).max(65535);
+
+/** Same names and rules wherever Redis is read: the worker's queue, the API's queue dashboard. */
+export const RedisUrl = z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL");
+export const RedisPrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
+  .default("keyturn");

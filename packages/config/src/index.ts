@@ -1,5 +1,13 @@
 export { type ApiConfig, ApiEnvSchema, loadApiConfig } from "./api.js";
-export { BoolFlag, DatabaseFragment, LogFragment, LogLevelSchema, Port } from "./fragments.js";
+export {
+  BoolFlag,
+  DatabaseFragment,
+  LogFragment,
+  LogLevelSchema,
+  Port,
+  RedisPrefix,
+  RedisUrl,
+} from "./fragments.js";
 export { type Loaded, parseEnv } from "./load.js";
 export { loadSlackConfig, type SlackAppConfig, SlackEnvSchema, type SlackTransport } from "./slack.js";
 export { loadWorkerConfig, type WorkerConfig, WorkerEnvSchema } from "./worker.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BoolFlag, DatabaseFragment, LogFragment, Port } from "./fragments.js";
+import { BoolFlag, DatabaseFragment, LogFragment, Port, RedisPrefix, RedisUrl } from "./fragments.js";
 import { type Loaded, parseEnv } from "./load.js";
 
 const Seconds = z.coerce.number().int().min(1);
@@ -8,14 +8,8 @@ export const WorkerEnvSchema = z
   .object({
     ...DatabaseFragment.shape,
     ...LogFragment.shape,
-    REDIS_URL: z
-      .string()
-      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
-      .default("redis://127.0.0.1:6379"),
-    REDIS_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
-      .default("keyturn"),
+    REDIS_URL: RedisUrl.default("redis://127.0.0.1:6379"),
+    REDIS_PREFIX: RedisPrefix,
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
     SWEEP_INTERVAL_SECONDS: Seconds.default(30),
     DRIFT_SCAN_INTERVAL_SECONDS: Seconds.default(300),

@@ -1,5 +1,10 @@
 // Slack for Keyturn, shared by the Bolt app (apps/slack) and the worker (the notifier): pure Block
 // Kit builders, escaping, identity resolution and the Slack notifier.
+export {
+  observedSlackFetch,
+  type SlackApiErrorObservation,
+  type SlackApiErrorObserver,
+} from "./api-error-observer.js";
 export { type AppHomeInput, appHomeView } from "./blocks/app-home.js";
 export { approvalMessage, approverMayExtend, type SlackMessageContent } from "./blocks/approval-message.js";
 export { breakGlassAlert } from "./blocks/break-glass-alert.js";

@@ -39,6 +39,20 @@ function bearerToken(request: FastifyRequest): string {
   return token;
 }
 
+/**
+ * The active token a presented secret belongs to; null for one that is unknown, revoked, expired or
+ * not even shaped like a token. Shared by the bearer hook and the queue dashboard's Basic auth.
+ */
+export async function verifyToken(
+  deps: { prisma: PrismaClient; clock: Clock },
+  token: string,
+): Promise<ApiTokenRecord | null> {
+  if (!TOKEN_SHAPE.test(token)) {
+    return null;
+  }
+  return findActiveTokenByHash(deps.prisma, hashToken(token), deps.clock.now());
+}
+
 export function insufficientScope(scopes: readonly string[]): HttpProblem {
   const wanted =
     scopes.length === 1
@@ -71,8 +85,7 @@ export function registerAuth(scope: FastifyInstance, deps: { prisma: PrismaClien
   });
 
   scope.addHook("onRequest", async (request) => {
-    const token = bearerToken(request);
-    const record = await findActiveTokenByHash(deps.prisma, hashToken(token), deps.clock.now());
+    const record = await verifyToken(deps, bearerToken(request));
     if (record === null) {
       // One answer for unknown, revoked and expired: a caller learns nothing about other tokens.
       throw unauthenticated("the API token is unknown, revoked or expired", true);

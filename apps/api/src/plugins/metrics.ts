@@ -1,3 +1,4 @@
+import type { AwsCallObserver } from "@keyturn/aws";
 import type { PrismaClient } from "@keyturn/db";
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -71,10 +72,32 @@ export function createApiMetrics(prisma: PrismaClient) {
       }
     },
   });
-  return { registry, httpRequests, httpDuration };
+  // Same names, labels and buckets as the worker's (apps/worker/src/metrics.ts): the API calls S3
+  // for bucket policies, the worker Identity Center and S3, and one query covers both.
+  const awsCalls = new Counter({
+    name: "keyturn_aws_calls_total",
+    help: "AWS API call attempts (retried ones included) by service, operation and outcome (ok or AWS's error name).",
+    labelNames: ["service", "operation", "outcome"],
+    registers: [registry],
+  });
+  const awsCallDuration = new Histogram({
+    name: "keyturn_aws_call_duration_seconds",
+    help: "Duration of one AWS API call attempt, by service and operation.",
+    labelNames: ["service", "operation"],
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  /** For the S3 bucket-policy store's `onCall`. */
+  const observeAwsCall: AwsCallObserver = ({ service, operation, outcome, durationMs }) => {
+    awsCalls.inc({ service, operation, outcome });
+    awsCallDuration.observe({ service, operation }, durationMs / 1000);
+  };
+  return { registry, httpRequests, httpDuration, awsCalls, awsCallDuration, observeAwsCall };
 }
 
-export function registerMetrics(app: FastifyInstance, metrics: ReturnType<typeof createApiMetrics>): void {
+export type ApiMetrics = ReturnType<typeof createApiMetrics>;
+
+export function registerMetrics(app: FastifyInstance, metrics: ApiMetrics): void {
   app.addHook("onResponse", async (request, reply) => {
     // The route pattern, not the URL: ids in paths would explode the series count.
     const route = request.routeOptions.url ?? "unmatched";

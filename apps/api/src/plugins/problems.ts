@@ -3,18 +3,30 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { type FieldError, HttpProblem, PROBLEM_CONTENT_TYPE } from "../http-errors.js";
 
-async function sendProblem(
+/**
+ * Sends a problem; returns the reply, for a hook to return. For hooks in a context with an error
+ * handler of its own (the queue dashboard's), where a thrown HttpProblem would not reach ours.
+ */
+export function replyWithProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   problem: HttpProblem,
-): Promise<void> {
+): FastifyReply {
   // Our own serializer: a route's response schema describes its success body, not problems.
-  await reply
+  return reply
     .code(problem.status)
     .headers(problem.headers)
     .type(PROBLEM_CONTENT_TYPE)
     .serializer(JSON.stringify)
     .send(problem.toProblem(request.id));
+}
+
+async function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  problem: HttpProblem,
+): Promise<void> {
+  await replyWithProblem(request, reply, problem);
 }
 
 function validationProblem(error: FastifyError): HttpProblem | null {

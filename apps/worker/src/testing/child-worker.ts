@@ -17,6 +17,8 @@ export type ChildWorkerOptions = {
   outboxPollMs?: number;
   /** Identity Center calls per second shared by all workers; default the deployed 18. */
   callsPerSecond?: number;
+  /** More settings (e.g. SLACK_BOT_TOKEN), applied last. */
+  env?: Record<string, string>;
 };
 
 export type ChildExit = { code: number | null; signal: NodeJS.Signals | null; at: number };
@@ -61,6 +63,7 @@ export async function startChildWorker(options: ChildWorkerOptions): Promise<Chi
     AWS_CALLS_PER_SECOND: String(options.callsPerSecond ?? 18),
     LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? "info",
     LOG_PRETTY: "false",
+    ...options.env,
   };
   const child = spawn(process.execPath, ["--import", "tsx", mainScript], {
     cwd: repoRoot,
