@@ -14,8 +14,8 @@ const connection = createRedisConnection("redis://127.0.0.1:6379", "producer");
 let api: TestApi;
 let base: string;
 let producer: Producer;
-let operator: string; // flows:admin: may look
-let admin: string; // tokens:admin: may also act
+let operator: string; // queues:read: may look
+let admin: string; // queues:write: may also act
 let reader: string; // requests:read: no admin scope
 
 beforeAll(async () => {
@@ -28,8 +28,8 @@ beforeAll(async () => {
     {},
     { jobId: "sweep.leases-dashboard", now, delayUntil: new Date(now.getTime() + 3600_000) },
   );
-  operator = await api.token(["flows:admin"], { owner: "olga@example.com" });
-  admin = await api.token(["tokens:admin"], { owner: "ann@example.com" });
+  operator = await api.token(["queues:read"], { owner: "olga@example.com" });
+  admin = await api.token(["queues:write"], { owner: "ann@example.com" });
   reader = await api.token(["requests:read"], { owner: "rita@example.com" });
 });
 
@@ -80,7 +80,7 @@ describe("the queue dashboard at /admin/queues", () => {
     expect(response.status).toBe(403);
     const problem = (await response.json()) as { code: string; detail: string };
     expect(problem.code).toBe("INSUFFICIENT_SCOPE");
-    expect(problem.detail).toContain("flows:admin");
+    expect(problem.detail).toContain("queues:read");
   });
 
   it("serves the dashboard page to an admin", async () => {
@@ -109,12 +109,12 @@ describe("the queue dashboard at /admin/queues", () => {
     expect(asAdmin.queues[0]?.readOnlyMode).toBe(false);
   });
 
-  it("refuses the dashboard's actions to a token that may only look, and lets tokens:admin act", async () => {
+  it("refuses the dashboard's actions to a token that may only look, and lets queues:write act", async () => {
     const pause = (authorization: string) =>
       fetch(`${base}/admin/queues/api/queues/keyturn/pause`, { method: "PUT", headers: { authorization } });
     const refused = await pause(basic(operator));
     expect(refused.status).toBe(403);
-    expect(((await refused.json()) as { detail: string }).detail).toContain("tokens:admin");
+    expect(((await refused.json()) as { detail: string }).detail).toContain("queues:write");
     const queue = new Queue("keyturn", { connection, prefix });
     try {
       expect(await queue.isPaused()).toBe(false);

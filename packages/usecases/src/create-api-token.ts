@@ -8,6 +8,8 @@ export const API_SCOPES = [
   "flows:admin",
   "audit:read",
   "tokens:admin",
+  "queues:read",
+  "queues:write",
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 

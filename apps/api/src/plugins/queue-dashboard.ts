@@ -13,15 +13,13 @@ import { replyWithProblem } from "./problems.js";
 export const QUEUE_DASHBOARD_PATH = "/admin/queues";
 
 /**
- * Who may look, and who may act (retry, promote, clean, pause, ...). There is no queue scope of
- * its own yet (API_SCOPES lives in @keyturn/usecases), so the admin scopes decide: an operator with
- * flows:admin looks; tokens:admin, which can mint a token with any scope and so already holds every
- * power, may also act. Job payloads hold only ids and small enumerations (catalog.ts), never
- * secrets, so reading them is an admin's business.
+ * Who may look, and who may act (retry, promote, clean, pause, ...): scopes of their own, so that
+ * watching the queues does not come with the power to change flows. Job payloads hold only ids and
+ * small enumerations (catalog.ts), never secrets.
  */
 export const QUEUE_DASHBOARD_SCOPES = {
-  read: ["flows:admin", "tokens:admin"],
-  write: ["tokens:admin"],
+  read: ["queues:read", "queues:write"],
+  write: ["queues:write"],
 } as const satisfies Record<string, readonly ApiScope[]>;
 
 type QueueAccess = "read" | "write";
