@@ -6,6 +6,7 @@ import type { AwsCallObserver } from "@keyturn/aws";
 import type { FlowRules } from "@keyturn/core";
 import { createPrismaClient, createUnitOfWork, type PrismaClient } from "@keyturn/db";
 import { createLogger } from "@keyturn/observability";
+import { testFlowRules } from "@keyturn/testkit";
 import {
   type ApiScope,
   type BucketPolicyStore,
@@ -209,26 +210,17 @@ export function problemOf(response: LightMyRequestResponse): {
 }
 
 export function flowRules(overrides: Partial<FlowRules> = {}): FlowRules {
-  return {
+  return testFlowRules({
     title: "S3 data, production",
-    targets: [{ accountId: "111122223333", permissionSetName: "S3Access" }],
-    requesters: [{ kind: "anyone" }],
     approvers: [
       { kind: "email", email: "ann@example.com" },
       { kind: "email", email: "ben@example.com" },
     ],
-    approvalsRequired: 1,
-    selfApproval: false,
-    autoApprove: false,
-    breakGlass: false,
-    defaultDurationSeconds: 3600,
-    maxDurationSeconds: 7200,
     reason: { required: true },
-    ticket: { required: false },
     pendingTimeoutSeconds: 600,
     extensions: { maxCount: 2, maxExtensionSeconds: 1800, requiresApproval: false },
     ...overrides,
-  };
+  });
 }
 
 /** One endpoint, as the shared auth tests exercise it. */

@@ -24,6 +24,7 @@ import {
   slackSignature,
   startAwsEmulator,
   startSlackFake,
+  testFlowRules,
 } from "@keyturn/testkit";
 import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
@@ -59,27 +60,19 @@ export const PEOPLE = {
 export const OPS_GROUP = "S0OPS";
 
 export function flowRules(overrides: Partial<FlowRules> = {}): FlowRules {
-  return {
+  return testFlowRules({
     title: "S3 production data",
     targets: [{ accountId: ACCOUNT, permissionSetName: "S3Access" }],
-    requesters: [{ kind: "anyone" }],
     approvers: [
       { kind: "email", email: PEOPLE.ann.email },
       { kind: "slack_group", id: OPS_GROUP },
     ],
-    approvalsRequired: 1,
-    selfApproval: false,
-    autoApprove: false,
-    breakGlass: false,
-    defaultDurationSeconds: 3600,
-    maxDurationSeconds: 7200,
     reason: { required: true },
     ticket: { required: false, pattern: "INC-\\d+" },
-    pendingTimeoutSeconds: 3600,
     extensions: { maxCount: 1, maxExtensionSeconds: 3600, requiresApproval: false },
     approvalChannel: APPROVAL_CHANNEL,
     ...overrides,
-  };
+  });
 }
 
 export type PumpReport = {

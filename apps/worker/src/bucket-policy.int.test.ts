@@ -13,14 +13,13 @@ import {
 import { GetRoleCredentialsCommand } from "@aws-sdk/client-sso";
 import { createBucketPolicyStore, createIdentityCenter } from "@keyturn/aws";
 import { bucketPolicyEngine } from "@keyturn/bucket-policy";
-import type { FlowRules } from "@keyturn/core";
 import {
   createBucketPolicyUnitOfWork,
   createPrismaClient,
   createUnitOfWork,
   type PrismaClient,
 } from "@keyturn/db";
-import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
+import { type AwsEmulator, startAwsEmulator, testFlowRules } from "@keyturn/testkit";
 import {
   ADMIN_KEY,
   ADMIN_ROLE_ARN,
@@ -65,22 +64,7 @@ const admin = { type: "token", id: "test-admin", label: "test" } as const;
 // The engine as the composition roots pass it: the compiler checks here that it fits the port.
 const engine: BucketPolicyEngine = bucketPolicyEngine;
 
-const flowRules: FlowRules = {
-  title: "S3 data",
-  targets: [{ accountId: ACCOUNT, permissionSetName: "S3Access" }],
-  requesters: [{ kind: "anyone" }],
-  approvers: [{ kind: "email", email: "ann@example.com" }],
-  approvalsRequired: 1,
-  selfApproval: false,
-  autoApprove: false,
-  breakGlass: false,
-  defaultDurationSeconds: 3600,
-  maxDurationSeconds: 7200,
-  reason: { required: false },
-  ticket: { required: false },
-  pendingTimeoutSeconds: 3600,
-  extensions: { maxCount: 0, maxExtensionSeconds: 0, requiresApproval: false },
-};
+const flowRules = testFlowRules();
 
 const spec = {
   accountId: ACCOUNT,

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createIdentityCenter } from "@keyturn/aws";
-import type { FlowRules } from "@keyturn/core";
 import { createPrismaClient, createUnitOfWork, type PrismaClient } from "@keyturn/db";
-import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
+import { type AwsEmulator, startAwsEmulator, testFlowRules } from "@keyturn/testkit";
 import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
@@ -25,22 +24,7 @@ export const bulkUsers = Array.from({ length: 200 }, (_, i) => ({
   emails: [`user${i}@example.com`],
 }));
 
-const flowRules: FlowRules = {
-  title: "S3 data",
-  targets: [{ accountId: ACCOUNT, permissionSetName: "S3Access" }],
-  requesters: [{ kind: "anyone" }],
-  approvers: [{ kind: "email", email: "ann@example.com" }],
-  approvalsRequired: 1,
-  selfApproval: false,
-  autoApprove: false,
-  breakGlass: false,
-  defaultDurationSeconds: 3600,
-  maxDurationSeconds: 7200,
-  reason: { required: false },
-  ticket: { required: false },
-  pendingTimeoutSeconds: 3600,
-  extensions: { maxCount: 0, maxExtensionSeconds: 0, requiresApproval: false },
-};
+const flowRules = testFlowRules();
 
 export type ReconcileWorld = {
   db: PrismaClient;

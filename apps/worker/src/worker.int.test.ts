@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { FlowRules } from "@keyturn/core";
 import { createUnitOfWork } from "@keyturn/db";
-import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
+import { type AwsEmulator, startAwsEmulator, testFlowRules } from "@keyturn/testkit";
 import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
@@ -16,7 +15,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clearPrefix, createRecordingNotifier, eventually, startTestWorker } from "./worker-harness.js";
 
-const ACCOUNT = "111122223333";
+const _ACCOUNT = "111122223333";
 const database = useTestDatabase();
 const prefix = `keyturn-test-${randomUUID().slice(0, 8)}`;
 const notifier = createRecordingNotifier();
@@ -25,22 +24,12 @@ let harness: Awaited<ReturnType<typeof startTestWorker>>;
 let deps: Deps;
 
 const person = (email: string): Principal => ({ email, audit: { type: "identity", id: email } });
-const rules: FlowRules = {
+const rules = testFlowRules({
   title: "Short S3 access",
-  targets: [{ accountId: ACCOUNT, permissionSetName: "S3Access" }],
-  requesters: [{ kind: "anyone" }],
-  approvers: [{ kind: "email", email: "ann@example.com" }],
-  approvalsRequired: 1,
-  selfApproval: false,
-  autoApprove: false,
-  breakGlass: false,
   defaultDurationSeconds: 2,
   maxDurationSeconds: 3600,
-  reason: { required: false },
-  ticket: { required: false },
   pendingTimeoutSeconds: 1,
-  extensions: { maxCount: 0, maxExtensionSeconds: 0, requiresApproval: false },
-};
+});
 
 beforeAll(async () => {
   emulator = await startAwsEmulator({ assignmentDelayMs: 20 });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { FlowRules } from "@keyturn/core";
+import { testFlowRules } from "@keyturn/testkit";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
   activateRequest,
@@ -23,25 +23,16 @@ let deps: Deps;
 let clockMs = Date.UTC(2026, 0, 1);
 const clock = { now: () => new Date(clockMs) };
 
-const rules: FlowRules = {
+const rules = testFlowRules({
   title: "S3 prod",
-  targets: [{ accountId: "111122223333", permissionSetName: "S3Access" }],
-  requesters: [{ kind: "anyone" }],
   approvers: [
     { kind: "email", email: "ann@example.com" },
     { kind: "email", email: "ben@example.com" },
   ],
-  approvalsRequired: 1,
-  selfApproval: false,
-  autoApprove: false,
-  breakGlass: false,
-  defaultDurationSeconds: 3600,
-  maxDurationSeconds: 7200,
   reason: { required: true },
-  ticket: { required: false },
   pendingTimeoutSeconds: 600,
   extensions: { maxCount: 1, maxExtensionSeconds: 1800, requiresApproval: false },
-};
+});
 
 const person = (email: string): Principal => ({ email, audit: { type: "identity", id: email } });
 const rita = person("rita@example.com");

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FlowRules } from "@keyturn/core";
 import { createUnitOfWork, type PrismaClient } from "@keyturn/db";
 import type { CallRecord, SeedUser } from "@keyturn/testkit";
+import { testFlowRules } from "@keyturn/testkit";
 import { type Deps, type Principal, putFlow, reviewRequest, submitRequest } from "@keyturn/usecases";
 
 // What the fault tests share: a flow anyone may request and ann approves, the use cases an API or
@@ -12,23 +13,7 @@ export const person = (email: string): Principal => ({ email, audit: { type: "id
 export const approver = person("ann@example.com");
 
 export function flowRules(overrides: Partial<FlowRules> = {}): FlowRules {
-  return {
-    title: "S3 data",
-    targets: [{ accountId: ACCOUNT, permissionSetName: "S3Access" }],
-    requesters: [{ kind: "anyone" }],
-    approvers: [{ kind: "email", email: "ann@example.com" }],
-    approvalsRequired: 1,
-    selfApproval: false,
-    autoApprove: false,
-    breakGlass: false,
-    defaultDurationSeconds: 600,
-    maxDurationSeconds: 3600,
-    reason: { required: false },
-    ticket: { required: false },
-    pendingTimeoutSeconds: 3600,
-    extensions: { maxCount: 0, maxExtensionSeconds: 0, requiresApproval: false },
-    ...overrides,
-  };
+  return testFlowRules({ defaultDurationSeconds: 600, maxDurationSeconds: 3600, ...overrides });
 }
 
 /** The use cases' dependencies over a database, as the API and the Slack app wire them. */
