@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { createBucketPolicyStore } from "@keyturn/aws";
 import { loadApiConfig } from "@keyturn/config";
 import { createPrismaClient } from "@keyturn/db";
-import { createLogger } from "@keyturn/observability";
+import { createLogger, exitOnSignal } from "@keyturn/observability";
 import { createRedisConnection } from "@keyturn/queue";
 import { buildApp } from "./app.js";
 import { loadBucketPolicyS3Config } from "./bucket-policy-env.js";
@@ -61,35 +61,16 @@ const app = await buildApp({
     : { queues: { connection: redis, prefix: config.redis.prefix } }),
 });
 
-let closing = false;
-async function shutdown(signal: string): Promise<void> {
-  if (closing) {
-    return;
-  }
-  closing = true;
-  logger.info({ signal }, "shutting down");
-  // A second signal or a stuck close must not keep the process alive forever.
-  const force = setTimeout(() => {
-    logger.error("shutdown timed out; exiting");
-    process.exit(1);
-  }, 10_000);
-  force.unref();
-  try {
+exitOnSignal(
+  logger,
+  async () => {
     await app.close();
     bucketPolicies?.close();
     await redis?.quit();
     await prisma.$disconnect();
-    process.exitCode = 0;
-  } catch (error) {
-    logger.error({ err: error }, "error during shutdown");
-    process.exitCode = 1;
-  }
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    void shutdown(signal);
-  });
-}
+  },
+  { timeoutMs: 10_000 },
+);
 
 try {
   await app.listen({ host: config.api.host, port: config.api.port });

@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { loadSlackConfig } from "@keyturn/config";
 import { createPrismaClient } from "@keyturn/db";
-import { createLogger } from "@keyturn/observability";
+import { createLogger, exitOnSignal } from "@keyturn/observability";
 import { createSlackApp } from "./app.js";
 
 const loaded = loadSlackConfig(process.env, process.stdout.isTTY === true);
@@ -26,32 +26,14 @@ const slack = createSlackApp({
   aws: config.aws,
 });
 
-let closing = false;
-async function shutdown(signal: string): Promise<void> {
-  if (closing) {
-    return;
-  }
-  closing = true;
-  logger.info({ signal }, "shutting down");
-  const force = setTimeout(() => {
-    logger.error("shutdown timed out; exiting");
-    process.exit(1);
-  }, 10_000);
-  force.unref();
-  try {
+exitOnSignal(
+  logger,
+  async () => {
     await slack.stop();
     await db.$disconnect();
-    process.exitCode = 0;
-  } catch (error) {
-    logger.error({ err: error }, "error during shutdown");
-    process.exitCode = 1;
-  }
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    void shutdown(signal);
-  });
-}
+  },
+  { timeoutMs: 10_000 },
+);
 
 try {
   const { port } = await slack.start();

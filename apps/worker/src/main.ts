@@ -5,7 +5,7 @@ import { createBucketPolicyStore, createIdentityCenter } from "@keyturn/aws";
 import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import { loadWorkerConfig } from "@keyturn/config";
 import { createBucketPolicyUnitOfWork, createPrismaClient, createUnitOfWork } from "@keyturn/db";
-import { createLogger } from "@keyturn/observability";
+import { createLogger, exitOnSignal } from "@keyturn/observability";
 import { createRedisConnection, createRedisRateLimiter } from "@keyturn/queue";
 import { createSlackNotifier, createSlackWebClient } from "@keyturn/slack";
 import { createLogNotifier } from "./log-notifier.js";
@@ -92,21 +92,12 @@ const worker = await startWorker({
 });
 logger.info({ owner, health: worker.healthUrl }, "keyturn worker started");
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) {
-      return;
-    }
-    stopping = true;
-    logger.info({ signal }, "stopping: finishing the jobs in progress");
-    const forced = setTimeout(() => process.exit(1), 30_000);
-    forced.unref();
-    void (async () => {
-      await worker.close();
-      identityCenter.close();
-      await Promise.allSettled([redis.worker.quit(), redis.producer.quit(), db.$disconnect()]);
-      process.exit(0);
-    })();
-  });
-}
+exitOnSignal(
+  logger,
+  async () => {
+    await worker.close();
+    identityCenter.close();
+    await Promise.allSettled([redis.worker.quit(), redis.producer.quit(), db.$disconnect()]);
+  },
+  { timeoutMs: 30_000, message: "stopping: finishing the jobs in progress" },
+);

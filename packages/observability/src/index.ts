@@ -1,2 +1,3 @@
+export { exitOnSignal } from "./graceful-shutdown.js";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 export { REDACT_PATHS, scrubSecrets } from "./redact.js";
