@@ -1,4 +1,5 @@
 import type { AwsCallObserver } from "@keyturn/aws";
+import { registerAwsCallMetrics } from "@keyturn/observability";
 import type { SlackApiErrorObserver } from "@keyturn/slack";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
@@ -11,31 +12,16 @@ type QueueCounts = () => Promise<Record<string, number>>;
 export function createWorkerMetrics(options: { queueCounts?: QueueCounts } = {}) {
   const registry = new Registry();
   let queueCounts = options.queueCounts;
-  // keyturn_aws_calls_total and keyturn_slack_api_errors_total have the same names, labels and
-  // buckets in the API (apps/api/src/plugins/metrics.ts) and the Slack app, so one query covers all.
-  const awsCalls = new Counter({
-    name: "keyturn_aws_calls_total",
-    help: "AWS API call attempts (retried ones included) by service, operation and outcome (ok or AWS's error name).",
-    labelNames: ["service", "operation", "outcome"],
-    registers: [registry],
-  });
-  const awsCallDuration = new Histogram({
-    name: "keyturn_aws_call_duration_seconds",
-    help: "Duration of one AWS API call attempt, by service and operation.",
-    labelNames: ["service", "operation"],
-    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
+  // keyturn_slack_api_errors_total has the same name and labels in the Slack app, so one query
+  // covers both.
+  const aws = registerAwsCallMetrics(registry);
   const slackApiErrors = new Counter({
     name: "keyturn_slack_api_errors_total",
     help: "Failed Slack Web API calls by method and Slack's error string.",
     labelNames: ["method", "error"],
     registers: [registry],
   });
-  const observeAwsCall: AwsCallObserver = ({ service, operation, outcome, durationMs }) => {
-    awsCalls.inc({ service, operation, outcome });
-    awsCallDuration.observe({ service, operation }, durationMs / 1000);
-  };
+  const observeAwsCall: AwsCallObserver = aws.observe;
   const observeSlackApiError: SlackApiErrorObserver = ({ method, error }) => {
     slackApiErrors.inc({ method, error });
   };
@@ -82,8 +68,8 @@ export function createWorkerMetrics(options: { queueCounts?: QueueCounts } = {})
       help: "Outbox messages turned into jobs.",
       registers: [registry],
     }),
-    awsCalls,
-    awsCallDuration,
+    awsCalls: aws.calls,
+    awsCallDuration: aws.duration,
     slackApiErrors,
     /** For the AWS adapters' `onCall`. */
     observeAwsCall,

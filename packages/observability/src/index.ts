@@ -1,3 +1,4 @@
+export { type AwsCallObservation, registerAwsCallMetrics } from "./aws-call-metrics.js";
 export { exitOnSignal } from "./graceful-shutdown.js";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 export { REDACT_PATHS, scrubSecrets } from "./redact.js";

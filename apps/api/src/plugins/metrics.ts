@@ -1,5 +1,6 @@
 import type { AwsCallObserver } from "@keyturn/aws";
 import type { PrismaClient } from "@keyturn/db";
+import { registerAwsCallMetrics } from "@keyturn/observability";
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
@@ -72,27 +73,18 @@ export function createApiMetrics(prisma: PrismaClient) {
       }
     },
   });
-  // Same names, labels and buckets as the worker's (apps/worker/src/metrics.ts): the API calls S3
-  // for bucket policies, the worker Identity Center and S3, and one query covers both.
-  const awsCalls = new Counter({
-    name: "keyturn_aws_calls_total",
-    help: "AWS API call attempts (retried ones included) by service, operation and outcome (ok or AWS's error name).",
-    labelNames: ["service", "operation", "outcome"],
-    registers: [registry],
-  });
-  const awsCallDuration = new Histogram({
-    name: "keyturn_aws_call_duration_seconds",
-    help: "Duration of one AWS API call attempt, by service and operation.",
-    labelNames: ["service", "operation"],
-    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
+  // The API calls S3 for bucket policies.
+  const aws = registerAwsCallMetrics(registry);
   /** For the S3 bucket-policy store's `onCall`. */
-  const observeAwsCall: AwsCallObserver = ({ service, operation, outcome, durationMs }) => {
-    awsCalls.inc({ service, operation, outcome });
-    awsCallDuration.observe({ service, operation }, durationMs / 1000);
+  const observeAwsCall: AwsCallObserver = aws.observe;
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    awsCalls: aws.calls,
+    awsCallDuration: aws.duration,
+    observeAwsCall,
   };
-  return { registry, httpRequests, httpDuration, awsCalls, awsCallDuration, observeAwsCall };
 }
 
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
