@@ -59,6 +59,9 @@ export async function listRequestViews(
     AND: [
       filter.createdAfter === undefined ? {} : { createdAt: { gte: filter.createdAfter } },
       filter.createdBefore === undefined ? {} : { createdAt: { lt: filter.createdBefore } },
+      // Implied by the OR below, but PostgreSQL only bounds the index scan with a plain range: without
+      // it, page n reads and discards the n * limit newer rows (bench/api-list, deep cursor pages).
+      cursor === undefined ? {} : { createdAt: { lte: cursor.createdAt } },
       cursor === undefined
         ? {}
         : {
