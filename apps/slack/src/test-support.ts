@@ -35,6 +35,7 @@ import {
   putFlow,
   type ReconcileDeps,
   reconcileAssignment,
+  resolveIdentity,
   submitRequest,
   timeOutRequest,
 } from "@keyturn/usecases";
@@ -100,15 +101,25 @@ export function createOutboxPump(deps: {
         auditEventId: String(payload.auditEventId),
       }),
     "assignment.reconcile": async (payload) => {
-      const result = await reconcileAssignment(deps.reconcile, {
-        assignmentId: String(payload.assignmentId),
-      });
-      if (!result.ok) {
-        throw new AppError(result.error.code, result.error.message, { retryable: false });
+      // "pending" (AWS still deleting) comes back after its delay, as the worker's job does.
+      for (let run = 1; ; run++) {
+        const result = await reconcileAssignment(deps.reconcile, {
+          assignmentId: String(payload.assignmentId),
+        });
+        if (!result.ok) {
+          throw new AppError(result.error.code, result.error.message, { retryable: false });
+        }
+        if (result.value.outcome === "busy") {
+          throw new AppError("ASSIGNMENT_BUSY", "reconciled elsewhere", { retryable: true });
+        }
+        if (result.value.outcome !== "pending" || run >= 20) {
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, result.value.retryAfterMs ?? 0));
       }
-      if (result.value.outcome === "busy") {
-        throw new AppError("ASSIGNMENT_BUSY", "reconciled elsewhere", { retryable: true });
-      }
+    },
+    "identity.resolve": async (payload) => {
+      await resolveIdentity(deps.reconcile, { identityId: String(payload.identityId) });
     },
     "request.time-out": async (payload) => {
       const result = await timeOutRequest(deps.usecases, { requestId: String(payload.requestId) });

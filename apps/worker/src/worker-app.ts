@@ -7,6 +7,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { startHealthServer } from "./health-server.js";
 import { assignmentReconcileHandler } from "./jobs/assignment-reconcile.js";
+import { identityResolveHandler } from "./jobs/identity-resolve.js";
 import { requestNotifyHandler } from "./jobs/request-notify.js";
 import { requestTimeOutHandler } from "./jobs/request-time-out.js";
 import { sweepDriftHandler } from "./jobs/sweep-drift.js";
@@ -67,6 +68,11 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       db,
       metrics,
       ...(deps.bucketPolicies === undefined ? {} : { bucketPolicies: deps.bucketPolicies }),
+    }),
+    "identity.resolve": identityResolveHandler({
+      ...deps.reconcile,
+      identityCenter: deps.identityCenter,
+      logger,
     }),
     "request.notify": requestNotifyHandler({ notifier: deps.notifier }),
     "request.time-out": requestTimeOutHandler(deps.reconcile),

@@ -147,6 +147,22 @@ describe("the worker", () => {
     await eventually(async () => (await requestRow(id)).status === "timed_out");
   });
 
+  it("finds a new requester's Identity Center user while the request waits, so the approval goes straight to AWS", async () => {
+    const submitted = await submitRequest(deps, {
+      flowName: "short",
+      requester: person("bob@example.com"),
+      source: "api",
+    });
+    expect(submitted.ok).toBe(true);
+    const pinned = await eventually(async () => {
+      const identity = await harness.db.identity.findUniqueOrThrow({ where: { email: "bob@example.com" } });
+      return identity.identityStoreUserId ?? undefined;
+    });
+    expect(pinned).toMatch(/^[0-9a-f-]+$/);
+    const audit = await harness.db.auditEvent.findMany({ where: { action: "identity.pinned" } });
+    expect(audit.filter((e) => (e.data as { email?: string }).email === "bob@example.com")).toHaveLength(1);
+  });
+
   it("answers health checks and exposes metrics", async () => {
     const health = await fetch(`${harness.worker.healthUrl}/healthz`);
     expect(health.status).toBe(200);

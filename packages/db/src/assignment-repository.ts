@@ -92,10 +92,15 @@ export function createAssignmentRepository(tx: Tx, ids: { uuid(): string }): Ass
       await tx.reconcileAttempt.create({ data: { id: ids.uuid(), ...attempt } });
     },
     async pinPrincipal(identityId, principalId, at) {
-      await tx.identity.update({
-        where: { id: identityId },
+      const { count } = await tx.identity.updateMany({
+        where: { id: identityId, identityStoreUserId: null },
         data: { identityStoreUserId: principalId, pinnedAt: at },
       });
+      const row = await tx.identity.findUniqueOrThrow({
+        where: { id: identityId },
+        select: { identityStoreUserId: true },
+      });
+      return { principalId: row.identityStoreUserId ?? principalId, pinned: count === 1 };
     },
   };
 }

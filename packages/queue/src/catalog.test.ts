@@ -22,6 +22,7 @@ const reconcile = (cause: Payload<"assignment.reconcile">["cause"]): Payload<"as
 
 const validPayloads: { [K in (typeof JOB_NAMES)[number]]: Payload<K> } = {
   "assignment.reconcile": reconcile("approved"),
+  "identity.resolve": { identityId: randomUUID() },
   "request.notify": { requestId: randomUUID(), event: "RequestApproved", auditEventId: randomUUID() },
   "request.time-out": { requestId: randomUUID() },
   "sweep.leases": {},
@@ -31,6 +32,7 @@ const validPayloads: { [K in (typeof JOB_NAMES)[number]]: Payload<K> } = {
 const noop = async () => {};
 const allHandlers: Handlers = {
   "assignment.reconcile": noop,
+  "identity.resolve": noop,
   "request.notify": noop,
   "request.time-out": noop,
   "sweep.leases": noop,

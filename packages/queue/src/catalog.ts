@@ -13,6 +13,7 @@ import { z } from "zod";
 
 export const JOB_NAMES = [
   "assignment.reconcile",
+  "identity.resolve",
   "request.notify",
   "request.time-out",
   "sweep.leases",
@@ -60,6 +61,9 @@ export const RequestNotifyPayloadSchema = z.strictObject({
 });
 export type RequestNotifyPayload = z.infer<typeof RequestNotifyPayloadSchema>;
 
+export const IdentityResolvePayloadSchema = z.strictObject({ identityId: z.uuid() });
+export type IdentityResolvePayload = z.infer<typeof IdentityResolvePayloadSchema>;
+
 export const RequestTimeOutPayloadSchema = z.strictObject({ requestId: z.uuid() });
 export type RequestTimeOutPayload = z.infer<typeof RequestTimeOutPayloadSchema>;
 
@@ -79,6 +83,7 @@ export type JobOptions = {
 
 const jobSchemas = {
   "assignment.reconcile": AssignmentReconcilePayloadSchema,
+  "identity.resolve": IdentityResolvePayloadSchema,
   "request.notify": RequestNotifyPayloadSchema,
   "request.time-out": RequestTimeOutPayloadSchema,
   "sweep.leases": SweepLeasesPayloadSchema,
@@ -104,7 +109,9 @@ export type JobCatalog = { readonly [K in JobName]: JobDefinition<K> };
  * - Removals come first: an ended lease must not wait behind grants (DESIGN.md "removals go before
  *   creations"), and revocation lag is the number we promise.
  * - Sweeps back removals up when Redis lost a job (invariant 4), so they rank just after them.
- * - Notifications and timeouts are cheap and touch no Identity Center quota.
+ * - Notifications and timeouts are cheap and touch no Identity Center quota; resolving a new
+ *   requester's Identity Center user (three reads) goes with them, so that it is done by the time
+ *   an approver clicks.
  * - Creations (approvals, extensions) follow; the drift scan is a slow background audit.
  */
 export const PRIORITY = {
@@ -145,6 +152,13 @@ export const jobCatalog: JobCatalog = {
       }
       return cause === "sweep" ? PRIORITY.sweep : PRIORITY.creation;
     },
+  },
+  "identity.resolve": {
+    schema: IdentityResolvePayloadSchema,
+    queue: "keyturn",
+    // Only a head start: the reconciler resolves the user itself if this never succeeds.
+    options: keep({ attempts: 5, firstRetryMs: 2_000 }),
+    priority: () => PRIORITY.notify,
   },
   "request.notify": {
     schema: RequestNotifyPayloadSchema,

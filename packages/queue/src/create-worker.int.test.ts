@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Handlers, JobContext, JobName, Payload } from "./catalog.js";
 import { createRedisConnection } from "./connection.js";
-import { createWorker, type JobOutcome } from "./create-worker.js";
+import { createWorker, type JobOutcome, RunLater } from "./create-worker.js";
 import { createProducer } from "./producer.js";
 import { deferred, deleteKeys, eventLog, REDIS_URL, testPrefix } from "./test-helpers.js";
 
@@ -56,6 +56,7 @@ function setup(options: { handlers?: Partial<Handlers>; concurrency?: number; pa
     };
   const handlers: Handlers = {
     "assignment.reconcile": recorder("assignment.reconcile"),
+    "identity.resolve": recorder("identity.resolve"),
     "request.notify": recorder("request.notify"),
     "request.time-out": recorder("request.time-out"),
     "sweep.leases": recorder("sweep.leases"),
@@ -272,6 +273,32 @@ describe("producer and worker against Redis", () => {
     expect(job.attemptsMade).toBe(2);
     // Catalog backoff: exponential from 1 s with 50% jitter, so the first retry waits 0.5-1 s.
     expect(job.processedOn).toBeGreaterThanOrEqual(failedAt + 500);
+  });
+
+  it("brings a job that asks to run later back after its delay, without using up an attempt", async () => {
+    let deferredAt = 0;
+    const runs: number[] = [];
+    const { producer, queue, outcomes, completed } = setup({
+      handlers: {
+        "assignment.reconcile": async (_payload, ctx) => {
+          runs.push(ctx.attempt);
+          if (runs.length < 3) {
+            deferredAt = Date.now();
+            throw new RunLater(300, "AWS is still at it");
+          }
+        },
+      },
+    });
+    const { jobId } = await producer.enqueue("assignment.reconcile", reconcile("lease_end"), {
+      jobId: `reconcile-${randomUUID()}`,
+      now: new Date(),
+    });
+    await completed(jobId);
+    expect(runs).toEqual([1, 1, 1]);
+    expect(outcomes.seen.filter((o) => o.jobId === jobId).map((o) => o.outcome)).toEqual(["completed"]);
+    const job = await getJob(queue, jobId);
+    expect(job.attemptsMade).toBe(1);
+    expect(job.processedOn).toBeGreaterThanOrEqual(deferredAt + 300);
   });
 
   it("fails an invalid payload or an unknown job name for good, without calling a handler", async () => {

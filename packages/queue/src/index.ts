@@ -2,6 +2,7 @@ export {
   AssignmentReconcilePayloadSchema,
   assertHandlers,
   type Handlers,
+  IdentityResolvePayloadSchema,
   isJobName,
   JOB_NAMES,
   type JobCatalog,

@@ -119,6 +119,12 @@ async function applyLeaseEffects(
       return;
     }
     case "RequestSubmitted":
+      // Finds the requester's Identity Center user while the request waits for approval.
+      await tx.outbox.add({
+        topic: "identity.resolve",
+        key: `resolve:${request.id}`,
+        payload: { identityId: request.requesterId },
+      });
       if (request.status === "pending") {
         await tx.outbox.add({
           topic: "request.time-out",

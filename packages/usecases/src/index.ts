@@ -42,6 +42,7 @@ export { type Principal, resolveActor, SYSTEM } from "./principal.js";
 export { putFlow } from "./put-flow.js";
 export { putProtectedBucket } from "./put-protected-bucket.js";
 export { type ReconcileDeps, type ReconcileReport, reconcileAssignment } from "./reconcile-assignment.js";
+export { type ResolveIdentityDeps, resolveIdentity } from "./resolve-identity.js";
 export { err, ok, type Result, type UseCaseError, type UseCaseErrorCode } from "./result.js";
 export { reviewRequest } from "./review-request.js";
 export { revokeApiToken } from "./revoke-api-token.js";

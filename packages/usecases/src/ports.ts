@@ -112,7 +112,15 @@ export type AssignmentRepository = {
   recordObservation(id: string, present: boolean, at: Date): Promise<void>;
   recordAttempt(attempt: ReconcileAttemptRecord): Promise<void>;
   /** Pins the Identity Center user id once resolved, so a later email change cannot redirect access. */
-  pinPrincipal(identityId: string, principalId: string, at: Date): Promise<void>;
+  /**
+   * Pins the user id unless the identity is pinned already (another run got there first); answers
+   * the id the identity is pinned to afterwards and whether this call pinned it.
+   */
+  pinPrincipal(
+    identityId: string,
+    principalId: string,
+    at: Date,
+  ): Promise<{ principalId: string; pinned: boolean }>;
 };
 
 export type ManagedTarget = { accountId: string; permissionSetName: string; drift: "report" | "remove" };
@@ -165,7 +173,12 @@ export type Outbox = { add(message: OutboxMessage): Promise<void> };
  * What the worker turns into jobs. Payloads carry ids only — never secrets, never state that could
  * be stale by the time the job runs.
  */
-export const OUTBOX_TOPICS = ["assignment.reconcile", "request.notify", "request.time-out"] as const;
+export const OUTBOX_TOPICS = [
+  "assignment.reconcile",
+  "identity.resolve",
+  "request.notify",
+  "request.time-out",
+] as const;
 export type OutboxTopic = (typeof OUTBOX_TOPICS)[number];
 
 export type ApiTokenRecord = {

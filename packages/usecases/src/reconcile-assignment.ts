@@ -11,6 +11,7 @@ import type {
 } from "./identity-center.js";
 import type { AssignmentSnapshot, Deps } from "./ports.js";
 import { SYSTEM } from "./principal.js";
+import { resolveIdentity } from "./resolve-identity.js";
 import { err, ok, type Result } from "./result.js";
 
 export type ReconcileDeps = Deps & {
@@ -201,30 +202,20 @@ async function resolvePrincipal(
     // Never resolved, never created: nothing of ours can exist in AWS.
     return null;
   }
-  const user = await deps.identityCenter.findUserByEmail(snapshot.identity.email);
-  if (!user.ok) {
+  const resolved = await resolveIdentity(deps, { identityId: snapshot.identity.id });
+  if (!resolved.ok) {
     for (const lease of snapshot.leases) {
       if (lease.requestStatus === "approved") {
-        await failRequest(deps, { requestId: lease.requestId, reason: user.error.message });
+        await failRequest(deps, { requestId: lease.requestId, reason: resolved.error.message });
         report.failed.push(lease.requestId);
       }
     }
     return null;
   }
-  await deps.uow.run(async (tx) => {
-    await tx.assignments.pinPrincipal(snapshot.identity.id, user.value.userId, deps.clock.now());
-    await tx.audit.append({
-      actor: SYSTEM,
-      action: "identity.pinned",
-      data: {
-        identityId: snapshot.identity.id,
-        email: snapshot.identity.email,
-        identityStoreUserId: user.value.userId,
-      },
-    });
-  });
-  report.actions.push("pinned_principal");
-  return user.value.userId;
+  if (resolved.value.pinnedNow) {
+    report.actions.push("pinned_principal");
+  }
+  return resolved.value.principalId;
 }
 
 async function provision(

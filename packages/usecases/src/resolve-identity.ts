@@ -1,0 +1,44 @@
+import { AppError } from "./app-error.js";
+import type { IdentityCenter } from "./identity-center.js";
+import type { Deps } from "./ports.js";
+import { SYSTEM } from "./principal.js";
+import { ok, type Result } from "./result.js";
+
+export type ResolveIdentityDeps = Deps & { identityCenter: IdentityCenter };
+
+/**
+ * Finds the requester's IAM Identity Center user and pins it to the identity, once: later email
+ * changes in Identity Center cannot redirect access. Run when a request is submitted, so that the
+ * approval goes straight to CreateAccountAssignment, and again by the reconciler if that has not
+ * happened yet. A user who cannot be found (or is ambiguous) is an answer, not a failure.
+ */
+export async function resolveIdentity(
+  deps: ResolveIdentityDeps,
+  input: { identityId: string },
+): Promise<Result<{ principalId: string; pinnedNow: boolean }>> {
+  const identity = await deps.uow.run((tx) => tx.identities.findById(input.identityId));
+  if (identity === null) {
+    throw new AppError("IDENTITY_VANISHED", `identity ${input.identityId} does not exist`, {
+      retryable: false,
+    });
+  }
+  if (identity.identityStoreUserId !== null) {
+    return ok({ principalId: identity.identityStoreUserId, pinnedNow: false });
+  }
+  const user = await deps.identityCenter.findUserByEmail(identity.email);
+  if (!user.ok) {
+    return { ok: false, error: user.error };
+  }
+  const pin = await deps.uow.run(async (tx) => {
+    const result = await tx.assignments.pinPrincipal(identity.id, user.value.userId, deps.clock.now());
+    if (result.pinned) {
+      await tx.audit.append({
+        actor: SYSTEM,
+        action: "identity.pinned",
+        data: { identityId: identity.id, email: identity.email, identityStoreUserId: user.value.userId },
+      });
+    }
+    return result;
+  });
+  return ok({ principalId: pin.principalId, pinnedNow: pin.pinned });
+}
