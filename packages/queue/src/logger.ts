@@ -3,6 +3,7 @@
  * passed in without the queue package depending on pino.
  */
 export type QueueLogger = {
+  debug(fields: Record<string, unknown>, message: string): void;
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;

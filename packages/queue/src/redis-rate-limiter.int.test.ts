@@ -75,6 +75,40 @@ describe("the Redis rate limiter shared by two processes", () => {
     expect(rate).toBeLessThanOrEqual(callsPerSecond * 1.01);
   }, 30_000);
 
+  it("gives up a slot it woke too late for and takes another, a bounded number of times", async () => {
+    const prefix = freshPrefix();
+    const lateWakeups = (stallMs: number) => {
+      const seen: string[] = [];
+      let stalled = 0;
+      // A process whose every sleep ends stallMs late, as under a stalled event loop.
+      const time = {
+        now: () => performance.now() + stalled,
+        sleep: async (ms: number) => {
+          await sleep(Math.max(0, Math.ceil(ms)));
+          stalled += stallMs;
+        },
+      };
+      const logger = {
+        debug: (_fields: Record<string, unknown>, message: string) => seen.push(message),
+        info: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+      };
+      return {
+        limiter: createRedisRateLimiter({ redis: processA, prefix, callsPerSecond: 18, time, logger }),
+        seen,
+      };
+    };
+    const punctual = lateWakeups(0);
+    for (let i = 0; i < 3; i++) {
+      await punctual.limiter.acquire("removal");
+    }
+    expect(punctual.seen).toEqual([]);
+    const late = lateWakeups(40);
+    await late.limiter.acquire("removal");
+    expect(late.seen).toHaveLength(5);
+  });
+
   it("serves waiting removals first, then reads, then creations, across processes", async () => {
     const prefix = freshPrefix();
     const a = createRedisRateLimiter({ redis: processA, prefix });

@@ -111,6 +111,9 @@ const HORIZON_INTERVALS: Record<CallKind, number> = { removal: -1, read: 4, crea
 // A held-back caller asks again at least this often, and a permit waiter polls at most this
 // rarely: permits are usually released long before they expire.
 const MIN_RETRY_MS = 1;
+// How late after its slot a call may still go, and how many late slots a caller gives up at most.
+const MAX_LATENESS_MS = 15;
+const MAX_LATE_SLOTS = 5;
 const PERMIT_POLL_MS = 50;
 
 type Script = { source: string; sha: string };
@@ -191,20 +194,37 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   return {
     async acquire(kind) {
       const horizon = HORIZON_INTERVALS[kind] < 0 ? -1 : HORIZON_INTERVALS[kind] * intervalMs;
+      let lateSlots = 0;
       for (;;) {
+        const asked = time.now();
         let answer: { granted: boolean; waitMs: number };
         try {
           answer = await runScript(redis, acquireScript, [nextSlotKey], [intervalMs, horizon]);
         } catch (error) {
           throw unavailable(error);
         }
-        if (answer.granted) {
-          if (answer.waitMs > 0) {
-            await time.sleep(answer.waitMs);
-          }
+        if (!answer.granted) {
+          await time.sleep(Math.max(MIN_RETRY_MS, answer.waitMs));
+          continue;
+        }
+        // The slot is an instant: counted from the request, not from the reply, which a busy event
+        // loop may have handled late.
+        const due = asked + answer.waitMs;
+        const wait = due - time.now();
+        if (wait > 0) {
+          await time.sleep(wait);
+        }
+        // A caller that wakes well after its slot (a stalled process, an overloaded machine) would
+        // send together with the holders of the next slots, and AWS counts arrivals: it gives the
+        // slot up and takes a new one. Bounded, so that a process stalled all the time still sends.
+        if (time.now() - due <= MAX_LATENESS_MS || lateSlots >= MAX_LATE_SLOTS) {
           return;
         }
-        await time.sleep(Math.max(MIN_RETRY_MS, answer.waitMs));
+        lateSlots++;
+        logger?.debug(
+          { kind, lateMs: Math.round(time.now() - due) },
+          "woke late for a rate-limit slot; taking another",
+        );
       }
     },
 
