@@ -2,7 +2,7 @@ import { GetObjectCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
 import { GetRoleCredentialsCommand } from "@aws-sdk/client-sso";
 import { assignmentsNeedingReconcile } from "@keyturn/db";
 import { ADMIN_KEY, portalClient, s3Client, sessionS3Client } from "@keyturn/testkit/aws-test-clients";
-import { type ReconcileDeps, reconcileAssignment, revokeRequest } from "@keyturn/usecases";
+import { type ReconcileDeps, reconcileAssignment, revokeRequest, scanDrift } from "@keyturn/usecases";
 import { describe, expect, it } from "vitest";
 import { ACCOUNT, approver, person, useReconcileWorld } from "./test-support.js";
 
@@ -175,6 +175,38 @@ describe("the assignment reconciler against the AWS emulator", () => {
     expect((await world.reconcileUntilSettled(assignmentId)).actions).toEqual(["deleted"]);
     expect(assignmentsOf(await userId("user14@example.com"))).toHaveLength(0);
     expect(await assignmentsNeedingReconcile(world.db, new Date())).not.toContain(assignmentId);
+  });
+
+  it("reports as drift an assignment made outside Keyturn, including one back after Keyturn removed it", async () => {
+    const granted = await world.approve("user15@example.com");
+    await world.reconcileUntilSettled(granted.assignmentId);
+    const removed = await world.approve("user16@example.com");
+    await world.reconcileUntilSettled(removed.assignmentId);
+    await revokeRequest(world.deps, { requestId: removed.requestId, by: approver, asAdmin: false });
+    await world.reconcileUntilSettled(removed.assignmentId);
+    // An Identity Center admin grants erin directly, and gives user16 the set back.
+    world.emulator.seed({
+      assignments: [{ accountId: ACCOUNT, permissionSet: "S3Access", principal: { userName: "erin" } }],
+    });
+    const user16 = await userId("user16@example.com");
+    const target = { accountId: ACCOUNT, permissionSetName: "S3Access" };
+    expect(
+      (await world.deps.identityCenter.createAssignment({ ...target, principalId: user16 })).status,
+    ).toBe("SUCCEEDED");
+
+    const first = await scanDrift(world.deps);
+    const found = (scan: typeof first) => scan.findings.map((f) => [f.principalId, f.isNew]);
+    const erin = await world.deps.identityCenter.findUserByEmail("erin@example.com");
+    expect(found(first)).toContainEqual([erin.ok ? erin.value.userId : "", true]);
+    expect(found(first)).toContainEqual([user16, true]);
+    expect(first.findings.map((f) => f.principalId)).not.toContain(await userId("user15@example.com"));
+    expect(first.findings.filter((f) => f.removed)).toEqual([]);
+    const second = await scanDrift(world.deps);
+    expect(found(second)).toContainEqual([user16, false]);
+    const audited = await world.db.auditEvent.findMany({ where: { action: "drift.detected" } });
+    expect(audited.filter((e) => (e.data as { principalId?: string }).principalId === user16)).toHaveLength(
+      1,
+    );
   });
 
   it("serializes reconciles of one assignment: a concurrent run finds it busy", async () => {

@@ -37,7 +37,13 @@ export function createDriftRepository(tx: Tx, ids: { uuid(): string }): DriftRep
         where: {
           accountId,
           permissionSetName,
-          OR: [{ origin: "preexisting" }, { provisionIntentAt: { not: null } }],
+          // Keyturn's own unless its removal was confirmed: one that is back after that was put
+          // there by someone else, outside any lease.
+          OR: [
+            { origin: "preexisting" },
+            { provisionIntentAt: { not: null }, observedPresent: null },
+            { provisionIntentAt: { not: null }, observedPresent: true },
+          ],
           identity: { identityStoreUserId: { not: null } },
         },
         select: { identity: { select: { identityStoreUserId: true } } },
