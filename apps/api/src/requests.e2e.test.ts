@@ -366,3 +366,209 @@ describe("GET /v1/requests", () => {
     });
   }
 });
+
+// The list and the single view are one SQL statement (packages/db/src/request-queries.ts): what a
+// hand-written join could get wrong, checked against what the API itself wrote.
+describe("GET /v1/requests: the views a page is made of", () => {
+  type FullView = View & {
+    endedAt: string | null;
+    reviews: {
+      reviewer: { email: string };
+      decision: string;
+      comment: string | null;
+      override: boolean;
+      at: string;
+    }[];
+    lease: { startsAt: string; endsAt: string; releasedAt: string | null } | null;
+  };
+  type Page = { items: FullView[]; nextCursor: string | null };
+  let ben: string;
+
+  beforeAll(async () => {
+    ben = await api.token(["requests:write"], { owner: "ben@example.com", name: "ben" });
+    const admin = await api.token(["flows:admin"]);
+    for (const [name, rules] of [
+      ["ties", flowRules()],
+      ["two-approvals", flowRules({ approvalsRequired: 2 })],
+      ["one-approval", flowRules()],
+      ["combo", flowRules()],
+      ["combo-other", flowRules()],
+    ] as const) {
+      expect((await api.call("PUT", `/v1/flows/${name}`, { token: admin, body: rules })).statusCode).toBe(
+        201,
+      );
+    }
+  });
+
+  const list = async (query: string) => {
+    const response = await api.call("GET", `/v1/requests?${query}`, { token: reader });
+    expect(response.statusCode).toBe(200);
+    return response.json<Page>();
+  };
+  const get = async (id: string) => {
+    const response = await api.call("GET", `/v1/requests/${id}`, { token: reader });
+    expect(response.statusCode).toBe(200);
+    return response.json<FullView>();
+  };
+  /** Every page of a query, following nextCursor. */
+  const pages = async (query: string): Promise<FullView[][]> => {
+    const all: FullView[][] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page = await list(
+        `${query}${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`,
+      );
+      all.push(page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null && all.length < 50);
+    return all;
+  };
+  const submit = async (flow: string, requesterEmail: string): Promise<FullView> => {
+    const response = await create({ flow, requesterEmail, reason: "INC-7" });
+    expect(response.statusCode).toBe(201);
+    return response.json<FullView>();
+  };
+  const act = async (token: string, id: string, action: string, body: Record<string, unknown> = {}) => {
+    const response = await api.call("POST", `/v1/requests/${id}/${action}`, { token, body });
+    expect(response.statusCode).toBe(200);
+    return response.json<FullView>();
+  };
+
+  it("pages requests created in the same millisecond across a cursor boundary, none lost or repeated", async () => {
+    api.clock.advance(1000);
+    const older = await submit("ties", "tia@example.com");
+    api.clock.advance(1000);
+    const tied = [
+      await submit("ties", "tia@example.com"),
+      await submit("ties", "uma@example.com"),
+      await submit("ties", "tia@example.com"),
+    ];
+    api.clock.advance(1000);
+    const newer = await submit("ties", "uma@example.com");
+    expect(new Set(tied.map((v) => v.createdAt)).size).toBe(1);
+    // Newest first; among equal times, the greater id first (uuid order is the order of its hex).
+    const expected = [newer, ...[...tied].sort((a, b) => (a.id < b.id ? 1 : -1)), older].map((v) => v.id);
+
+    for (const limit of [1, 2, 3]) {
+      const all = await pages(`flow=ties&limit=${limit}`);
+      expect(all.map((page) => page.length)).toEqual(
+        Array.from({ length: Math.ceil(5 / limit) }, (_, i) => Math.min(limit, 5 - i * limit)),
+      );
+      expect(all.flat().map((v) => v.id)).toEqual(expected);
+    }
+    const tiedOnly = await pages("flow=ties&requester=tia@example.com&limit=1");
+    expect(tiedOnly.flat().map((v) => v.id)).toEqual(
+      expected.filter((id) =>
+        [older, ...tied].some((v) => v.id === id && v.requester.email === "tia@example.com"),
+      ),
+    );
+  });
+
+  it("lists reviews oldest first with each reviewer's email, and the lease only once there is one", async () => {
+    const pending = await submit("two-approvals", "rita@example.com");
+    api.clock.advance(1000);
+    const approved = await submit("two-approvals", "rita@example.com");
+    const start = Date.parse(approved.createdAt);
+    // Ann reviews first but at a later time than Ben: the order is by time, not by insertion.
+    api.clock.advance(120_000);
+    await act(writer, approved.id, "approve", { comment: "later in time" });
+    api.clock.advance(-60_000);
+    const afterBen = await act(ben, approved.id, "approve");
+    api.clock.advance(60_000);
+    const revokedId = (await submit("one-approval", "rita@example.com")).id;
+    await act(writer, revokedId, "approve");
+    api.clock.advance(1000);
+    const revoked = await act(ben, revokedId, "revoke", { reason: "done" });
+
+    expect(afterBen.state).toBe("approved");
+    const page = await list("flow=two-approvals&limit=10");
+    expect(page.items.map((v) => v.id)).toEqual([approved.id, pending.id]);
+    const [listedApproved, listedPending] = page.items;
+    expect(listedApproved?.reviews).toEqual([
+      {
+        reviewer: { email: "ben@example.com" },
+        decision: "approve",
+        comment: null,
+        override: false,
+        at: new Date(start + 60_000).toISOString(),
+      },
+      {
+        reviewer: { email: "ann@example.com" },
+        decision: "approve",
+        comment: "later in time",
+        override: false,
+        at: new Date(start + 120_000).toISOString(),
+      },
+    ]);
+    const lease = await api.prisma.lease.findUniqueOrThrow({ where: { requestId: approved.id } });
+    expect(lease.startsAt.getTime()).toBe(start + 60_000);
+    expect(listedApproved?.lease).toEqual({
+      startsAt: lease.startsAt.toISOString(),
+      endsAt: lease.endsAt.toISOString(),
+      releasedAt: null,
+    });
+    expect(listedPending).toMatchObject({ state: "pending", reviews: [], lease: null });
+
+    const [listedRevoked] = (await list("flow=one-approval")).items;
+    expect(listedRevoked).toMatchObject({
+      id: revokedId,
+      state: "revoked",
+      reviews: [{ reviewer: { email: "ann@example.com" }, decision: "approve" }],
+      lease: { releasedAt: revoked.endedAt },
+    });
+    const released = await api.prisma.lease.findUniqueOrThrow({ where: { requestId: revokedId } });
+    expect(listedRevoked?.lease).toEqual({
+      startsAt: released.startsAt.toISOString(),
+      endsAt: released.endsAt.toISOString(),
+      releasedAt: released.releasedAt?.toISOString(),
+    });
+    expect(revoked.endedAt).not.toBeNull();
+    // One view, however it is reached: the list, GET by id, and the answer to the last action.
+    for (const view of [listedApproved, listedPending, listedRevoked]) {
+      expect(view).toEqual(await get(view?.id ?? ""));
+    }
+    expect(listedApproved).toEqual(afterBen);
+    expect(listedRevoked).toEqual(revoked);
+  });
+
+  it("applies every filter together with a cursor: exactly the matching requests, each once", async () => {
+    const created: FullView[] = [];
+    for (let i = 0; i < 14; i++) {
+      api.clock.advance(1000);
+      const flow = i % 7 === 3 ? "combo-other" : "combo";
+      const view = await submit(flow, i % 4 === 1 ? "quinn@example.com" : "pat@example.com");
+      if (i % 3 === 0) {
+        await act(writer, view.id, "approve");
+      } else if (i % 3 === 1) {
+        await act(ben, view.id, "deny");
+      }
+      created.push(await get(view.id));
+    }
+    const from = created[2]?.createdAt ?? "";
+    const until = created[12]?.createdAt ?? "";
+    const matches = (v: FullView) =>
+      v.flow.name === "combo" &&
+      v.requester.email === "pat@example.com" &&
+      ["pending", "approved"].includes(v.state) &&
+      v.createdAt >= from &&
+      v.createdAt < until;
+    const expected = created.filter(matches).reverse();
+    // Each filter leaves out a request that all the others let through: none can go unapplied.
+    const onlyFailing = (change: Partial<FullView>) =>
+      created.some((v) => !matches(v) && matches({ ...v, ...change }));
+    expect(onlyFailing({ flow: { name: "combo" } })).toBe(true);
+    expect(onlyFailing({ requester: { email: "pat@example.com" } })).toBe(true);
+    expect(onlyFailing({ state: "pending" })).toBe(true);
+    const timeOnly = (v: FullView) => matches({ ...v, createdAt: from });
+    expect(created.some((v) => v.createdAt < from && timeOnly(v))).toBe(true);
+    expect(created.some((v) => v.createdAt >= until && timeOnly(v))).toBe(true);
+    expect(expected.length).toBeGreaterThanOrEqual(4);
+
+    const query =
+      `state=approved,pending&flow=combo&requester=PAT@Example.com` +
+      `&createdAfter=${encodeURIComponent(from)}&createdBefore=${encodeURIComponent(until)}&limit=2`;
+    const all = await pages(query);
+    expect(all.slice(0, -1).every((page) => page.length === 2)).toBe(true);
+    expect(all.flat()).toEqual(expected);
+  });
+});

@@ -20,6 +20,12 @@ export class DatabaseError extends Error {
 
 type DriverCause = { originalCode?: unknown; code?: unknown; kind?: unknown };
 
+// The codes Prisma gives these adapter failures on model queries (its raw queries say P2010).
+const UNREACHED: Partial<Record<string, string>> = {
+  DatabaseNotReachable: "P1001",
+  ConnectionClosed: "P1017",
+};
+
 function codeOf(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) {
     return undefined;
@@ -29,10 +35,15 @@ function codeOf(error: unknown): string | undefined {
     cause?: unknown;
     meta?: { code?: unknown; driverAdapterError?: { cause?: DriverCause } };
   };
-  // A raw query's failure is P2010 whatever went wrong; PostgreSQL's own code sits underneath.
+  // A raw query's failure is P2010 whatever went wrong; PostgreSQL's own code sits underneath, or,
+  // when PostgreSQL never answered, the adapter's kind of failure.
   const driver = record.meta?.driverAdapterError?.cause;
   if (typeof driver?.originalCode === "string") {
     return driver.originalCode;
+  }
+  const unreached = typeof driver?.kind === "string" ? UNREACHED[driver.kind] : undefined;
+  if (unreached !== undefined) {
+    return unreached;
   }
   if (typeof record.meta?.code === "string") {
     return record.meta.code;
