@@ -15,10 +15,9 @@
 //
 // Query plans checked (EXPLAIN ANALYZE on this data): every kind is served by an index of
 // AccessRequest (createdAt/id, status/createdAt/id, flowName/createdAt/id, requesterId/createdAt/id),
-// a deep page included since the cursor condition also bounds createdAt (request-queries.ts); the
-// SQL itself takes well under a millisecond. The rest of a call is the API process: Prisma (five
-// queries for a page with its requester, reviews and lease, and its query compiler), serialization
-// and logging.
+// a deep page included since the cursor is a row comparison on (createdAt, id) (request-queries.ts);
+// the SQL itself takes well under a millisecond. The rest of a call is the API process: the token
+// check and the page (one statement each), response validation, serialization and logging.
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { createPrismaClient } from "../../packages/db/src/index.js";

@@ -1,21 +1,20 @@
 import { randomUUID } from "node:crypto";
-import { createPrismaClient, DatabaseError, type PrismaClient, verifyAuditChain } from "@keyturn/db";
+import { createPrismaClient, type PrismaClient, verifyAuditChain } from "@keyturn/db";
 import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
 import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
-import { type Deps, reviewRequest, submitRequest } from "@keyturn/usecases";
+import type { Deps } from "@keyturn/usecases";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
-  approver,
   auditActions,
   countByPrincipal,
   flowRules,
   numberedUsers,
-  person,
   putTestFlow,
   useCaseDeps,
 } from "./testing/access-world.js";
+import { submitAndApprove } from "./testing/approval-burst.js";
 import { type ChildWorker, killChildWorkers, startChildWorker } from "./testing/child-worker.js";
 import { clearPrefix, eventually } from "./worker-harness.js";
 
@@ -76,57 +75,6 @@ async function killRepeatedly(forMs: number, everyMs: number): Promise<number> {
   return killed;
 }
 
-/** What an API client does with a 503: the same call again, shortly. Counts the retries. */
-async function withRetries<T>(call: () => Promise<T>, retries: { count: number }): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!(error instanceof DatabaseError && error.retryable) || attempt >= 50) {
-        throw error;
-      }
-      retries.count += 1;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-/**
- * Submits (with an idempotency key, so a retried submit cannot make a second request) and
- * approves. A retried approval whose first attempt committed but whose answer was lost is refused
- * as already decided; the client then reads the request to learn that it went through.
- */
-async function submitAndApprove(i: number, retries: { count: number }): Promise<string> {
-  const submitted = await withRetries(
-    () =>
-      submitRequest(deps, {
-        flowName: "s3",
-        requester: person(`burst${i}@example.com`),
-        source: "api",
-        idempotencyKey: `outage-${i}`,
-      }),
-    retries,
-  );
-  if (!submitted.ok) {
-    throw new Error(`submit ${i}: ${submitted.error.message}`);
-  }
-  const requestId = submitted.value.id;
-  const reviewed = await withRetries(
-    () => reviewRequest(deps, { requestId, reviewer: approver, decision: "approve" }),
-    retries,
-  );
-  if (!reviewed.ok) {
-    const row = await withRetries(
-      () => db.accessRequest.findUniqueOrThrow({ where: { id: requestId } }),
-      retries,
-    );
-    if (!["approved", "active"].includes(row.status)) {
-      throw new Error(`approval ${i}: ${reviewed.error.code} and the request is ${row.status}`);
-    }
-  }
-  return requestId;
-}
-
 describe("a PostgreSQL outage during a burst of approvals", () => {
   it("loses no approval, applies none twice, and the worker carries on without a restart", async () => {
     const retries = { count: 0 };
@@ -134,7 +82,7 @@ describe("a PostgreSQL outage during a burst of approvals", () => {
     const approvals = Promise.all(
       Array.from({ length: APPROVALS }, async (_, i) => {
         await new Promise((resolve) => setTimeout(resolve, i * 100));
-        return submitAndApprove(i, retries);
+        return submitAndApprove({ deps, db }, i, retries);
       }),
     );
     // Awaited below; a rejection while the database is still being killed must not go unhandled.
@@ -184,7 +132,7 @@ describe("a PostgreSQL outage during a burst of approvals", () => {
       status: "ready",
       checks: { postgres: true, redis: true },
     });
-    const after = await submitAndApprove(APPROVALS, retries);
+    const after = await submitAndApprove({ deps, db }, APPROVALS, retries);
     await eventually(
       async () => (await db.accessRequest.findUniqueOrThrow({ where: { id: after } })).status === "active",
     );
