@@ -112,6 +112,36 @@ describe("the assignment reconciler against the AWS emulator", () => {
     expect(callsFor()).toEqual([]);
   });
 
+  it("confirms a deletion another worker sent and never saw finish, without sending it again", async () => {
+    const { requestId, assignmentId } = await world.approve("user17@example.com");
+    await world.reconcileUntilSettled(assignmentId);
+    await revokeRequest(world.deps, { requestId, by: approver, asAdmin: false });
+    // The first worker sends the delete and dies before it comes back for the outcome.
+    const first = await reconcileAssignment({ ...world.deps, owner: "worker-that-died" }, { assignmentId });
+    expect(first.ok && first.value.outcome).toBe("pending");
+    const pending = await world.db.assignment.findUniqueOrThrow({ where: { id: assignmentId } });
+    expect(pending).toMatchObject({ pendingOperation: "delete", observedPresent: null });
+
+    const report = await world.reconcileUntilSettled(assignmentId);
+    expect(report.actions).toEqual(["deleted"]);
+    expect((await request(requestId)).status).toBe("revoked");
+    const principal = await userId("user17@example.com");
+    const deletes = world.emulator
+      .callLog()
+      .filter((c) => c.operation === "DeleteAccountAssignment" && c.input.PrincipalId === principal);
+    expect(deletes).toHaveLength(1);
+    const status = world.emulator
+      .callLog()
+      .filter((c) => c.operation === "DescribeAccountAssignmentDeletionStatus")
+      .map((c) => c.input.AccountAssignmentDeletionRequestId);
+    expect(status).toContain(pending.pendingRequestId);
+    expect(await world.db.assignment.findUniqueOrThrow({ where: { id: assignmentId } })).toMatchObject({
+      pendingOperation: null,
+      pendingRequestId: null,
+      observedPresent: false,
+    });
+  });
+
   it("retries a removal AWS reports FAILED while the assignment is still there", async () => {
     const { requestId, assignmentId } = await world.approve("user11@example.com");
     await world.reconcileUntilSettled(assignmentId);
