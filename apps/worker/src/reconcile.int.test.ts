@@ -135,6 +135,18 @@ describe("the assignment reconciler against the AWS emulator", () => {
       .filter((c) => c.operation === "DescribeAccountAssignmentDeletionStatus")
       .map((c) => c.input.AccountAssignmentDeletionRequestId);
     expect(status).toContain(pending.pendingRequestId);
+    const trail = await world.db.auditEvent.findMany({
+      where: { action: { startsWith: "assignment.delete" } },
+      orderBy: { seq: "asc" },
+    });
+    expect(
+      trail
+        .filter((e) => (e.data as { assignmentId?: string }).assignmentId === assignmentId)
+        .map((e) => [e.action, (e.data as { awsRequestId?: string }).awsRequestId]),
+    ).toEqual([
+      ["assignment.delete_requested", pending.pendingRequestId],
+      ["assignment.deleted", pending.pendingRequestId],
+    ]);
     expect(await world.db.assignment.findUniqueOrThrow({ where: { id: assignmentId } })).toMatchObject({
       pendingOperation: null,
       pendingRequestId: null,

@@ -104,7 +104,7 @@ describe("the Redis rate limiter shared by two processes", () => {
       await punctual.limiter.acquire("removal");
     }
     expect(punctual.seen).toEqual([]);
-    const late = lateWakeups(40);
+    const late = lateWakeups(80);
     await late.limiter.acquire("removal");
     expect(late.seen).toHaveLength(5);
   });

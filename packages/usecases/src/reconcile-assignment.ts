@@ -261,13 +261,19 @@ async function requestRemoval(
     throw error;
   }
   if (status.status === "IN_PROGRESS") {
-    await deps.uow.run((tx) =>
-      tx.assignments.setPending(snapshot.id, {
+    await deps.uow.run(async (tx) => {
+      await tx.assignments.setPending(snapshot.id, {
         operation: "delete",
         requestId: status.requestId,
         since: startedAt,
-      }),
-    );
+      });
+      // The instant Keyturn asked is on the trail, not only the instant AWS confirmed.
+      await tx.audit.append({
+        actor: SYSTEM,
+        action: "assignment.delete_requested",
+        data: { assignmentId: snapshot.id, ...target, awsRequestId: status.requestId, requestIds },
+      });
+    });
     return "pending";
   }
   await finishDeletion(deps, snapshot.id, target, status, requestIds, startedAt);
