@@ -18,6 +18,8 @@
 //   at one instant T, a few seconds ahead: the lease's and the request's end and the message's
 //   due time. The workers start after that, and their relay moves the messages into BullMQ as
 //   delayed jobs like any others.
+// - Four warm-up leases end 4 s before T, so that the workers have compiled their queries and
+//   looked up the instance, as long-running workers have; their removals are not counted.
 // - Measured: from T, the workers' real removal path (delayed job -> reconcile -> Identity Center
 //   calls under the shared Redis limiter -> request expired). Lag per lease = the instant the assignment
 //   is gone in AWS (the emulator accepted its DeleteAccountAssignment, plus the 50 ms the emulator
@@ -50,6 +52,7 @@ import {
 const QUOTA_PER_SECOND = 20;
 // The emulator's default time for AWS to carry out an assignment request (server.ts).
 const EMULATED_AWS_MS = 50;
+const WARM_UP = 4;
 const ACCOUNT = "111122223333";
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const migrateCli = fileURLToPath(new URL("../../packages/db/src/migrate-cli.ts", import.meta.url));
@@ -196,10 +199,18 @@ async function runOnce(k: number): Promise<Result> {
   };
   interrupted = cleanUp;
   try {
-    const users = Array.from({ length: k }, (_, i) => ({
+    const measured = Array.from({ length: k }, (_, i) => ({
       userName: `bench${i}`,
       emails: [`bench${i}@example.com`],
     }));
+    // Warm-up leases end a few seconds before T: a worker that has never run a removal compiles its
+    // queries and looks up the instance during the first ones, which a long-running worker did
+    // long ago. Their removals are not counted.
+    const warmUp = Array.from({ length: WARM_UP }, (_, i) => ({
+      userName: `warm${i}`,
+      emails: [`warm${i}@example.com`],
+    }));
+    const users = [...measured, ...warmUp];
     const seeded = await emulator.seed({
       accounts: [ACCOUNT],
       users,
@@ -296,7 +307,7 @@ async function runOnce(k: number): Promise<Result> {
     });
 
     // T: time for the workers to start and relay K messages (a few hundred per second).
-    const endsAt = Date.now() + 10_000 + k * 10;
+    const endsAt = Date.now() + 14_000 + k * 10;
     const at = new Date(endsAt);
     await db.lease.updateMany({ data: { endsAt: at } });
     await db.accessRequest.updateMany({ data: { expiresAt: at } });
@@ -304,8 +315,27 @@ async function runOnce(k: number): Promise<Result> {
       where: { sentAt: null, topic: "assignment.reconcile" },
       data: { availableAt: at },
     });
-    if (rescheduled.count !== k) {
-      throw new Error(`expected ${k} lease-end messages, found ${rescheduled.count}`);
+    if (rescheduled.count !== users.length) {
+      throw new Error(`expected ${users.length} lease-end messages, found ${rescheduled.count}`);
+    }
+    const warmAt = new Date(endsAt - 4_000);
+    const warmRequests = await db.accessRequest.findMany({
+      where: { requester: { email: { in: warmUp.map((u) => u.emails[0] ?? "") } } },
+      select: { id: true, lease: { select: { assignmentId: true } } },
+    });
+    const warmAssignments = warmRequests.flatMap((r) => (r.lease === null ? [] : [r.lease.assignmentId]));
+    const warmPrincipals = new Set(warmUp.map((u) => seeded.users[u.userName]));
+    for (const request of warmRequests) {
+      await db.lease.updateMany({ where: { requestId: request.id }, data: { endsAt: warmAt } });
+      await db.accessRequest.update({ where: { id: request.id }, data: { expiresAt: warmAt } });
+      await db.outboxMessage.updateMany({
+        where: {
+          sentAt: null,
+          topic: "assignment.reconcile",
+          payload: { path: ["requestId"], equals: request.id },
+        },
+        data: { availableAt: warmAt },
+      });
     }
 
     workers = await Promise.all(
@@ -322,6 +352,16 @@ async function runOnce(k: number): Promise<Result> {
         }),
       ),
     );
+    const warmedUp = async () =>
+      (await db.reconcileAttempt.count({
+        where: { operation: "delete", outcome: "succeeded", assignmentId: { in: warmAssignments } },
+      })) === WARM_UP;
+    while (!(await warmedUp()) && Date.now() < endsAt - 500) {
+      await sleep(100);
+    }
+    if (!(await warmedUp())) {
+      console.warn("  warning: the warm-up removals were not done by T - 0.5 s");
+    }
     await emulator.clearCallLog();
     for (;;) {
       const unsent = await db.outboxMessage.count({ where: { sentAt: null, topic: "assignment.reconcile" } });
@@ -341,14 +381,16 @@ async function runOnce(k: number): Promise<Result> {
     const deadline = endsAt + maxWaitMs;
     let removed = 0;
     while (Date.now() < deadline) {
-      removed = await db.reconcileAttempt.count({ where: { operation: "delete", outcome: "succeeded" } });
+      removed = await db.reconcileAttempt.count({
+        where: { operation: "delete", outcome: "succeeded", assignmentId: { notIn: warmAssignments } },
+      });
       if (removed >= k) {
         break;
       }
       await sleep(200);
     }
     const attempts = await db.reconcileAttempt.findMany({
-      where: { operation: "delete", outcome: "succeeded" },
+      where: { operation: "delete", outcome: "succeeded", assignmentId: { notIn: warmAssignments } },
       select: { finishedAt: true },
     });
     const log = await emulator.callLog();
@@ -356,7 +398,12 @@ async function runOnce(k: number): Promise<Result> {
       const lines = log.map((c) => `${c.at - endsAt}\t${c.operation}\t${c.outcome}`);
       writeFileSync(`${values["dump-calls"]}.k${k}.tsv`, `${lines.join("\n")}\n`);
     }
-    const deletes = log.filter((c) => c.operation === "DeleteAccountAssignment" && c.outcome === "ok");
+    const deletes = log.filter(
+      (c) =>
+        c.operation === "DeleteAccountAssignment" &&
+        c.outcome === "ok" &&
+        !warmPrincipals.has(String(c.input.PrincipalId)),
+    );
     // The emulator finishes a deletion EMULATED_AWS_MS after accepting it: that is when access is gone.
     const goneAt = deletes.map((c) => c.at + EMULATED_AWS_MS);
     const lastGone = Math.max(...goneAt, endsAt + 1);
