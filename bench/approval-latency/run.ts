@@ -25,6 +25,7 @@ import { killChildWorkers, startChildWorker } from "../../apps/worker/src/testin
 import { startEmulatorProcess } from "../../apps/worker/src/testing/emulator-process.js";
 import { createPrismaClient, createUnitOfWork } from "../../packages/db/src/index.js";
 import { ACTION_IDS, slackPrincipal } from "../../packages/slack/src/index.js";
+import { testFlowRules } from "../../packages/testkit/src/flow-rules.js";
 import type { CallRecord } from "../../packages/testkit/src/index.js";
 import { createSlackClient, startSlackFake } from "../../packages/testkit/src/slack-fake/index.js";
 import { type Deps, putFlow, submitRequest } from "../../packages/usecases/src/index.js";
@@ -108,23 +109,7 @@ async function main(): Promise<BenchRow[]> {
   const flow = await putFlow(usecases, {
     name: "s3",
     by: { type: "system", id: "bench" },
-    rules: {
-      title: "S3 data",
-      targets: [{ accountId: ACCOUNT, permissionSetName: "S3Access" }],
-      requesters: [{ kind: "anyone" }],
-      approvers: [{ kind: "email", email: APPROVER.email }],
-      approvalsRequired: 1,
-      selfApproval: false,
-      autoApprove: false,
-      breakGlass: false,
-      defaultDurationSeconds: 3600,
-      maxDurationSeconds: 7200,
-      reason: { required: false },
-      ticket: { required: false },
-      pendingTimeoutSeconds: 3600,
-      extensions: { maxCount: 0, maxExtensionSeconds: 0, requiresApproval: false },
-      approvalChannel: CHANNEL,
-    },
+    rules: testFlowRules({ approvers: [{ kind: "email", email: APPROVER.email }], approvalChannel: CHANNEL }),
   });
   if (!flow.ok) {
     throw new Error(flow.error.message);

@@ -40,6 +40,7 @@ import { startEmulatorProcess } from "../../apps/worker/src/testing/emulator-pro
 import { createPrismaClient, createUnitOfWork, type PrismaClient } from "../../packages/db/src/index.js";
 import { createRedisConnection } from "../../packages/queue/src/index.js";
 import { databaseUrl, quoteIdentifier, withAdmin } from "../../packages/testkit/src/database/admin.js";
+import { testFlowRules } from "../../packages/testkit/src/flow-rules.js";
 import { type CallRecord, maxCallsInAnyWindow } from "../../packages/testkit/src/index.js";
 import {
   activateRequest,
@@ -225,22 +226,7 @@ async function runOnce(k: number): Promise<Result> {
     const flow = await putFlow(deps, {
       name: "s3",
       by: { type: "system", id: "bench" },
-      rules: {
-        title: "S3 data",
-        targets: [{ accountId: ACCOUNT, permissionSetName: "S3Access" }],
-        requesters: [{ kind: "anyone" }],
-        approvers: [{ kind: "email", email: "ann@example.com" }],
-        approvalsRequired: 1,
-        selfApproval: false,
-        autoApprove: false,
-        breakGlass: false,
-        defaultDurationSeconds: durationSeconds,
-        maxDurationSeconds: 3600,
-        reason: { required: false },
-        ticket: { required: false },
-        pendingTimeoutSeconds: 3600,
-        extensions: { maxCount: 0, maxExtensionSeconds: 0, requiresApproval: false },
-      },
+      rules: testFlowRules({ defaultDurationSeconds: durationSeconds, maxDurationSeconds: 3600 }),
     });
     if (!flow.ok) {
       throw new Error(flow.error.message);

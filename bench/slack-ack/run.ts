@@ -41,6 +41,7 @@ import {
   quoteIdentifier,
   withAdmin,
 } from "../../packages/testkit/src/database/admin.js";
+import { testFlowRules } from "../../packages/testkit/src/flow-rules.js";
 import {
   createSlackClient,
   type SignedSlackClient,
@@ -80,7 +81,7 @@ const BURST = Number(BENCH_BURST ?? 50);
 const TARGET_RATIO = 1.25;
 const SECRET = "bench-signing-secret-0123456789abcdef";
 const CHANNEL = "C0APPROVALS";
-const ACCOUNT = "111122223333";
+const _ACCOUNT = "111122223333";
 
 const pad = (i: number) => String(i).padStart(3, "0");
 const requesters = Array.from({ length: BURST }, (_, i) => ({
@@ -225,23 +226,11 @@ async function main(): Promise<BenchRow[]> {
     const flow = await putFlow(usecases, {
       name: "bench",
       by: { type: "system", id: "bench" },
-      rules: {
+      rules: testFlowRules({
         title: "Bench data",
-        targets: [{ accountId: ACCOUNT, permissionSetName: "S3Access" }],
-        requesters: [{ kind: "anyone" }],
         approvers: approvers.map((a) => ({ kind: "email" as const, email: a.email })),
-        approvalsRequired: 1,
-        selfApproval: false,
-        autoApprove: false,
-        breakGlass: false,
-        defaultDurationSeconds: 3600,
-        maxDurationSeconds: 7200,
-        reason: { required: false },
-        ticket: { required: false },
-        pendingTimeoutSeconds: 3600,
-        extensions: { maxCount: 0, maxExtensionSeconds: 0, requiresApproval: false },
         approvalChannel: CHANNEL,
-      },
+      }),
     });
     if (!flow.ok) {
       throw new Error(flow.error.message);

@@ -1,6 +1,9 @@
-import { DatabaseError, type PrismaClient } from "@keyturn/db";
+import { DatabaseError, type PrismaClient, verifyAuditChain } from "@keyturn/db";
+import type { AwsEmulator } from "@keyturn/testkit";
 import { type Deps, reviewRequest, submitRequest } from "@keyturn/usecases";
-import { approver, person } from "./access-world.js";
+import { expect } from "vitest";
+import { eventually } from "../worker-harness.js";
+import { approver, auditActions, countByPrincipal, person } from "./access-world.js";
 
 /** What an API client does with a 503: the same call again, shortly. Counts the retries. */
 async function withRetries<T>(call: () => Promise<T>, retries: { count: number }): Promise<T> {
@@ -56,4 +59,44 @@ export async function submitAndApprove(
     }
   }
   return requestId;
+}
+
+/**
+ * After a burst of `requestIds` through a fault: every request became active (within a minute),
+ * exactly once, with one CreateAccountAssignment per principal and no delete, and the audit
+ * chain verifies. `workerOutput` is shown when the requests do not get there.
+ */
+export async function expectEveryApprovalAppliedOnce(input: {
+  db: PrismaClient;
+  emulator: AwsEmulator;
+  requestIds: string[];
+  workerOutput: () => string;
+}): Promise<void> {
+  const { db, emulator, requestIds } = input;
+  const count = requestIds.length;
+  await eventually(
+    async () =>
+      (await db.accessRequest.count({ where: { id: { in: requestIds }, status: "active" } })) === count,
+    60_000,
+  ).catch((error: unknown) => {
+    throw new Error(`not every request became active\n${input.workerOutput().slice(-8_000)}`, {
+      cause: error,
+    });
+  });
+  expect(new Set(requestIds).size).toBe(count);
+  expect(await db.accessRequest.count()).toBe(count);
+  for (const requestId of requestIds) {
+    expect(await auditActions(db, requestId)).toEqual([
+      "request.submitted",
+      "request.approved",
+      "request.activated",
+    ]);
+  }
+  const log = emulator.callLog();
+  const creates = countByPrincipal(log, "CreateAccountAssignment");
+  expect(creates.size).toBe(count);
+  expect([...creates.values()].every((n) => n === 1)).toBe(true);
+  expect(countByPrincipal(log, "DeleteAccountAssignment").size).toBe(0);
+  expect(emulator.assignments()).toHaveLength(count);
+  expect(await verifyAuditChain(db)).toMatchObject({ ok: true });
 }

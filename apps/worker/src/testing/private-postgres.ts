@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { chown, mkdtemp, readdir, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { freePort } from "./free-port.js";
 
 const run = promisify(execFile);
 const migrateCli = fileURLToPath(new URL("../../../../packages/db/src/migrate-cli.ts", import.meta.url));
@@ -17,18 +17,6 @@ export type PrivatePostgres = {
   restart(): Promise<void>;
   stop(): Promise<void>;
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The server binaries of the newest installed PostgreSQL (Debian keeps them off the PATH). */
 async function binDir(): Promise<string> {
