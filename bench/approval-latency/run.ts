@@ -21,7 +21,6 @@ import { randomUUID } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { killChildWorkers, startChildWorker } from "../../apps/worker/src/testing/child-worker.js";
 import { startEmulatorProcess } from "../../apps/worker/src/testing/emulator-process.js";
 import { createPrismaClient, createUnitOfWork } from "../../packages/db/src/index.js";
 import { ACTION_IDS, slackPrincipal } from "../../packages/slack/src/index.js";
@@ -29,16 +28,9 @@ import { testFlowRules } from "../../packages/testkit/src/flow-rules.js";
 import type { CallRecord } from "../../packages/testkit/src/index.js";
 import { createSlackClient, startSlackFake } from "../../packages/testkit/src/slack-fake/index.js";
 import { type Deps, putFlow, submitRequest } from "../../packages/usecases/src/index.js";
-import { startAppProcess } from "../support/processes.js";
+import { startAppProcess, startDeployedWorker } from "../support/processes.js";
 import { type BenchRow, printBenchResult, type Summary, summarize, summaryLine } from "../support/report.js";
-import {
-  cleanUp,
-  createScratchDatabase,
-  onCleanUp,
-  REDIS_URL,
-  scratchRedisPrefix,
-  sleep,
-} from "../support/scratch.js";
+import { cleanUp, createScratchDatabase, onCleanUp, scratchRedisPrefix, sleep } from "../support/scratch.js";
 
 const TARGET_P50_MS = 250;
 const ACCOUNT = "111122223333";
@@ -132,22 +124,7 @@ async function main(): Promise<BenchRow[]> {
     approvals.push({ requestId: submitted.value.id, userName: r.userName, principalId });
   }
 
-  // Deployed settings (concurrency 32, sweep 30 s, outbox poll 1 s behind LISTEN/NOTIFY, 18 calls/s).
-  const worker = await startChildWorker({
-    databaseUrl: database.url,
-    emulator,
-    prefix,
-    redisUrl: REDIS_URL,
-    concurrency: 32,
-    sweepIntervalSeconds: 30,
-    outboxPollMs: 1000,
-    callsPerSecond: 18,
-  });
-  onCleanUp("worker", async () => {
-    worker.signal("SIGTERM");
-    await Promise.race([worker.exited, sleep(15_000)]);
-    await killChildWorkers();
-  });
+  await startDeployedWorker({ databaseUrl: database.url, emulator, prefix });
   // The submissions' notifications and time-outs were relayed as the worker started; wait for them.
   await waitFor(
     async () =>

@@ -15,20 +15,13 @@
 // DESIGN.md sets no memory target: the figures are printed with target "—".
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { killChildWorkers, startChildWorker } from "../../apps/worker/src/testing/child-worker.js";
 import { startEmulatorProcess } from "../../apps/worker/src/testing/emulator-process.js";
 import { createPrismaClient } from "../../packages/db/src/index.js";
 import { type ListCall, listChains, mintToken, runChain, startApiProcess } from "../support/api.js";
 import { mib, readRss, sampleRss } from "../support/proc.js";
+import { startDeployedWorker } from "../support/processes.js";
 import { type BenchRow, printBenchResult, summarize } from "../support/report.js";
-import {
-  cleanUp,
-  createScratchDatabase,
-  onCleanUp,
-  REDIS_URL,
-  scratchRedisPrefix,
-  sleep,
-} from "../support/scratch.js";
+import { cleanUp, createScratchDatabase, onCleanUp, scratchRedisPrefix, sleep } from "../support/scratch.js";
 import { SEED_ACCOUNT, seedRequests } from "../support/seed-requests.js";
 
 const { values } = parseArgs({
@@ -88,21 +81,7 @@ async function main(): Promise<BenchRow[]> {
     name: APPROVER,
   });
   const api = await startApiProcess(database.url);
-  const worker = await startChildWorker({
-    databaseUrl: database.url,
-    emulator,
-    prefix,
-    redisUrl: REDIS_URL,
-    concurrency: 32,
-    sweepIntervalSeconds: 30,
-    outboxPollMs: 1000,
-    callsPerSecond: 18,
-  });
-  onCleanUp("worker", async () => {
-    worker.signal("SIGTERM");
-    await Promise.race([worker.exited, sleep(15_000)]);
-    await killChildWorkers();
-  });
+  const worker = await startDeployedWorker({ databaseUrl: database.url, emulator, prefix });
 
   const rss = sampleRss([
     { label: "api", pid: api.pid },

@@ -1,7 +1,13 @@
 // Keyturn's apps as processes of their own, started as in production (tsx on src/main.ts) by the
 // local runner's helper, so that their latency and their memory are theirs and not the bench's.
 import { type AppProcess, startApp } from "../../apps/local/src/processes.js";
-import { onCleanUp } from "./scratch.js";
+import {
+  type ChildWorker,
+  killChildWorkers,
+  startChildWorker,
+} from "../../apps/worker/src/testing/child-worker.js";
+import type { EmulatorProcess } from "../../apps/worker/src/testing/emulator-process.js";
+import { onCleanUp, REDIS_URL, sleep } from "./scratch.js";
 
 export type RunningApp = AppProcess & {
   pid: number;
@@ -80,4 +86,29 @@ function parsePort(
 export function fastifyPort(record: Record<string, unknown>): number | undefined {
   const match = typeof record.msg === "string" ? /listening at http:\/\/[^:]+:(\d+)/.exec(record.msg) : null;
   return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+/**
+ * One worker process with the deployed settings (32 jobs at once, sweep every 30 s, outbox poll
+ * 1 s behind LISTEN/NOTIFY, 18 Identity Center calls/s), stopped when the bench cleans up.
+ */
+export async function startDeployedWorker(input: {
+  databaseUrl: string;
+  emulator: EmulatorProcess;
+  prefix: string;
+}): Promise<ChildWorker> {
+  const worker = await startChildWorker({
+    ...input,
+    redisUrl: REDIS_URL,
+    concurrency: 32,
+    sweepIntervalSeconds: 30,
+    outboxPollMs: 1000,
+    callsPerSecond: 18,
+  });
+  onCleanUp("worker", async () => {
+    worker.signal("SIGTERM");
+    await Promise.race([worker.exited, sleep(15_000)]);
+    await killChildWorkers();
+  });
+  return worker;
 }

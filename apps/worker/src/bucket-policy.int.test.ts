@@ -43,13 +43,12 @@ import {
   putFlow,
   putProtectedBucket,
   type ReconcileDeps,
-  reviewRequest,
   revokeRequest,
   type SessionCutoffDeps,
-  submitRequest,
 } from "@keyturn/usecases";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcileUntilSettled } from "./test-support.js";
+import { approveRequest } from "./testing/access-world.js";
 
 const ACCOUNT = "111122223333";
 const BUCKET = "story-data";
@@ -171,24 +170,10 @@ afterAll(async () => {
 });
 
 async function grant(email: string): Promise<{ requestId: string; assignmentId: string }> {
-  const submitted = await submitRequest(reconcile, {
-    flowName: "s3",
-    requester: person(email),
-    source: "api",
-    durationSeconds: 3600,
-  });
-  if (!submitted.ok) {
-    throw new Error(submitted.error.message);
-  }
-  const approved = await reviewRequest(reconcile, {
-    requestId: submitted.value.id,
-    reviewer: person("ann@example.com"),
-    decision: "approve",
-  });
-  expect(approved.ok).toBe(true);
-  const lease = await db.lease.findUniqueOrThrow({ where: { requestId: submitted.value.id } });
+  const requestId = await approveRequest(reconcile, { flowName: "s3", email, durationSeconds: 3600 });
+  const lease = await db.lease.findUniqueOrThrow({ where: { requestId } });
   await reconcileOnce(lease.assignmentId);
-  return { requestId: submitted.value.id, assignmentId: lease.assignmentId };
+  return { requestId, assignmentId: lease.assignmentId };
 }
 
 /** One reconcile of the assignment, as the worker's job runs it, followed by the cut-off check. */

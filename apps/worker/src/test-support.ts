@@ -6,19 +6,16 @@ import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
   AppError,
-  type Principal,
   putFlow,
   type ReconcileDeps,
   type ReconcileReport,
   reconcileAssignment,
-  reviewRequest,
-  submitRequest,
 } from "@keyturn/usecases";
 import { afterAll, beforeAll, expect } from "vitest";
+import { approveRequest } from "./testing/access-world.js";
 
-export const ACCOUNT = "111122223333";
-export const person = (email: string): Principal => ({ email, audit: { type: "identity", id: email } });
-export const approver = person("ann@example.com");
+export { ACCOUNT, approver, person } from "./testing/access-world.js";
+
 export const bulkUsers = Array.from({ length: 200 }, (_, i) => ({
   userName: `user${i}`,
   emails: [`user${i}@example.com`],
@@ -110,23 +107,9 @@ export function useReconcileWorld(): ReconcileWorld {
       emulator,
       deps,
       async approve(email) {
-        const submitted = await submitRequest(deps, {
-          flowName: "s3",
-          requester: person(email),
-          source: "api",
-          durationSeconds: 3600,
-        });
-        if (!submitted.ok) {
-          throw new Error(submitted.error.message);
-        }
-        const approved = await reviewRequest(deps, {
-          requestId: submitted.value.id,
-          reviewer: approver,
-          decision: "approve",
-        });
-        expect(approved.ok).toBe(true);
-        const lease = await db.lease.findUniqueOrThrow({ where: { requestId: submitted.value.id } });
-        return { requestId: submitted.value.id, assignmentId: lease.assignmentId };
+        const requestId = await approveRequest(deps, { flowName: "s3", email, durationSeconds: 3600 });
+        const lease = await db.lease.findUniqueOrThrow({ where: { requestId } });
+        return { requestId, assignmentId: lease.assignmentId };
       },
       reconcileUntilSettled: (assignmentId) => reconcileUntilSettled(deps, assignmentId),
     };
