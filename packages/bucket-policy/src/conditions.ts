@@ -1,3 +1,5 @@
+import { ipInBlock, parseIpBlock } from "./ip-address.js";
+import { everyMatch, type Match, someMatch, undetermined } from "./match.js";
 import { type ContextLookup, type SubstitutionMode, substituteVariables } from "./variables.js";
 import { matchesArnPattern, matchesWildcard } from "./wildcard.js";
 
@@ -48,7 +50,8 @@ export type Condition = {
   readonly values: readonly string[];
 };
 
-type Compare = (requestValue: string, policyValue: string) => boolean;
+/** `unparsable`: the request value is not of the operator's type (a number, a date, an address). */
+type Compare = (requestValue: string, policyValue: string) => boolean | "unparsable";
 type OperatorSpec = {
   readonly compare: Compare;
   /** Negated operators hold iff the request value matches none of the policy values. */
@@ -69,7 +72,10 @@ const NUMBER = /^-?\d+(\.\d+)?$/;
 const parseNumber = (value: string): number => (NUMBER.test(value.trim()) ? Number(value) : Number.NaN);
 const numericCheck = { test: (value: string) => NUMBER.test(value.trim()), expected: "a number" };
 const numeric = (test: (request: number, policy: number) => boolean): Compare => {
-  return (requestValue, policyValue) => test(parseNumber(requestValue), parseNumber(policyValue));
+  return (requestValue, policyValue) => {
+    const request = parseNumber(requestValue);
+    return Number.isNaN(request) ? "unparsable" : test(request, parseNumber(policyValue));
+  };
 };
 
 const EPOCH_SECONDS = /^-?\d+(\.\d+)?$/;
@@ -90,41 +96,32 @@ const dateCheck = {
   expected: "an ISO 8601 date or epoch seconds",
 };
 const date = (test: (request: number, policy: number) => boolean): Compare => {
-  return (requestValue, policyValue) => test(parseDate(requestValue), parseDate(policyValue));
+  return (requestValue, policyValue) => {
+    const request = parseDate(requestValue);
+    return Number.isNaN(request) ? "unparsable" : test(request, parseDate(policyValue));
+  };
 };
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
-/** Returns [address, prefix length] as unsigned 32-bit integers, or undefined if not IPv4. */
-function parseIpv4(value: string): [number, number] | undefined {
-  const parts = IPV4.exec(value.trim());
-  if (parts === null) {
-    return undefined;
-  }
-  const octets = parts.slice(1, 5).map(Number);
-  const prefix = parts[5] === undefined ? 32 : Number(parts[5]);
-  if (octets.some((octet) => octet > 255) || prefix > 32) {
-    return undefined;
-  }
-  return [octets.reduce((address, octet) => address * 256 + octet, 0), prefix];
-}
-// IPv6 values are accepted so that real policies parse, but only IPv4 is evaluated: an IPv6 value
-// never matches (IpAddress false, NotIpAddress true).
 const ipCheck = {
-  test: (value: string) =>
-    parseIpv4(value) !== undefined || /^[0-9a-fA-F.]*:[0-9a-fA-F:.]*(\/\d{1,3})?$/.test(value),
-  expected: "an IP address or CIDR block",
+  test: (value: string) => parseIpBlock(value) !== undefined,
+  expected: "an IPv4 or IPv6 address or CIDR block",
 };
 const inCidr: Compare = (requestValue, policyValue) => {
-  const address = parseIpv4(requestValue);
-  const network = parseIpv4(policyValue);
-  if (address === undefined || network === undefined) {
-    return false;
+  const address = parseIpBlock(requestValue);
+  const block = parseIpBlock(policyValue);
+  if (address === undefined || address.prefix !== (address.version === 4 ? 32 : 128)) {
+    return "unparsable";
   }
-  const hostBits = 2 ** (32 - network[1]);
-  return Math.floor(address[0] / hostBits) === Math.floor(network[0] / hostBits);
+  return block !== undefined && ipInBlock(address, block);
 };
 
-const boolCheck = { test: (value: string) => /^(true|false)$/i.test(value), expected: '"true" or "false"' };
+const VARIABLE = /\$\{[^}]*\}/;
+// A policy variable is let through here and decided at evaluation (see conditionHolds).
+const boolCheck = {
+  test: (value: string) => /^(true|false)$/i.test(value) || VARIABLE.test(value),
+  expected: '"true" or "false"',
+};
+const nullCheck = { test: (value: string) => /^(true|false)$/i.test(value), expected: '"true" or "false"' };
 
 const OPERATORS: Record<Exclude<ConditionOperatorName, "Null">, OperatorSpec> = {
   StringEquals: { compare: equals, negated: false, variables: "literal" },
@@ -180,52 +177,94 @@ export function parseConditionOperator(name: string): ConditionOperator | undefi
 
 /** Returns what the value should have been, or `undefined` if it is acceptable for the operator. */
 export function checkConditionValue(operator: ConditionOperator, value: string): string | undefined {
-  if (operator.base === "Null") {
-    return boolCheck.test(value) ? undefined : `must be ${boolCheck.expected}`;
-  }
-  const check = OPERATORS[operator.base].valueCheck;
+  const check = operator.base === "Null" ? nullCheck : OPERATORS[operator.base].valueCheck;
   return check === undefined || check.test(value) ? undefined : `must be ${check.expected}`;
 }
 
 /**
- * Evaluates one operator/key pair. Without a set qualifier a multi-valued request key matches if any of
- * its values matches (and a negated operator holds iff none does); with `ForAnyValue:`/`ForAllValues:`
- * the (possibly negated) test is applied to each request value and combined with some/every.
+ * Evaluates one operator/key pair (IAM "Condition operators" and "Set operators for multivalued
+ * context keys"). Without a set qualifier a multi-valued request key matches if any of its values
+ * matches (and a negated operator holds iff none does); with `ForAnyValue:`/`ForAllValues:` the
+ * (possibly negated) test is applied to each request value and combined with some/every.
+ *
+ * Undetermined where AWS's documentation does not decide: a policy variable without a value, an
+ * IfExists operator under ForAnyValue on a missing key, a request value that is not of the
+ * operator's type under a negated operator, and Bool with a policy variable.
  */
-export function conditionHolds(condition: Condition, lookup: ContextLookup, substitute: boolean): boolean {
-  const { operator, values } = condition;
-  const requestValues = lookup(condition.key);
+export function conditionHolds(condition: Condition, lookup: ContextLookup, substitute: boolean): Match {
+  const { operator, values, key } = condition;
+  const requestValues = lookup(key);
   if (operator.base === "Null") {
     const wanted = requestValues === undefined ? "true" : "false";
     return values.some((value) => value.toLowerCase() === wanted);
   }
   const spec = OPERATORS[operator.base];
   if (requestValues === undefined) {
+    if (operator.ifExists && operator.set === "ForAnyValue") {
+      return undetermined(
+        `${operator.name} on "${key}", which the request does not have: IfExists makes a missing key true, ForAnyValue makes it false, and AWS does not say which wins`,
+      );
+    }
     if (operator.ifExists || operator.set === "ForAllValues") {
       return true;
     }
     return operator.set === undefined && spec.negated;
   }
+  if (operator.base === "Bool" && substitute && values.some((value) => VARIABLE.test(value))) {
+    return undetermined(
+      `Bool on "${key}" with a policy variable: AWS's pages disagree on whether Bool substitutes variables`,
+    );
+  }
   const policyValues = resolveValues(values, spec.variables, substitute ? lookup : undefined);
-  const matchesSome = (requestValue: string) =>
-    policyValues.some((value) => spec.compare(requestValue, value));
-  const holdsFor = (requestValue: string) => matchesSome(requestValue) !== spec.negated;
-  if (operator.set === "ForAllValues") {
-    return requestValues.every(holdsFor);
-  }
+  const matchesSome = (requestValue: string): boolean | "unparsable" | "unresolved" => {
+    let unresolved = false;
+    for (const value of policyValues) {
+      if (value === undefined) {
+        unresolved = true;
+        continue;
+      }
+      const compared = spec.compare(requestValue, value);
+      if (compared !== false) {
+        return compared;
+      }
+    }
+    return unresolved ? "unresolved" : false;
+  };
+  const holdsFor = (requestValue: string): Match => {
+    const matched = matchesSome(requestValue);
+    if (matched === "unresolved") {
+      return undetermined(
+        `${operator.name} on "${key}" uses a policy variable that has no value in this request; AWS says this "might" make the statement invalid`,
+      );
+    }
+    if (matched === "unparsable") {
+      // A value of the wrong type cannot match, so a positive operator fails; whether the negated
+      // one then holds is not documented.
+      return spec.negated
+        ? undetermined(
+            `${operator.name} on "${key}": the request value "${requestValue}" is not ${spec.valueCheck?.expected ?? "comparable"}, and AWS does not document how a negated operator treats it`,
+          )
+        : false;
+    }
+    return matched !== spec.negated;
+  };
   if (operator.set === "ForAnyValue") {
-    return requestValues.some(holdsFor);
+    return someMatch(requestValues, holdsFor);
   }
-  return requestValues.some(matchesSome) !== spec.negated;
+  if (operator.set === "ForAllValues" || spec.negated) {
+    return everyMatch(requestValues, holdsFor);
+  }
+  return someMatch(requestValues, holdsFor);
 }
 
+/** Policy values with their variables resolved; `undefined` where a variable has no value. */
 function resolveValues(
   values: readonly string[],
   mode: SubstitutionMode | undefined,
   lookup: ContextLookup | undefined,
-): readonly string[] {
+): ReadonlyArray<string | undefined> {
   if (mode === undefined || lookup === undefined) {
     return values;
   }
-  return values.flatMap((value) => substituteVariables(value, lookup, mode) ?? []);
+  return values.map((value) => substituteVariables(value, lookup, mode));
 }

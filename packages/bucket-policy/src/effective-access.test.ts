@@ -5,6 +5,7 @@ import { generateBucketPolicy } from "./generate.js";
 import type { BucketSpec } from "./spec.js";
 
 const ACCOUNT = "111122223333";
+const OTHER_ACCOUNT = "444455556666";
 const BUCKET = "keyturn-data";
 const ADMIN = `arn:aws:iam::${ACCOUNT}:role/Admin`;
 const SSO = `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com`;
@@ -158,7 +159,9 @@ describe("analyzeEffectiveAccess", () => {
     });
   });
 
-  it("reports an open Allow to anyone, and an account-wide grant, as such", () => {
+  it("reports a public Allow as granted to anonymous callers, and an account principal as a delegation", () => {
+    // IAM "Principal" > "All principals": for anonymous users "*" and {"AWS":"*"} are equivalent;
+    // "AWS account principals": naming the account delegates to its identity policies.
     const document: JsonPolicy = {
       Version: "2012-10-17",
       Statement: [
@@ -167,6 +170,13 @@ describe("analyzeEffectiveAccess", () => {
           Effect: "Allow",
           Principal: "*",
           Action: "s3:GetObject",
+          Resource: `arn:aws:s3:::${BUCKET}/*`,
+        },
+        {
+          Sid: "AnyAws",
+          Effect: "Allow",
+          Principal: { AWS: "*" },
+          Action: "s3:GetObjectVersion",
           Resource: `arn:aws:s3:::${BUCKET}/*`,
         },
         {
@@ -179,15 +189,160 @@ describe("analyzeEffectiveAccess", () => {
       ],
     };
     const readData = capability(analyze(document), "read-data");
-    // `anyone` is probed as a principal of the bucket's account, so the account grant covers it too.
+    const publicRead = ["s3:GetObject", "s3:GetObjectVersion"];
     expect(readData.granted).toEqual([
+      expect.objectContaining({ principal: { kind: "account", accountId: ACCOUNT }, actions: publicRead }),
       expect.objectContaining({
-        principal: { kind: "account", accountId: ACCOUNT },
-        actions: ["s3:GetObject", "s3:ListBucket"],
-        grantedBy: ["Account", "Public"],
+        principal: { kind: "anonymous" },
+        actions: publicRead,
+        grantedBy: ["AnyAws", "Public"],
         owned: false,
       }),
-      expect.objectContaining({ principal: { kind: "anyone" }, actions: ["s3:GetObject", "s3:ListBucket"] }),
+      expect.objectContaining({ principal: { kind: "anyone" }, actions: publicRead }),
     ]);
+    // ListBucket is granted to nobody by the policy alone: the account statement only delegates,
+    // so the account's principals get it through their identity policies.
+    expect(readData.openThroughIdentityPolicies).toEqual([
+      { kind: "account", accountId: ACCOUNT },
+      { kind: "anyone" },
+    ]);
+    expect(readData.undetermined).toEqual([]);
+  });
+
+  it("reports another account named in the policy as granted: its own identity policies decide the rest", () => {
+    const document: JsonPolicy = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "Partner",
+          Effect: "Allow",
+          Principal: { AWS: OTHER_ACCOUNT },
+          Action: ["s3:GetObject", "s3:ListBucket"],
+          Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+        },
+      ],
+    };
+    const readData = capability(analyze(document), "read-data");
+    expect(readData.granted).toEqual([
+      expect.objectContaining({
+        principal: { kind: "account", accountId: OTHER_ACCOUNT },
+        actions: ["s3:GetObject", "s3:ListBucket"],
+        grantedBy: ["Partner"],
+      }),
+    ]);
+    expect(readData.openThroughIdentityPolicies).toEqual([{ kind: "anyone" }]);
+  });
+
+  it("follows a foreign NotPrincipal Deny that forgets the account or the session: the set is denied", () => {
+    // IAM "NotPrincipal" > "NotPrincipal with Deny": only account + role + session exempt a session.
+    const document = policy();
+    const currentRole = `${SSO}/eu-west-1/AWSReservedSSO_S3Access_0123456789abcdef`;
+    const withDeny = {
+      ...document,
+      Statement: [
+        ...document.Statement,
+        {
+          Sid: "OnlyTheDataRole",
+          Effect: "Deny",
+          NotPrincipal: { AWS: [currentRole] },
+          Action: "s3:GetObject",
+          Resource: `arn:aws:s3:::${BUCKET}/*`,
+        },
+      ],
+    };
+    const readData = capability(analyze(withDeny), "read-data");
+    const viaSet = readData.granted.find((grant) => grant.principal.kind === "permission-set");
+    expect(viaSet?.actions).not.toContain("s3:GetObject");
+    expect(readData.shadowed).toContainEqual(
+      expect.objectContaining({
+        principal: S3_ACCESS,
+        actions: ["s3:GetObject"],
+        deniedBy: ["OnlyTheDataRole"],
+      }),
+    );
+  });
+
+  it("reports a session principal named by a foreign statement as that session", () => {
+    const sessionArn = `arn:aws:sts::${ACCOUNT}:assumed-role/Auditor/alice@example.com`;
+    const document: JsonPolicy = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "AliceAudits",
+          Effect: "Allow",
+          Principal: { AWS: sessionArn },
+          Action: "s3:GetObject",
+          Resource: `arn:aws:s3:::${BUCKET}/*`,
+        },
+      ],
+    };
+    const readData = capability(analyze(document), "read-data");
+    expect(readData.granted).toEqual([
+      expect.objectContaining({
+        principal: { kind: "session", arn: sessionArn },
+        actions: ["s3:GetObject"],
+        grantedBy: ["AliceAudits"],
+      }),
+    ]);
+  });
+
+  it("says undetermined, with the statement and why, where AWS's documentation is silent", () => {
+    const document = policy();
+    const withOpen = {
+      ...document,
+      Statement: [
+        ...document.Statement,
+        {
+          Sid: "HomeOnly",
+          Effect: "Deny",
+          Principal: { AWS: "*" },
+          Action: "s3:GetObject",
+          NotResource: `arn:aws:s3:::${BUCKET}/home/\${aws:username}/*`,
+        },
+      ],
+    };
+    const readData = capability(analyze(withOpen), "read-data");
+    const viaSet = readData.granted.find((grant) => grant.principal.kind === "permission-set");
+    // Never a confident answer for GetObject: the Deny hangs on a variable with no value.
+    expect(viaSet?.actions).not.toContain("s3:GetObject");
+    expect(readData.undetermined).toContainEqual({
+      principal: S3_ACCESS,
+      actions: ["s3:GetObject"],
+      statements: [{ statement: "HomeOnly", reason: expect.stringContaining("${aws:username}") }],
+    });
+    // An IfExists-under-ForAnyValue Allow to everyone leaves anonymous callers' reads open.
+    const tagged: JsonPolicy = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "TaggedReaders",
+          Effect: "Allow",
+          Principal: { AWS: "*" },
+          Action: "s3:GetObjectVersion",
+          Resource: `arn:aws:s3:::${BUCKET}/*`,
+          Condition: { "ForAnyValue:StringLikeIfExists": { "aws:PrincipalTag/team": "data*" } },
+        },
+      ],
+    };
+    const openRead = capability(analyze(tagged), "read-data");
+    expect(openRead.undetermined).toContainEqual({
+      principal: { kind: "anonymous" },
+      actions: ["s3:GetObjectVersion"],
+      statements: [
+        {
+          statement: "TaggedReaders",
+          reason: expect.stringContaining("IfExists makes a missing key true, ForAnyValue makes it false"),
+        },
+      ],
+    });
+    expect(openRead.granted).toEqual([]);
+  });
+
+  it("reports Keyturn's own policy with nothing undetermined and nothing public", () => {
+    const access = analyze(policy());
+    for (const entry of access.capabilities) {
+      expect(entry.undetermined).toEqual([]);
+      expect(entry.granted.some((grant) => grant.principal.kind === "anonymous")).toBe(false);
+    }
   });
 });

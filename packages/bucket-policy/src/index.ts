@@ -44,6 +44,7 @@ export type {
   PolicyInput,
   Principal,
   StatementRef,
+  UndeterminedStatement,
 } from "./evaluate.js";
 export { evaluate, evaluateParsed } from "./evaluate.js";
 export type {
@@ -53,6 +54,8 @@ export type {
   PolicyTooLarge,
 } from "./generate.js";
 export { generateBucketPolicy } from "./generate.js";
+export type { IpBlock } from "./ip-address.js";
+export { ipInBlock, parseIpBlock } from "./ip-address.js";
 export type { ForeignStatement, PlanError, PlanResult, PolicyDiff, PolicyPlan } from "./merge.js";
 export { livePolicyFingerprint, planBucketPolicy, readLivePolicy } from "./merge.js";
 export type {

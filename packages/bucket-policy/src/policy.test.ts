@@ -205,7 +205,19 @@ const errorCases: ErrorCase[] = [
     name: "a value that is not an address",
     document: policyOf(statement({ Condition: { IpAddress: { "aws:SourceIp": "10.0.0.256/8" } } })),
     path: 'Statement[0].Condition.IpAddress["aws:SourceIp"]',
-    message: "must be an IP address or CIDR block",
+    message: "must be an IPv4 or IPv6 address or CIDR block",
+  },
+  {
+    name: "an IPv6 block with a prefix over 128",
+    document: policyOf(statement({ Condition: { NotIpAddress: { "aws:SourceIp": "2001:db8::/129" } } })),
+    path: 'Statement[0].Condition.NotIpAddress["aws:SourceIp"]',
+    message: "must be an IPv4 or IPv6 address or CIDR block",
+  },
+  {
+    name: "a wildcard inside a principal ARN",
+    document: policyOf(statement({ Principal: { AWS: "arn:aws:iam::111122223333:role/*" } })),
+    path: "Statement[0].Principal.AWS",
+    message: 'must not use a wildcard, except "*" on its own for everyone',
   },
   {
     name: "a Null value other than true/false",

@@ -161,13 +161,24 @@ function readPrincipals(value: unknown, path: string): Principals {
   const principals: Partial<Record<PrincipalType, readonly string[]>> = {};
   for (const type of PRINCIPAL_TYPES) {
     if (types[type] !== undefined) {
-      principals[type] = readStrings(types[type], child(path, type));
+      principals[type] = readStrings(
+        types[type],
+        child(path, type),
+        type === "AWS" ? checkAwsPrincipal : undefined,
+      );
     }
   }
   if (Object.keys(principals).length === 0) {
     fail(path, "must name at least one principal");
   }
   return principals;
+}
+
+// IAM "Principal": "You cannot use a wildcard to match part of a principal name or ARN."
+function checkAwsPrincipal(value: string): string | undefined {
+  return value === "*" || !/[*?]/.test(value)
+    ? undefined
+    : 'must not use a wildcard, except "*" on its own for everyone';
 }
 
 function checkAction(action: string): string | undefined {

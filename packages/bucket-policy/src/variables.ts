@@ -14,8 +14,9 @@ const KEY_WITH_DEFAULT = /^\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?$/;
 
 /**
  * Replaces `${key}` and `${key, 'default'}` with the request's value. Returns `undefined` when a
- * variable has no value and no default: AWS then treats the element as not matching, which is the safe
- * reading for an Allow and the strict one for a Deny. Multi-valued keys cannot be used as variables.
+ * variable has no value and no default: AWS only says that this "might cause the entire statement
+ * to be invalid" (IAM "Policy variables"), so callers report the element as undetermined. A
+ * multi-valued key has no single value to substitute and counts as having none.
  */
 export function substituteVariables(
   text: string,

@@ -5,6 +5,7 @@ import type {
   BucketSessionCutoff,
   PolicyCapabilityAccess,
   PolicyPrincipal,
+  PolicyUndeterminedAccess,
   SetHolder,
 } from "./bucket-policy-ports.js";
 import { bucketNotFound, cutoffsFor, failure } from "./bucket-policy-support.js";
@@ -15,8 +16,9 @@ export type AccessGrant = {
   allActions: boolean;
   grantedBy: string[];
   /**
-   * Not a Keyturn-granted permission set alone: an exact role, a pattern, an account, anyone, or
-   * a grant some foreign statement makes. Someone should know why it is there.
+   * Not a Keyturn-granted permission set alone: an exact role, a session, a pattern, an account,
+   * anyone, anonymous callers, or a grant some foreign statement makes. Someone should know why it
+   * is there.
    */
   extra: boolean;
   /** For a permission set: who can assume its role now, through Keyturn's leases or preexisting. */
@@ -28,6 +30,8 @@ export type CapabilityReport = {
   grants: AccessGrant[];
   shadowed: PolicyCapabilityAccess["shadowed"];
   openThroughIdentityPolicies: PolicyPrincipal[];
+  /** Where AWS's documentation does not decide: the report says so rather than guess. */
+  undetermined: PolicyUndeterminedAccess[];
 };
 
 export type BucketAccessReport = {
@@ -102,6 +106,7 @@ export async function bucketAccessReport(
         grants,
         shadowed: access.shadowed,
         openThroughIdentityPolicies: access.openThroughIdentityPolicies,
+        undetermined: access.undetermined,
       });
     }
     return {

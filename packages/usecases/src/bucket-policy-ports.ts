@@ -52,9 +52,17 @@ export type BucketPolicyPlan = {
 export type PolicyPrincipal =
   | { kind: "permission-set"; accountId: string; name: string }
   | { kind: "arn"; arn: string }
+  | { kind: "session"; arn: string }
   | { kind: "pattern"; pattern: string }
   | { kind: "account"; accountId: string }
-  | { kind: "anyone" };
+  | { kind: "anyone" }
+  | { kind: "anonymous" };
+/** Access AWS's documentation does not decide: named, with the statements and why, never guessed. */
+export type PolicyUndeterminedAccess = {
+  principal: PolicyPrincipal;
+  actions: string[];
+  statements: Array<{ statement: string; reason: string }>;
+};
 export type PolicyCapabilityAccess = {
   capability: BucketCapability;
   granted: Array<{
@@ -66,6 +74,7 @@ export type PolicyCapabilityAccess = {
   }>;
   shadowed: Array<{ principal: PolicyPrincipal; actions: string[]; grantedBy: string[]; deniedBy: string[] }>;
   openThroughIdentityPolicies: PolicyPrincipal[];
+  undetermined: PolicyUndeterminedAccess[];
 };
 export type PolicyAccessAnalysis = {
   bucket: string;

@@ -180,9 +180,11 @@ const PrincipalSchema = z
   .union([
     z.object({ kind: z.literal("permission-set"), accountId: z.string(), name: z.string() }),
     z.object({ kind: z.literal("arn"), arn: z.string() }),
+    z.object({ kind: z.literal("session"), arn: z.string() }),
     z.object({ kind: z.literal("pattern"), pattern: z.string() }),
     z.object({ kind: z.literal("account"), accountId: z.string() }),
     z.object({ kind: z.literal("anyone") }),
+    z.object({ kind: z.literal("anonymous") }),
   ])
   .meta({ id: "PolicyPrincipal" });
 
@@ -228,6 +230,18 @@ export const AccessReportSchema = z
         openThroughIdentityPolicies: z.array(PrincipalSchema).meta({
           description: "Principals not granted the capability that an identity policy could still give it to",
         }),
+        undetermined: z
+          .array(
+            z.object({
+              principal: PrincipalSchema,
+              actions: z.array(z.string()),
+              statements: z.array(z.object({ statement: z.string(), reason: z.string() })),
+            }),
+          )
+          .meta({
+            description:
+              "Actions whose outcome AWS's documentation does not decide: undetermined, with the statements and why",
+          }),
       }),
     ),
     unanalyzed: z.array(z.object({ statement: z.string(), reason: z.string() })),
@@ -257,6 +271,11 @@ export function toAccessReportJson(report: BucketAccessReport): z.infer<typeof A
       })),
       shadowed: capability.shadowed.map((entry) => ({ ...entry, principal: principalJson(entry.principal) })),
       openThroughIdentityPolicies: capability.openThroughIdentityPolicies.map(principalJson),
+      undetermined: capability.undetermined.map((entry) => ({
+        principal: principalJson(entry.principal),
+        actions: entry.actions,
+        statements: entry.statements,
+      })),
     })),
     unanalyzed: report.unanalyzed,
     sessionCutoffs: report.sessionCutoffs,
