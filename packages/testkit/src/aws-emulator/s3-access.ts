@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import {
   type ContextValue,
@@ -64,12 +65,21 @@ export function describeIdentity(identity: S3Identity): string {
   if (identity.kind === "anonymous") {
     return "anonymous";
   }
-  const { roleArn, accountId, sessionName } = identity.caller;
-  if (sessionName === undefined) {
-    return roleArn;
+  return sessionArnOf(identity.caller) ?? identity.caller.roleArn;
+}
+
+/** `arn:aws:sts::<account>:assumed-role/<role name>/<session>` for a role session, else undefined. */
+export function sessionArnOf(caller: Caller): string | undefined {
+  if (caller.kind !== "role" || caller.sessionName === undefined) {
+    return undefined;
   }
-  const roleName = roleArn.split("/").at(-1) ?? roleArn;
-  return `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
+  const roleName = caller.roleArn.split("/").at(-1) ?? caller.roleArn;
+  return `arn:aws:sts::${caller.accountId}:assumed-role/${roleName}/${caller.sessionName}`;
+}
+
+/** S3's canonical user id of an account (the emulator's stand-in: a hash of the account id). */
+export function canonicalUserId(accountId: string): string {
+  return createHash("sha256").update(accountId).digest("hex");
 }
 
 export type AccessRequest = {
@@ -78,15 +88,90 @@ export type AccessRequest = {
   /** Undefined for calls without a bucket (ListBuckets) or before it exists (CreateBucket). */
   bucket: Bucket | undefined;
   secureTransport: boolean;
+  /** The caller's address as the socket saw it (IPv4, or IPv6 such as ::1). */
+  sourceIp?: string | undefined;
   /** Operation-specific keys such as s3:x-amz-server-side-encryption. */
   context: Readonly<Record<string, ContextValue | undefined>>;
 };
 
-export type AccessDecision = { allowed: true } | { allowed: false; message: string };
+export type AccessDecision =
+  | { allowed: true }
+  | { allowed: false; message: string }
+  /** AWS's documentation does not decide this request; a test relying on it relies on a guess. */
+  | { allowed: false; undetermined: true; message: string };
+
+/** Who the evaluator is told is calling: account, principal ARN and, for a session, its ARN. */
+function principalOf(caller: Caller | undefined): Principal {
+  if (caller === undefined) {
+    return { type: "Anonymous" };
+  }
+  const sessionArn = sessionArnOf(caller);
+  return {
+    type: "AWS",
+    arn: caller.roleArn,
+    accountId: caller.accountId,
+    canonicalUserId: canonicalUserId(caller.accountId),
+    ...(sessionArn === undefined ? {} : { sessionArn }),
+  };
+}
+
+const PRINCIPAL_TYPES = { role: "AssumedRole", user: "User", root: "Account" } as const;
 
 /**
- * Same account: an Allow in the identity OR the bucket policy suffices, an explicit Deny in either
- * wins. Across accounts (or anonymous) both sides must allow, as AWS requires.
+ * The request context as AWS builds it for S3 (IAM "AWS global condition context keys" and
+ * "Principal key values"): one key per line, so that adding one stays a one-line change.
+ */
+export function requestContext(
+  caller: Caller | undefined,
+  request: AccessRequest,
+  now: number,
+): Record<string, ContextValue | undefined> {
+  const principal: Record<string, ContextValue | undefined> =
+    caller === undefined
+      ? {
+          "aws:PrincipalType": "Anonymous",
+          "aws:userid": "anonymous",
+        }
+      : {
+          "aws:PrincipalArn": caller.roleArn,
+          "aws:PrincipalAccount": caller.accountId,
+          "aws:PrincipalType": PRINCIPAL_TYPES[caller.kind],
+          "aws:userid": userIdOf(caller),
+          "aws:username": caller.kind === "user" ? caller.roleArn.split("/").at(-1) : undefined,
+          "identitystore:userId": caller.identityStoreUserId,
+        };
+  return {
+    "aws:SecureTransport": request.secureTransport ? "true" : "false",
+    "aws:SourceIp": request.sourceIp,
+    "aws:CurrentTime": new Date(now).toISOString(),
+    "aws:EpochTime": String(Math.floor(now / 1000)),
+    "aws:ResourceAccount": request.bucket?.accountId,
+    ...principal,
+    ...request.context,
+  };
+}
+
+/** `aws:userid`: the role id and session name, the user's id, or the account id for root. */
+function userIdOf(caller: Caller): string {
+  if (caller.kind === "root") {
+    return caller.accountId;
+  }
+  return caller.kind === "role" && caller.sessionName !== undefined
+    ? `${caller.roleId}:${caller.sessionName}`
+    : caller.roleId;
+}
+
+// The root user has full access unless a policy explicitly denies it (IAM "Policy evaluation
+// logic": "all requests are implicitly denied with the exception of the AWS account root user").
+const ROOT_IDENTITY_POLICY = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }],
+};
+
+/**
+ * The evaluator's answer for the caller and request, with the bucket's owner as the resource
+ * account: in the same account an Allow in the identity OR the bucket policy suffices, across
+ * accounts (or anonymously) both sides must allow, an explicit Deny in either wins.
  */
 export function decideAccess(
   ctx: EmulatorContext,
@@ -94,29 +179,9 @@ export function decideAccess(
   request: AccessRequest,
 ): AccessDecision {
   const caller = identity.kind === "caller" ? identity.caller : undefined;
-  const now = ctx.state.now();
-  const principal: Principal =
-    caller === undefined
-      ? { type: "Anonymous" }
-      : { type: "AWS", arn: caller.roleArn, accountId: caller.accountId };
-  const context: Record<string, ContextValue | undefined> = {
-    "aws:SecureTransport": request.secureTransport ? "true" : "false",
-    "aws:CurrentTime": new Date(now).toISOString(),
-    "aws:EpochTime": String(Math.floor(now / 1000)),
-    "aws:ResourceAccount": request.bucket?.accountId,
-    ...(caller === undefined
-      ? {}
-      : {
-          "aws:PrincipalArn": caller.roleArn,
-          "aws:PrincipalAccount": caller.accountId,
-          "aws:PrincipalType": "AssumedRole",
-          "aws:userid":
-            caller.sessionName === undefined ? caller.roleId : `${caller.roleId}:${caller.sessionName}`,
-          "identitystore:userId": caller.identityStoreUserId,
-        }),
-    ...request.context,
-  };
-  const identityPolicies: PolicyInput[] = (caller?.policies ?? []).map((document, index) => ({
+  const context = requestContext(caller, request, ctx.state.now());
+  const identityDocuments = caller?.kind === "root" ? [ROOT_IDENTITY_POLICY] : (caller?.policies ?? []);
+  const identityPolicies: PolicyInput[] = identityDocuments.map((document, index) => ({
     kind: "identity",
     name: `identity-policy-${index + 1}`,
     document,
@@ -126,43 +191,56 @@ export function decideAccess(
     bucketPolicy === undefined || request.bucket === undefined
       ? []
       : [{ kind: "resource", name: `bucket-policy:${request.bucket.name}`, document: bucketPolicy.document }];
-  const run = (policies: readonly PolicyInput[]): Evaluation => {
-    const result = evaluate(
-      { principal, action: request.action, resource: request.resource, context },
-      policies,
-    );
-    if (!result.ok) {
-      throw new AwsError("InternalError", `Stored policy cannot be evaluated: ${result.error.message}`, {
-        status: 500,
-      });
-    }
-    return result.evaluation;
-  };
-
+  const result = evaluate(
+    {
+      principal: principalOf(caller),
+      action: request.action,
+      resource: request.resource,
+      // ListBuckets and CreateBucket have no bucket yet: they concern the caller's own account.
+      ...(request.bucket === undefined ? {} : { resourceAccount: request.bucket.accountId }),
+      context,
+    },
+    [...identityPolicies, ...resourcePolicies],
+  );
+  if (!result.ok) {
+    throw new AwsError("InternalError", `Stored policy cannot be evaluated: ${result.error.message}`, {
+      status: 500,
+    });
+  }
+  const evaluation = result.evaluation;
   const who = describeIdentity(identity);
-  const all = run([...identityPolicies, ...resourcePolicies]);
-  if (all.decision === "ExplicitDeny") {
-    return { allowed: false, message: explicitDenyMessage(who, request, all) };
+  switch (evaluation.decision) {
+    case "Allow":
+      return { allowed: true };
+    case "ExplicitDeny":
+      return { allowed: false, message: explicitDenyMessage(who, request, evaluation) };
+    case "ImplicitDeny":
+      return { allowed: false, message: implicitDenyMessage(who, request) };
+    case "Undetermined":
+      return {
+        allowed: false,
+        undetermined: true,
+        message: `The emulator cannot decide ${request.action} on "${request.resource}" for ${who}: ${evaluation.explanation}`,
+      };
+    default:
+      return assertNever(evaluation);
   }
-  const sameAccount =
-    caller !== undefined && (request.bucket === undefined || request.bucket.accountId === caller.accountId);
-  if (sameAccount) {
-    return all.decision === "Allow"
-      ? { allowed: true }
-      : { allowed: false, message: implicitDenyMessage(who, request) };
-  }
-  const identityAllows = caller === undefined || run(identityPolicies).decision === "Allow";
-  const resourceAllows = run(resourcePolicies).decision === "Allow";
-  return identityAllows && resourceAllows
-    ? { allowed: true }
-    : { allowed: false, message: implicitDenyMessage(who, request) };
 }
 
 export function authorize(ctx: EmulatorContext, identity: S3Identity, request: AccessRequest): void {
   const decision = decideAccess(ctx, identity, request);
-  if (!decision.allowed) {
-    throw new AwsError("AccessDenied", decision.message, { status: 403 });
+  if (decision.allowed) {
+    return;
   }
+  if ("undetermined" in decision) {
+    // Loud and not retried by the SDK: AWS's documentation does not say what S3 would answer.
+    throw new AwsError("NotImplemented", decision.message, { status: 501 });
+  }
+  throw new AwsError("AccessDenied", decision.message, { status: 403 });
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected ${JSON.stringify(value)}`);
 }
 
 // AWS's wording, plus the deciding statement so a failing test says which rule refused it.

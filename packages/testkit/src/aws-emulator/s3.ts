@@ -3,14 +3,22 @@ import type { IncomingHttpHeaders } from "node:http";
 import { type ContextValue, matchesWildcard, parsePolicy } from "@keyturn/bucket-policy";
 import { XMLParser } from "fast-xml-parser";
 import type { CallMeta, EmulatorContext } from "./call.js";
-import { authorize, decideAccess, describeIdentity, resolveIdentity, type S3Identity } from "./s3-access.js";
-import { type Bucket, newObject, type StoredObject, toStoredPolicy } from "./state.js";
+import {
+  authorize,
+  canonicalUserId,
+  decideAccess,
+  describeIdentity,
+  resolveIdentity,
+  type S3Identity,
+} from "./s3-access.js";
+import { type Bucket, type MultipartUpload, newObject, type StoredObject, toStoredPolicy } from "./state.js";
 import type { BucketEncryption, SseAlgorithm } from "./types.js";
 import { AwsError, isObject, S3_NAMESPACE, XML_DECLARATION, xmlElement } from "./wire.js";
 
 // S3, path style only (clients need forcePathStyle: true). Every call, bucket- or object-level, is
-// authorized with the bucket policy and the caller's identity policies before it runs.
-// Not modelled: versioning, multipart uploads, ranges, conditional requests, ACLs, CopyObject.
+// authorized with the bucket policy and the caller's identity policies before it runs, with the
+// request context S3 builds for it (see requestContext in s3-access.ts).
+// Not modelled: versioning, ranges, conditional requests, ACLs, CopyObject, UploadPartCopy.
 
 export type S3Route = {
   operation: string;
@@ -27,6 +35,8 @@ export type S3Request = {
   headers: IncomingHttpHeaders;
   query: URLSearchParams;
   body: Buffer;
+  /** The caller's address from the socket: aws:SourceIp. */
+  sourceIp?: string | undefined;
 };
 
 export type S3Response = { status: number; headers: Record<string, string | number>; body?: Buffer | string };
@@ -91,7 +101,17 @@ const OPERATIONS: Readonly<Record<string, readonly [string, string]>> = {
   "object - GET": ["GetObject", "s3:GetObject"],
   "object - HEAD": ["HeadObject", "s3:GetObject"],
   "object - DELETE": ["DeleteObject", "s3:DeleteObject"],
+  // S3 "Multipart upload API and permissions": creating, uploading parts and completing are all
+  // s3:PutObject.
+  "object uploads POST": ["CreateMultipartUpload", "s3:PutObject"],
+  "object uploadId PUT": ["UploadPart", "s3:PutObject"],
+  "object uploadId POST": ["CompleteMultipartUpload", "s3:PutObject"],
+  "object uploadId DELETE": ["AbortMultipartUpload", "s3:AbortMultipartUpload"],
+  "object uploadId GET": ["ListParts", "s3:ListMultipartUploadParts"],
+  "bucket uploads GET": ["ListMultipartUploads", "s3:ListBucketMultipartUploads"],
 };
+
+const POLICY_OPERATIONS = new Set(["GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"]);
 
 export function routeS3(method: string, rawPath: string, query: URLSearchParams): S3Route {
   const path = rawPath.replace(/^\/+/, "");
@@ -130,7 +150,6 @@ export function routeS3(method: string, rawPath: string, query: URLSearchParams)
     };
   }
   const [operation, action] = found;
-  // Multipart parts (PUT ?partNumber&uploadId) are caught above by the uploadId subresource.
   const listV2 = operation === "ListObjects" && query.get("list-type") === "2";
   return { operation: listV2 ? "ListObjectsV2" : operation, action, bucketName, key };
 }
@@ -149,10 +168,14 @@ function resourceArn(route: S3Route): string {
     : `arn:aws:s3:::${route.bucketName}/${route.key}`;
 }
 
-/** Condition keys that only some operations carry. */
+/**
+ * Condition keys that only some operations carry. The SSE headers come with PutObject and
+ * CreateMultipartUpload only: UploadPart and CompleteMultipartUpload have none, though they are
+ * authorized as s3:PutObject too (S3 API "UploadPart"; aws-cli#4251).
+ */
 function operationContext(request: S3Request): Record<string, ContextValue | undefined> {
   const { route, headers, query } = request;
-  if (route.operation === "PutObject") {
+  if (route.operation === "PutObject" || route.operation === "CreateMultipartUpload") {
     return {
       "s3:x-amz-server-side-encryption": header(headers, "x-amz-server-side-encryption"),
       "s3:x-amz-server-side-encryption-aws-kms-key-id": header(
@@ -199,13 +222,30 @@ export function executeS3(ctx: EmulatorContext, request: S3Request, meta: CallMe
     // Name and existence come first; the bucket policy of an existing bucket does not apply.
     validateBucketName(route.bucketName ?? "");
   }
-  authorize(ctx, identity, {
-    action: route.action,
-    resource: resourceArn(route),
-    bucket: route.operation === "CreateBucket" ? undefined : bucket,
-    secureTransport,
-    context: operationContext(request),
-  });
+  const policyOperation = POLICY_OPERATIONS.has(route.operation);
+  const caller = identity.kind === "caller" ? identity.caller : undefined;
+  // S3 API "PutBucketPolicy" (and Get/Delete): "the root user of the AWS account that owns a bucket
+  // can always use this operation, even if the policy explicitly denies" it: the way out of a
+  // lock-out. Nobody else gets past the policy.
+  const ownerRoot = caller?.kind === "root" && caller.accountId === bucket?.accountId;
+  if (!(policyOperation && ownerRoot)) {
+    authorize(ctx, identity, {
+      action: route.action,
+      resource: resourceArn(route),
+      bucket: route.operation === "CreateBucket" ? undefined : bucket,
+      secureTransport,
+      sourceIp: request.sourceIp,
+      context: operationContext(request),
+    });
+  }
+  if (policyOperation && caller?.accountId !== bucket?.accountId) {
+    // "If you have the correct permissions, but you're not using an identity that belongs to the
+    // bucket owner's account, Amazon S3 returns a 405 Method Not Allowed error."
+    throw new AwsError("MethodNotAllowed", "The specified method is not allowed against this resource.", {
+      status: 405,
+      fields: { Method: request.method, ResourceType: "BUCKETPOLICY" },
+    });
+  }
   return handler(ctx, { ...request, identity, bucket, secureTransport });
 }
 
@@ -264,6 +304,7 @@ const createBucket: S3Handler = (ctx, input) => {
     // Every new bucket gets SSE-S3 by default since January 2023.
     encryption: { sseAlgorithm: "AES256" },
     objects: new Map(),
+    uploads: new Map(),
   });
   return { status: 200, headers: { location: `/${name}` } };
 };
@@ -290,10 +331,6 @@ const getBucketLocation: S3Handler = (ctx) => {
   const region = ctx.state.region === "us-east-1" ? "" : ctx.state.region;
   return xmlResponse(`<LocationConstraint xmlns="${S3_NAMESPACE}">${region}</LocationConstraint>`);
 };
-
-function canonicalUserId(accountId: string): string {
-  return createHash("sha256").update(accountId).digest("hex");
-}
 
 const listBuckets: S3Handler = (ctx, input) => {
   const owner = callerAccount(input);
@@ -463,7 +500,52 @@ const putObject: S3Handler = (ctx, input) => {
   if (header(input.headers, "x-amz-copy-source") !== undefined) {
     throw new AwsError("NotImplemented", "CopyObject is not implemented by the emulator.", { status: 501 });
   }
-  const requested = header(input.headers, "x-amz-server-side-encryption");
+  const { sse, kmsKeyId } = encryptionOf(ctx, bucket, input.headers);
+  const object = newObject(
+    input.body,
+    header(input.headers, "content-type") ?? "binary/octet-stream",
+    ctx.state.now(),
+    metadataOf(input.headers),
+    sse,
+    kmsKeyId,
+  );
+  bucket.objects.set(input.route.key ?? "", object);
+  return { status: 200, headers: { etag: object.etag, ...encryptionHeaders(sse, kmsKeyId) } };
+};
+
+function metadataOf(headers: IncomingHttpHeaders): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith("x-amz-meta-") && typeof value === "string") {
+      metadata[name.slice("x-amz-meta-".length)] = value;
+    }
+  }
+  return metadata;
+}
+
+function encryptionHeaders(
+  sse: SseAlgorithm | undefined,
+  kmsKeyId: string | undefined,
+): Record<string, string> {
+  return {
+    ...(sse === undefined ? {} : { "x-amz-server-side-encryption": sse }),
+    ...(kmsKeyId === undefined ? {} : { "x-amz-server-side-encryption-aws-kms-key-id": kmsKeyId }),
+  };
+}
+
+/**
+ * How S3 encrypts a new object (S3 API "PutObject", "CreateMultipartUpload"): with the request's
+ * x-amz-server-side-encryption if it names one, otherwise with the bucket's default encryption.
+ * SSE-KMS without a key id in the request uses the AWS managed key aws/s3, not the bucket
+ * default's key; without any header the bucket default's key (or aws/s3) applies.
+ */
+function encryptionOf(
+  ctx: EmulatorContext,
+  bucket: Bucket,
+  headers: IncomingHttpHeaders,
+): { sse: SseAlgorithm | undefined; kmsKeyId: string | undefined } {
+  const requested = header(headers, "x-amz-server-side-encryption");
+  const requestedKey = header(headers, "x-amz-server-side-encryption-aws-kms-key-id");
   const sse = requested === undefined ? bucket.encryption?.sseAlgorithm : asSseAlgorithm(requested);
   if (requested !== undefined && sse === undefined) {
     throw new AwsError("InvalidArgument", "The encryption method specified is not supported", {
@@ -471,35 +553,23 @@ const putObject: S3Handler = (ctx, input) => {
     });
   }
   const usesKms = sse === "aws:kms" || sse === "aws:kms:dsse";
-  const kmsKeyId = usesKms
-    ? (header(input.headers, "x-amz-server-side-encryption-aws-kms-key-id") ??
-      bucket.encryption?.kmsMasterKeyId ??
-      `arn:aws:kms:${ctx.state.region}:${bucket.accountId}:alias/aws/s3`)
-    : undefined;
-  const metadata: Record<string, string> = {};
-  for (const [name, value] of Object.entries(input.headers)) {
-    if (name.startsWith("x-amz-meta-") && typeof value === "string") {
-      metadata[name.slice("x-amz-meta-".length)] = value;
-    }
+  if (requestedKey !== undefined && (requested === undefined || !usesKms)) {
+    throw new AwsError(
+      "InvalidArgument",
+      "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
+      { fields: { ArgumentName: "x-amz-server-side-encryption-aws-kms-key-id" } },
+    );
   }
-  const object = newObject(
-    input.body,
-    header(input.headers, "content-type") ?? "binary/octet-stream",
-    ctx.state.now(),
-    metadata,
-    sse,
-    kmsKeyId,
-  );
-  bucket.objects.set(input.route.key ?? "", object);
-  return {
-    status: 200,
-    headers: {
-      etag: object.etag,
-      ...(sse === undefined ? {} : { "x-amz-server-side-encryption": sse }),
-      ...(kmsKeyId === undefined ? {} : { "x-amz-server-side-encryption-aws-kms-key-id": kmsKeyId }),
-    },
-  };
-};
+  if (!usesKms) {
+    return { sse, kmsKeyId: undefined };
+  }
+  const awsManagedKey = `arn:aws:kms:${ctx.state.region}:${bucket.accountId}:alias/aws/s3`;
+  const kmsKeyId =
+    requested === undefined
+      ? (bucket.encryption?.kmsMasterKeyId ?? awsManagedKey)
+      : (requestedKey ?? awsManagedKey);
+  return { sse, kmsKeyId };
+}
 
 /** A missing key is NoSuchKey only to callers who may list the bucket; others get AccessDenied. */
 function requireObject(ctx: EmulatorContext, input: OperationInput): StoredObject {
@@ -535,6 +605,190 @@ const headObject: S3Handler = (ctx, input) => {
 const deleteObject: S3Handler = (_ctx, input) => {
   requireBucket(input).objects.delete(input.route.key ?? "");
   return { status: 204, headers: {} };
+};
+
+// ---- multipart uploads ---------------------------------------------------------------------
+
+const MIN_PART_BYTES = 5 * 1024 * 1024;
+const MAX_PART_NUMBER = 10_000;
+
+function requireUpload(input: OperationInput): MultipartUpload {
+  const bucket = requireBucket(input);
+  const uploadId = input.query.get("uploadId") ?? "";
+  const upload = bucket.uploads.get(uploadId);
+  if (upload === undefined || upload.key !== (input.route.key ?? "")) {
+    throw new AwsError(
+      "NoSuchUpload",
+      "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+      { status: 404, fields: { UploadId: uploadId } },
+    );
+  }
+  return upload;
+}
+
+const createMultipartUpload: S3Handler = (ctx, input) => {
+  const bucket = requireBucket(input);
+  const key = input.route.key ?? "";
+  // The encryption is fixed now, from this request's headers or the bucket default: the parts
+  // carry none.
+  const { sse, kmsKeyId } = encryptionOf(ctx, bucket, input.headers);
+  const uploadId = ctx.state.ids.alnum(64);
+  bucket.uploads.set(uploadId, {
+    uploadId,
+    key,
+    initiated: ctx.state.now(),
+    contentType: header(input.headers, "content-type") ?? "binary/octet-stream",
+    metadata: metadataOf(input.headers),
+    sse,
+    kmsKeyId,
+    parts: new Map(),
+  });
+  const response = xmlResponse(
+    `<InitiateMultipartUploadResult xmlns="${S3_NAMESPACE}">${xmlElement("Bucket", bucket.name)}${xmlElement("Key", key)}${xmlElement("UploadId", uploadId)}</InitiateMultipartUploadResult>`,
+  );
+  return { ...response, headers: { ...response.headers, ...encryptionHeaders(sse, kmsKeyId) } };
+};
+
+const uploadPart: S3Handler = (ctx, input) => {
+  if (header(input.headers, "x-amz-copy-source") !== undefined) {
+    throw new AwsError("NotImplemented", "UploadPartCopy is not implemented by the emulator.", {
+      status: 501,
+    });
+  }
+  const upload = requireUpload(input);
+  const raw = input.query.get("partNumber") ?? "";
+  const partNumber = Number(raw);
+  if (!/^\d+$/.test(raw) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+    throw new AwsError("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", {
+      fields: { ArgumentName: "partNumber", ArgumentValue: raw },
+    });
+  }
+  const etag = `"${createHash("md5").update(input.body).digest("hex")}"`;
+  upload.parts.set(partNumber, { body: input.body, etag, lastModified: ctx.state.now() });
+  return { status: 200, headers: { etag, ...encryptionHeaders(upload.sse, upload.kmsKeyId) } };
+};
+
+const completeParser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  isArray: (name) => name === "Part",
+});
+
+const completeMultipartUpload: S3Handler = (ctx, input) => {
+  const bucket = requireBucket(input);
+  const upload = requireUpload(input);
+  let parsed: unknown;
+  try {
+    parsed = completeParser.parse(input.body.toString("utf8"));
+  } catch {
+    throw malformedXml();
+  }
+  const root = isObject(parsed) ? parsed.CompleteMultipartUpload : undefined;
+  const listed = isObject(root) && Array.isArray(root.Part) ? (root.Part as unknown[]) : [];
+  if (listed.length === 0) {
+    throw malformedXml();
+  }
+  const chosen = listed.map((entry) => {
+    const part = isObject(entry) ? entry : {};
+    const partNumber = Number(part.PartNumber);
+    const etag = typeof part.ETag === "string" ? part.ETag.replaceAll('"', "") : "";
+    const stored = upload.parts.get(partNumber);
+    if (stored === undefined || stored.etag.replaceAll('"', "") !== etag) {
+      throw new AwsError(
+        "InvalidPart",
+        "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.",
+        { fields: { UploadId: upload.uploadId, PartNumber: String(part.PartNumber) } },
+      );
+    }
+    return { partNumber, stored };
+  });
+  if (
+    chosen.some(({ partNumber }, index) => index > 0 && (chosen[index - 1]?.partNumber ?? 0) >= partNumber)
+  ) {
+    throw new AwsError(
+      "InvalidPartOrder",
+      "The list of parts was not in ascending order. Parts must be ordered by part number.",
+      { fields: { UploadId: upload.uploadId } },
+    );
+  }
+  const small = chosen.find(
+    ({ stored }, index) => index < chosen.length - 1 && stored.body.length < MIN_PART_BYTES,
+  );
+  if (small !== undefined) {
+    throw new AwsError(
+      "EntityTooSmall",
+      "Your proposed upload is smaller than the minimum allowed object size.",
+      {
+        fields: {
+          ProposedSize: small.stored.body.length,
+          MinSizeAllowed: MIN_PART_BYTES,
+          PartNumber: small.partNumber,
+        },
+      },
+    );
+  }
+  const object = newObject(
+    Buffer.concat(chosen.map(({ stored }) => stored.body)),
+    upload.contentType,
+    ctx.state.now(),
+    upload.metadata,
+    upload.sse,
+    upload.kmsKeyId,
+  );
+  // A multipart ETag is the MD5 of the parts' binary MD5s, with the number of parts.
+  const digests = Buffer.concat(
+    chosen.map(({ stored }) => Buffer.from(stored.etag.replaceAll('"', ""), "hex")),
+  );
+  object.etag = `"${createHash("md5").update(digests).digest("hex")}-${chosen.length}"`;
+  bucket.objects.set(upload.key, object);
+  bucket.uploads.delete(upload.uploadId);
+  const response = xmlResponse(
+    `<CompleteMultipartUploadResult xmlns="${S3_NAMESPACE}">${xmlElement("Location", `/${bucket.name}/${upload.key}`)}${xmlElement("Bucket", bucket.name)}${xmlElement("Key", upload.key)}${xmlElement("ETag", object.etag)}</CompleteMultipartUploadResult>`,
+  );
+  return { ...response, headers: { ...response.headers, ...encryptionHeaders(upload.sse, upload.kmsKeyId) } };
+};
+
+const abortMultipartUpload: S3Handler = (_ctx, input) => {
+  const upload = requireUpload(input);
+  requireBucket(input).uploads.delete(upload.uploadId);
+  return { status: 204, headers: {} };
+};
+
+const listParts: S3Handler = (_ctx, input) => {
+  const bucket = requireBucket(input);
+  const upload = requireUpload(input);
+  const marker = Number(input.query.get("part-number-marker") ?? "0");
+  const maxParts = Math.min(Number(input.query.get("max-parts") ?? "1000") || 1000, 1000);
+  const numbers = [...upload.parts.keys()].filter((number) => number > marker).sort((a, b) => a - b);
+  const shown = numbers.slice(0, maxParts);
+  const truncated = numbers.length > shown.length;
+  const parts = shown
+    .map((number) => {
+      const part = upload.parts.get(number);
+      return part === undefined
+        ? ""
+        : `<Part>${xmlElement("PartNumber", number)}${xmlElement("LastModified", new Date(part.lastModified).toISOString())}${xmlElement("ETag", part.etag)}${xmlElement("Size", part.body.length)}</Part>`;
+    })
+    .join("");
+  return xmlResponse(
+    `<ListPartsResult xmlns="${S3_NAMESPACE}">${xmlElement("Bucket", bucket.name)}${xmlElement("Key", upload.key)}${xmlElement("UploadId", upload.uploadId)}${xmlElement("PartNumberMarker", marker)}${xmlElement("NextPartNumberMarker", truncated ? shown.at(-1) : undefined)}${xmlElement("MaxParts", maxParts)}${xmlElement("IsTruncated", truncated)}<StorageClass>STANDARD</StorageClass>${parts}</ListPartsResult>`,
+  );
+};
+
+const listMultipartUploads: S3Handler = (_ctx, input) => {
+  const bucket = requireBucket(input);
+  const prefix = input.query.get("prefix") ?? "";
+  const uploads = [...bucket.uploads.values()]
+    .filter((upload) => upload.key.startsWith(prefix))
+    .sort((a, b) => (a.key === b.key ? a.initiated - b.initiated : a.key < b.key ? -1 : 1))
+    .map(
+      (upload) =>
+        `<Upload>${xmlElement("Key", upload.key)}${xmlElement("UploadId", upload.uploadId)}${xmlElement("Initiated", new Date(upload.initiated).toISOString())}<StorageClass>STANDARD</StorageClass></Upload>`,
+    )
+    .join("");
+  return xmlResponse(
+    `<ListMultipartUploadsResult xmlns="${S3_NAMESPACE}">${xmlElement("Bucket", bucket.name)}${xmlElement("Prefix", prefix)}${xmlElement("MaxUploads", 1000)}${xmlElement("IsTruncated", false)}${uploads}</ListMultipartUploadsResult>`,
+  );
 };
 
 // ---- listing -------------------------------------------------------------------------------
@@ -652,4 +906,10 @@ const HANDLERS: Readonly<Record<string, S3Handler>> = {
   GetObject: getObject,
   HeadObject: headObject,
   DeleteObject: deleteObject,
+  CreateMultipartUpload: createMultipartUpload,
+  UploadPart: uploadPart,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  ListParts: listParts,
+  ListMultipartUploads: listMultipartUploads,
 };

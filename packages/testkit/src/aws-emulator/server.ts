@@ -132,6 +132,15 @@ async function handlePortal(
   );
 }
 
+/**
+ * aws:SourceIp as S3 would see it: the peer's address, IPv4 or IPv6 (::1 on an IPv6 loopback). A
+ * dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; S3 sees those as plain IPv4.
+ */
+function sourceIpOf(req: IncomingMessage): string | undefined {
+  const address = req.socket.remoteAddress;
+  return address?.startsWith("::ffff:") === true && address.includes(".") ? address.slice(7) : address;
+}
+
 function isAwsChunked(req: IncomingMessage): boolean {
   const encodings = (header(req, "content-encoding") ?? "").split(",").map((part) => part.trim());
   return (
@@ -164,7 +173,11 @@ async function handleS3(
   };
   const result = await performCall(ctx, meta, requestId, () => {
     const body = isAwsChunked(req) ? decodeAwsChunked(rawBody) : rawBody;
-    return executeS3(ctx, { route, method, headers: req.headers, query, body }, meta);
+    return executeS3(
+      ctx,
+      { route, method, headers: req.headers, query, body, sourceIp: sourceIpOf(req) },
+      meta,
+    );
   });
   if (result.ok) {
     const { status, headers, body } = result.value;

@@ -73,6 +73,7 @@ const getRoleCredentials: PortalHandler = (request, ctx) => {
   const sessionToken = state.ids.alnum(356);
   const expiration = state.now() + set.sessionDurationMs;
   state.callers.set(accessKeyId, {
+    kind: "role",
     accessKeyId,
     secretAccessKey,
     sessionToken,

@@ -88,6 +88,18 @@ export type StoredObject = {
 
 export type StoredPolicy = { text: string; document: unknown };
 
+/** A multipart upload in progress: its encryption was fixed when it was created. */
+export type MultipartUpload = {
+  uploadId: string;
+  key: string;
+  initiated: number;
+  contentType: string;
+  metadata: Record<string, string>;
+  sse: SseAlgorithm | undefined;
+  kmsKeyId: string | undefined;
+  parts: Map<number, { body: Buffer; etag: string; lastModified: number }>;
+};
+
 export type Bucket = {
   name: string;
   accountId: string;
@@ -95,10 +107,15 @@ export type Bucket = {
   policy: StoredPolicy | undefined;
   encryption: BucketEncryption | null;
   objects: Map<string, StoredObject>;
+  uploads: Map<string, MultipartUpload>;
 };
 
-/** Who an S3 access key belongs to: a plain role, or an SSO session from GetRoleCredentials. */
+/**
+ * Who an S3 access key belongs to: a role (an SSO session from GetRoleCredentials, or a registered
+ * one), an IAM user, or an account's root user. `roleArn` is the principal ARN (aws:PrincipalArn).
+ */
 export type Caller = {
+  kind: "role" | "user" | "root";
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string | undefined;
@@ -116,7 +133,7 @@ type PortalToken = { userId: string; expiresAt: number };
 const PORTAL_TOKEN_LIFETIME_MS = 8 * 3600_000;
 const MAX_SESSION_MS = 12 * 3600_000;
 const PERMISSION_SET_NAME = /^[\w+=,.@-]{1,32}$/;
-const ROLE_ARN = /^arn:aws:iam::\d{12}:role\/.+$/;
+const PRINCIPAL_ARN = /^arn:aws:iam::(\d{12}):(?:(role|user)\/.+|(root))$/;
 
 export function assignmentKey(target: AssignmentTarget): string {
   return `${target.accountId}|${target.permissionSetArn}|${target.principalType}|${target.principalId}`;
@@ -354,20 +371,23 @@ export class EmulatorState {
   }
 
   registerCaller(accessKeyId: string, registration: CallerRegistration): void {
-    if (!ROLE_ARN.test(registration.roleArn)) {
-      throw new Error(`roleArn must be an IAM role ARN, got ${registration.roleArn}`);
+    const principal = PRINCIPAL_ARN.exec(registration.roleArn);
+    if (principal === null) {
+      throw new Error(`roleArn must be an IAM role, user or root ARN, got ${registration.roleArn}`);
     }
-    if (!ACCOUNT_ID.test(registration.accountId)) {
-      throw new Error(`accountId must be 12 digits, got ${registration.accountId}`);
+    if (!ACCOUNT_ID.test(registration.accountId) || principal[1] !== registration.accountId) {
+      throw new Error(`accountId must be the 12 digits of the ARN's account, got ${registration.accountId}`);
     }
+    const kind = principal[3] === "root" ? "root" : principal[2] === "user" ? "user" : "role";
     this.callers.set(accessKeyId, {
+      kind,
       accessKeyId,
       secretAccessKey: this.ids.alnum(40),
       sessionToken: undefined,
       roleArn: registration.roleArn,
       accountId: registration.accountId,
-      roleId: registration.roleId ?? `AROA${this.ids.alnumUpper(17)}`,
-      sessionName: registration.sessionName,
+      roleId: registration.roleId ?? `${kind === "user" ? "AIDA" : "AROA"}${this.ids.alnumUpper(17)}`,
+      sessionName: kind === "role" ? registration.sessionName : undefined,
       identityStoreUserId: undefined,
       expiresAt: undefined,
       policies: [...(registration.policies ?? [])],
@@ -441,6 +461,7 @@ export class EmulatorState {
         policy: bucket.policy === undefined ? undefined : toStoredPolicy(bucket.policy),
         encryption,
         objects,
+        uploads: new Map(),
       });
       for (const [key, text] of Object.entries(bucket.objects ?? {})) {
         const sse = encryption?.sseAlgorithm;

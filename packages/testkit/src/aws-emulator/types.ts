@@ -95,12 +95,21 @@ export type SeedBucket = {
 };
 
 export type CallerRegistration = {
+  /**
+   * The principal ARN (aws:PrincipalArn): a role (`arn:aws:iam::<acct>:role/...`, acting as a
+   * session when `sessionName` is set), an IAM user (`...:user/<name>`), or the account's root user
+   * (`arn:aws:iam::<acct>:root`, which has full access unless a policy denies it).
+   */
   roleArn: string;
   accountId: string;
   /** Identity policies of the caller. Default none (bucket policy only). */
   policies?: readonly PolicyDocument[];
-  /** `aws:userid` is `<roleId>` or `<roleId>:<sessionName>`. Generated (AROA...) when omitted. */
+  /**
+   * `aws:userid` is `<roleId>` or `<roleId>:<sessionName>` (a user's id for users). Generated
+   * (AROA... / AIDA...) when omitted.
+   */
   roleId?: string;
+  /** Roles only: the session name, making the caller `arn:aws:sts::<acct>:assumed-role/<role>/<name>`. */
   sessionName?: string;
 };
 
