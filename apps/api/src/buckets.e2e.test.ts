@@ -1,5 +1,6 @@
 import { type BucketPolicyStore, createBucketPolicyStore } from "@keyturn/aws";
 import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
+import { ADMIN_KEY, allowAll, putDefaultEncryption } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -14,6 +15,7 @@ const ACCOUNT = "111122223333";
 const BUCKET = "api-data";
 const MISSING_IN_S3 = "api-missing";
 const FORBIDDEN = "api-forbidden";
+const PLAIN = "api-plain";
 const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
 const KEYTURN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Keyturn`;
 
@@ -42,6 +44,7 @@ beforeAll(async () => {
   emulator.seed({
     accounts: [ACCOUNT],
     callers: [
+      { accessKeyId: ADMIN_KEY, roleArn: ADMIN_ROLE, accountId: ACCOUNT, policies: [allowAll] },
       {
         accessKeyId: "AKIAKEYTURNAPIEXAMPL",
         roleArn: KEYTURN_ROLE,
@@ -52,8 +55,12 @@ beforeAll(async () => {
             Statement: [
               {
                 Effect: "Allow",
-                Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy"],
-                Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${MISSING_IN_S3}`],
+                Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetEncryptionConfiguration"],
+                Resource: [
+                  `arn:aws:s3:::${BUCKET}`,
+                  `arn:aws:s3:::${MISSING_IN_S3}`,
+                  `arn:aws:s3:::${PLAIN}`,
+                ],
               },
             ],
           },
@@ -61,8 +68,10 @@ beforeAll(async () => {
       },
     ],
     buckets: [
-      { name: BUCKET, accountId: ACCOUNT },
+      { name: BUCKET, accountId: ACCOUNT, encryption: { sseAlgorithm: "aws:kms" } },
       { name: FORBIDDEN, accountId: ACCOUNT },
+      // SSE-S3, every new bucket's default since 2023.
+      { name: PLAIN, accountId: ACCOUNT },
     ],
   });
   store = createBucketPolicyStore({
@@ -404,5 +413,59 @@ describe("GET /v1/buckets/:name/access", () => {
       }),
     ]);
     expect(readData.openThroughIdentityPolicies).toEqual([]);
+    for (const capability of body.capabilities) {
+      expect(capability.undetermined).toEqual([]);
+    }
   });
 });
+
+describe("POST .../apply on a bucket whose default encryption is not SSE-KMS", () => {
+  it("answers 409 saying how to set the default, sends no policy, and applies once it is set", async () => {
+    const key = `arn:aws:kms:${emulator.region}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    expect(
+      (await s3api.call("PUT", `/v1/buckets/${PLAIN}`, { token: admin, body: spec({ kmsKeyArn: key }) }))
+        .statusCode,
+    ).toBe(201);
+    const before = puts();
+    await expectNoRowChanges(s3api, async () => {
+      const refused = await s3api.call("POST", `/v1/buckets/${PLAIN}/policy/apply`, {
+        token: admin,
+        body: { confirm: true },
+      });
+      expect(refused.statusCode).toBe(409);
+      expect(problemOf(refused)).toMatchObject({
+        code: "BUCKET_NOT_KMS_ENCRYPTED",
+        detail: expect.stringContaining(`encrypts new objects with AES256 by default`),
+      });
+      expect(problemOf(refused).detail).toContain(`aws s3api put-bucket-encryption --bucket ${PLAIN}`);
+      expect(problemOf(refused).detail).toContain(`"KMSMasterKeyID":"${key}"`);
+    });
+    expect(puts()).toBe(before);
+    // SSE-KMS, but under another key than the one the spec pins: still refused.
+    await setDefaultEncryption(PLAIN, "alias/other");
+    const wrongKey = await s3api.call("POST", `/v1/buckets/${PLAIN}/policy/apply`, {
+      token: admin,
+      body: { confirm: true },
+    });
+    expect(problemOf(wrongKey).code).toBe("BUCKET_NOT_KMS_ENCRYPTED");
+    await setDefaultEncryption(PLAIN, key);
+    const applied = await s3api.call("POST", `/v1/buckets/${PLAIN}/policy/apply`, {
+      token: admin,
+      body: { confirm: true },
+    });
+    expect(applied.statusCode).toBe(200);
+    expect(applied.json().diff.added).toEqual(
+      expect.arrayContaining(["DenyUnexpectedKMSKey", "DenyKMSWithoutPinnedKey"]),
+    );
+    const bucket = (await s3api.call("GET", `/v1/buckets/${PLAIN}`, { token: admin })).json();
+    expect(bucket.spec.kmsKeyArn).toBe(key);
+  });
+});
+
+/** The bucket owner's administrator sets the default encryption, as the 409's command would. */
+function setDefaultEncryption(bucket: string, keyId: string): Promise<void> {
+  return putDefaultEncryption(emulator, { accessKeyId: ADMIN_KEY, secretAccessKey: "x" }, bucket, {
+    sseAlgorithm: "aws:kms",
+    kmsMasterKeyId: keyId,
+  });
+}

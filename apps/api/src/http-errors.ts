@@ -90,6 +90,8 @@ const BUCKET_POLICY_STATUS = {
   POLICY_TOO_LARGE: 400,
   // The bucket's live policy cannot be read: fix it in S3 before Keyturn merges into it.
   INVALID_LIVE_POLICY: 409,
+  // The bucket's default encryption must be SSE-KMS first; the message says how.
+  BUCKET_NOT_KMS_ENCRYPTED: 409,
 } as const satisfies Record<BucketPolicyErrorCode, number>;
 
 const STATUS: Record<ProblemCode, number> = { ...USE_CASE_STATUS, ...EDGE_STATUS, ...BUCKET_POLICY_STATUS };

@@ -98,7 +98,7 @@ describe("AWS call metrics", () => {
           policies: [{ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] }],
         },
       ],
-      buckets: [{ name: "metrics-data", accountId: ACCOUNT }],
+      buckets: [{ name: "metrics-data", accountId: ACCOUNT, encryption: { sseAlgorithm: "aws:kms" } }],
     });
     // Wired as main.ts wires it: the store counts into the app's registry.
     s3api = await createTestApi(database.url, {

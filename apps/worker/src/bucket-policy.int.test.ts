@@ -262,19 +262,22 @@ describe("a bucket under Keyturn's k9-style policy", () => {
     await deniedBy(read(strangerS3), "DenyEveryoneElse");
   });
 
-  it("lets a user granted S3Access through Keyturn read, and write only with SSE-KMS", async () => {
+  it("lets a user granted S3Access through Keyturn read, and write only SSE-KMS objects", async () => {
     alice = await grant("alice@example.com");
     firstRoleArn = s3AccessRole()?.arn;
     expect(firstRoleArn).toMatch(/AWSReservedSSO_S3Access_[0-9a-f]{16}$/);
     aliceSession = await sessionAs("alice");
     expect(await read(aliceSession)).toBe("revenue,42");
     await write(aliceSession, "uploads/ok.csv", "aws:kms");
-    await deniedBy(write(aliceSession, "uploads/plain.csv"), "DenyUnencryptedStorage");
+    // No header: the bucket's default SSE-KMS applies (the apply checked it is SSE-KMS).
+    expect((await write(aliceSession, "uploads/plain.csv")).ServerSideEncryption).toBe("aws:kms");
     await deniedBy(
       write(aliceSession, "uploads/s3-managed.csv", "AES256"),
       "DenyStorageWithoutKMSEncryption",
     );
-    await aliceSession.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: "uploads/ok.csv" }));
+    for (const key of ["uploads/ok.csv", "uploads/plain.csv"]) {
+      await aliceSession.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    }
   });
 
   it("refuses plain HTTP", async () => {

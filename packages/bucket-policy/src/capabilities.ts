@@ -184,8 +184,15 @@ export const DATA_DENY_SIDS: Readonly<Record<DataCapability, string>> = {
 };
 export const DENY_EVERYONE_ELSE_SID = "DenyEveryoneElse";
 export const DENY_INSECURE_SID = "DenyInsecureCommunications";
+/**
+ * k9's deny of uploads without an encryption header. No longer generated: UploadPart never
+ * carries the header, so it refused every multipart upload. Still owned, so that an apply removes
+ * it from a policy an earlier version wrote.
+ */
 export const DENY_UNENCRYPTED_SID = "DenyUnencryptedStorage";
 export const DENY_NOT_KMS_SID = "DenyStorageWithoutKMSEncryption";
+export const DENY_UNEXPECTED_KMS_KEY_SID = "DenyUnexpectedKMSKey";
+export const DENY_KMS_WITHOUT_KEY_SID = "DenyKMSWithoutPinnedKey";
 export const DENY_ENDED_SESSIONS_SID = "DenyEndedSessions";
 
 /** Every Sid the generator can emit, in the order it emits them. */
@@ -195,6 +202,8 @@ export const OWNED_SIDS: readonly string[] = [
   DENY_INSECURE_SID,
   DENY_UNENCRYPTED_SID,
   DENY_NOT_KMS_SID,
+  DENY_UNEXPECTED_KMS_KEY_SID,
+  DENY_KMS_WITHOUT_KEY_SID,
   ...DATA_CAPABILITIES.map((capability) => DATA_DENY_SIDS[capability]),
   DENY_ENDED_SESSIONS_SID,
 ];

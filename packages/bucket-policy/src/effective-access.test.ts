@@ -308,7 +308,7 @@ describe("analyzeEffectiveAccess", () => {
     expect(readData.undetermined).toContainEqual({
       principal: S3_ACCESS,
       actions: ["s3:GetObject"],
-      statements: [{ statement: "HomeOnly", reason: expect.stringContaining("${aws:username}") }],
+      statements: [{ statement: "HomeOnly", reason: expect.stringContaining(`\${aws:username}`) }],
     });
     // An IfExists-under-ForAnyValue Allow to everyone leaves anonymous callers' reads open.
     const tagged: JsonPolicy = {

@@ -11,6 +11,8 @@ const CI = `arn:aws:iam::${ACCOUNT}:role/deploy/ci`;
 const SSO = `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com`;
 const s3AccessRole = (suffix: string, region = "eu-west-1/") =>
   `${SSO}/${region}AWSReservedSSO_S3Access_${suffix}`;
+const KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const FOREIGN_KEY = "arn:aws:kms:eu-west-1:444455556666:key/ffffffff-12ab-34cd-56ef-1234567890ab";
 const ALLOW_ALL = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
 
 const storySpec = (overrides: Partial<BucketSpec> = {}): BucketSpec => ({
@@ -50,7 +52,13 @@ function decide(
   }
   const result = evaluate(
     {
-      principal: { type: "AWS", arn: request.arn, accountId: ACCOUNT },
+      // A session of the role, as S3 sees every caller that uses one.
+      principal: {
+        type: "AWS",
+        arn: request.arn,
+        accountId: ACCOUNT,
+        sessionArn: `arn:aws:sts::${ACCOUNT}:assumed-role/${request.arn.split("/").at(-1)}/alice`,
+      },
       action: request.action,
       resource:
         request.key === null ? `arn:aws:s3:::${BUCKET}` : `arn:aws:s3:::${BUCKET}/${request.key ?? "a.csv"}`,
@@ -81,7 +89,6 @@ describe("generateBucketPolicy: statements", () => {
       "AllowRestrictedDeleteData",
       "DenyEveryoneElse",
       "DenyInsecureCommunications",
-      "DenyUnencryptedStorage",
       "DenyStorageWithoutKMSEncryption",
       "DenyReadDataToOthers",
       "DenyWriteDataToOthers",
@@ -128,12 +135,18 @@ describe("generateBucketPolicy: statements", () => {
     expect(bySid.DenyInsecureCommunications).toMatchObject({
       Condition: { Bool: { "aws:SecureTransport": ["false"] } },
     });
-    expect(bySid.DenyUnencryptedStorage).toMatchObject({
+    // Only a present, wrong header: UploadPart never carries one (S3 "Multipart upload API and
+    // permissions"), and the bucket's default SSE-KMS covers uploads that name none.
+    expect(bySid.DenyStorageWithoutKMSEncryption).toEqual({
+      Sid: "DenyStorageWithoutKMSEncryption",
+      Effect: "Deny",
+      Principal: { AWS: "*" },
       Action: ["s3:PutObject"],
-      Condition: { Null: { "s3:x-amz-server-side-encryption": ["true"] } },
-    });
-    expect(bySid.DenyStorageWithoutKMSEncryption).toMatchObject({
-      Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": ["aws:kms"] } },
+      Resource: [`arn:aws:s3:::${BUCKET}/*`],
+      Condition: {
+        Null: { "s3:x-amz-server-side-encryption": ["false"] },
+        StringNotEquals: { "s3:x-amz-server-side-encryption": ["aws:kms"] },
+      },
     });
     expect(bySid.DenyReadDataToOthers).toMatchObject({
       Condition: { ArnNotLike: { "aws:PrincipalArn": [...sets].sort() } },
@@ -172,9 +185,57 @@ describe("generateBucketPolicy: statements", () => {
     const sids = generated(storySpec({ kmsRequired: false })).policy.Statement.map(
       (statement) => statement.Sid,
     );
-    expect(sids).not.toContain("DenyUnencryptedStorage");
     expect(sids).not.toContain("DenyStorageWithoutKMSEncryption");
     expect(sids).toContain("DenyInsecureCommunications");
+  });
+
+  it("pins the KMS key: a key id other than the key's ARN, or SSE-KMS without one, is denied", () => {
+    const pinned = generated(storySpec({ kmsKeyArn: KEY }));
+    const { policy } = pinned;
+    const bySid = Object.fromEntries(policy.Statement.map((statement) => [statement.Sid, statement]));
+    expect(policy.Statement.map((statement) => statement.Sid)).toContain("DenyUnexpectedKMSKey");
+    expect(bySid.DenyUnexpectedKMSKey).toMatchObject({
+      Action: ["s3:PutObject"],
+      Condition: {
+        Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": ["false"] },
+        StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": [KEY] },
+      },
+    });
+    expect(bySid.DenyKMSWithoutPinnedKey).toMatchObject({
+      Condition: {
+        Null: {
+          "s3:x-amz-server-side-encryption": ["false"],
+          "s3:x-amz-server-side-encryption-aws-kms-key-id": ["true"],
+        },
+      },
+    });
+    const sse = "s3:x-amz-server-side-encryption";
+    const keyId = "s3:x-amz-server-side-encryption-aws-kms-key-id";
+    const put = (context: Record<string, string>) =>
+      decide(pinned, { arn: s3AccessRole("0123456789abcdef"), action: "s3:PutObject", context });
+    expect(put({}).decision).toBe("Allow");
+    expect(put({ [sse]: "aws:kms", [keyId]: KEY }).decision).toBe("Allow");
+    expect(put({ [sse]: "aws:kms", [keyId]: FOREIGN_KEY }).sids).toEqual(["DenyUnexpectedKMSKey"]);
+    expect(put({ [sse]: "aws:kms", [keyId]: "alias/mine" }).sids).toEqual(["DenyUnexpectedKMSKey"]);
+    expect(put({ [sse]: "aws:kms" }).sids).toEqual(["DenyKMSWithoutPinnedKey"]);
+    expect(put({ [sse]: "AES256" }).sids).toEqual([
+      "DenyStorageWithoutKMSEncryption",
+      "DenyKMSWithoutPinnedKey",
+    ]);
+  });
+
+  it("refuses a pinned key that is not a key ARN, or one with kmsRequired false", () => {
+    const aliasKey = generateBucketPolicy(
+      storySpec({ kmsKeyArn: `arn:aws:kms:eu-west-1:${ACCOUNT}:alias/data` }),
+    );
+    expect(aliasKey).toMatchObject({ ok: false, error: { problems: [{ path: "kmsKeyArn" }] } });
+    const bareId = generateBucketPolicy(storySpec({ kmsKeyArn: "1234abcd-12ab-34cd-56ef-1234567890ab" }));
+    expect(bareId).toMatchObject({ ok: false, error: { problems: [{ path: "kmsKeyArn" }] } });
+    const conflicting = generateBucketPolicy(storySpec({ kmsKeyArn: KEY, kmsRequired: false }));
+    expect(conflicting).toMatchObject({
+      ok: false,
+      error: { problems: [{ path: "kmsKeyArn", message: "pins a key, so kmsRequired cannot be false" }] },
+    });
   });
 
   it("adds DenyEndedSessions for cut-off users, one entry each, lapsing at the last cut-off", () => {
@@ -444,7 +505,7 @@ describe("the generated policy, evaluated", () => {
     expect(decide(policy, { arn: ADMIN, action: "s3:PutBucketTagging", key: null }).decision).toBe("Allow");
   });
 
-  it("lets the S3Access role read, and write only with SSE-KMS, in either role-path form and any suffix", () => {
+  it("lets the S3Access role read, and write with SSE-KMS or the bucket default, in either role-path form and any suffix", () => {
     for (const arn of [
       dataRole,
       s3AccessRole("fedcba9876543210", ""),
@@ -465,10 +526,8 @@ describe("the generated policy, evaluated", () => {
           context: { "s3:x-amz-server-side-encryption": "AES256" },
         }).sids,
       ).toEqual(["DenyStorageWithoutKMSEncryption"]);
-      expect(decide(policy, { arn, action: "s3:PutObject" }).sids).toEqual([
-        "DenyUnencryptedStorage",
-        "DenyStorageWithoutKMSEncryption",
-      ]);
+      // No header (a plain upload taking the bucket default, or an UploadPart): allowed.
+      expect(decide(policy, { arn, action: "s3:PutObject" }).decision).toBe("Allow");
       expect(
         decide(policy, { arn, action: "s3:GetObject", context: { "aws:SecureTransport": "false" } }).sids,
       ).toEqual(["DenyInsecureCommunications"]);

@@ -16,8 +16,9 @@ import {
   DENY_ENDED_SESSIONS_SID,
   DENY_EVERYONE_ELSE_SID,
   DENY_INSECURE_SID,
+  DENY_KMS_WITHOUT_KEY_SID,
   DENY_NOT_KMS_SID,
-  DENY_UNENCRYPTED_SID,
+  DENY_UNEXPECTED_KMS_KEY_SID,
   dataDenyActions,
 } from "./capabilities.js";
 import {
@@ -45,8 +46,8 @@ const ANY_AWS_PRINCIPAL = { AWS: "*" } as const;
  *
  * 1. one Allow per capability that names principals, conditioned on `aws:PrincipalArn`;
  * 2. `DenyEveryoneElse` for every principal not named by any capability;
- * 3. `DenyInsecureCommunications`, and (unless `kmsRequired: false`) `DenyUnencryptedStorage` and
- *    `DenyStorageWithoutKMSEncryption`;
+ * 3. `DenyInsecureCommunications`, and (unless `kmsRequired: false`) the storage denies of
+ *    `storageDenies`;
  * 4. a deny of each data capability's actions to everyone not named for it, because in the same
  *    account an identity-policy Allow is enough: without these, an administrator listed only for
  *    administer-resource keeps the data through AdministratorAccess;
@@ -103,24 +104,7 @@ export function generateBucketPolicy(input: BucketSpec): GenerateResult {
     Condition: { Bool: { "aws:SecureTransport": ["false"] } },
   });
   if (spec.kmsRequired !== false) {
-    statements.push(
-      {
-        Sid: DENY_UNENCRYPTED_SID,
-        Effect: "Deny",
-        Principal: ANY_AWS_PRINCIPAL,
-        Action: ["s3:PutObject"],
-        Resource: [objectsArn],
-        Condition: { Null: { "s3:x-amz-server-side-encryption": ["true"] } },
-      },
-      {
-        Sid: DENY_NOT_KMS_SID,
-        Effect: "Deny",
-        Principal: ANY_AWS_PRINCIPAL,
-        Action: ["s3:PutObject"],
-        Resource: [objectsArn],
-        Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": ["aws:kms"] } },
-      },
-    );
+    statements.push(...storageDenies(objectsArn, spec.kmsKeyArn));
   }
   for (const capability of DATA_CAPABILITIES) {
     const principals = holders(capability);
@@ -153,6 +137,47 @@ export function generateBucketPolicy(input: BucketSpec): GenerateResult {
     });
   }
   return finish({ Version: "2012-10-17", Statement: statements });
+}
+
+const SSE = "s3:x-amz-server-side-encryption";
+const SSE_KEY_ID = "s3:x-amz-server-side-encryption-aws-kms-key-id";
+
+/**
+ * "Nothing is stored without SSE-KMS" without breaking multipart uploads. S3 authorizes
+ * CreateMultipartUpload, UploadPart and CompleteMultipartUpload all as s3:PutObject, but only the
+ * first (like PutObject) carries the encryption headers; a deny of uploads *without* the header,
+ * as k9 writes it, therefore refuses every UploadPart. Since 2023 S3 encrypts every new object
+ * with the bucket's default encryption, so these deny only a header that is present and wrong,
+ * and the apply path checks that the default is SSE-KMS (with the pinned key, if any):
+ *
+ * - `DenyStorageWithoutKMSEncryption`: an encryption header other than aws:kms;
+ * - with a pinned key, `DenyUnexpectedKMSKey`: a key id header other than the key's ARN (a
+ *   writer cannot name a key of another account, or an alias S3 would resolve in theirs);
+ * - with a pinned key, `DenyKMSWithoutPinnedKey`: aws:kms without a key id, which S3 answers by
+ *   using the AWS managed key aws/s3 rather than the bucket default's (S3 API "PutObject").
+ */
+function storageDenies(objectsArn: string, kmsKeyArn: string | undefined): JsonStatement[] {
+  const deny = (sid: string, condition: Record<string, unknown>): JsonStatement => ({
+    Sid: sid,
+    Effect: "Deny",
+    Principal: ANY_AWS_PRINCIPAL,
+    Action: ["s3:PutObject"],
+    Resource: [objectsArn],
+    Condition: condition,
+  });
+  const denies = [
+    deny(DENY_NOT_KMS_SID, { Null: { [SSE]: ["false"] }, StringNotEquals: { [SSE]: ["aws:kms"] } }),
+  ];
+  if (kmsKeyArn !== undefined) {
+    denies.push(
+      deny(DENY_UNEXPECTED_KMS_KEY_SID, {
+        Null: { [SSE_KEY_ID]: ["false"] },
+        StringNotEquals: { [SSE_KEY_ID]: [kmsKeyArn] },
+      }),
+      deny(DENY_KMS_WITHOUT_KEY_SID, { Null: { [SSE]: ["false"], [SSE_KEY_ID]: ["true"] } }),
+    );
+  }
+  return denies;
 }
 
 /** Serializes and enforces the size limit; shared with the merge, which adds foreign statements. */

@@ -52,6 +52,29 @@ const anonymousStatement: JsonStatement = {
 describe("planBucketPolicy", () => {
   const generated = policyOf(spec());
 
+  it("removes k9's DenyUnencryptedStorage, which refused every UploadPart, from a policy an earlier version wrote", () => {
+    const earlier = {
+      ...generated,
+      Statement: [
+        ...generated.Statement,
+        {
+          Sid: "DenyUnencryptedStorage",
+          Effect: "Deny",
+          Principal: { AWS: "*" },
+          Action: ["s3:PutObject"],
+          Resource: [`arn:aws:s3:::${BUCKET}/*`],
+          Condition: { Null: { "s3:x-amz-server-side-encryption": ["true"] } },
+        },
+      ],
+    };
+    const result = plan(JSON.stringify(earlier), generated);
+    expect(result.diff.removed.map((entry) => entry.sid)).toEqual(["DenyUnencryptedStorage"]);
+    expect(result.diff.foreign).toEqual([]);
+    expect(result.merged.policy.Statement.map((statement) => statement.Sid)).not.toContain(
+      "DenyUnencryptedStorage",
+    );
+  });
+
   it("adds every statement to a bucket without a policy", () => {
     const result = plan(null, generated);
     expect(result.diff.added.map((entry) => entry.sid)).toEqual(generated.Statement.map((s) => s.Sid));

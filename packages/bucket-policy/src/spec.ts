@@ -17,6 +17,11 @@ export type BucketSpec = {
   capabilities: Partial<Record<Capability, readonly PrincipalRef[]>>;
   /** Deny uploads that are not SSE-KMS encrypted. Default true. */
   kmsRequired?: boolean;
+  /**
+   * The KMS key (its ARN) every upload must use: an upload naming another key, or SSE-KMS without
+   * naming it, is refused, and the bucket's default encryption must be this key.
+   */
+  kmsKeyArn?: string;
   sessionCutoffs?: readonly SessionCutoff[];
 };
 
@@ -41,7 +46,11 @@ const SSO_ROLE_PATH = ":role/aws-reserved/sso.amazonaws.com/";
 const USER_ID = /^[A-Za-z0-9-]{1,64}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-const SPEC_KEYS = ["bucket", "accountId", "capabilities", "kmsRequired", "sessionCutoffs"];
+// A key ARN, not an alias or a bare key id: the condition compares the request's header as sent,
+// and an alias is resolved in the caller's account.
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
+
+const SPEC_KEYS = ["bucket", "accountId", "capabilities", "kmsRequired", "kmsKeyArn", "sessionCutoffs"];
 
 /**
  * Checks a spec (parsed JSON) and returns it normalized: principals deduplicated and sorted,
@@ -72,6 +81,15 @@ export function parseBucketSpec(input: unknown): ParseSpecResult {
   const kmsRequired = input.kmsRequired;
   if (kmsRequired !== undefined && typeof kmsRequired !== "boolean") {
     problem("kmsRequired", "must be true or false");
+  }
+  const kmsKeyArn = input.kmsKeyArn;
+  if (kmsKeyArn !== undefined && (typeof kmsKeyArn !== "string" || !KMS_KEY_ARN.test(kmsKeyArn))) {
+    problem(
+      "kmsKeyArn",
+      "must be a KMS key ARN (arn:aws:kms:<region>:<12 digits>:key/<key id>), not an alias",
+    );
+  } else if (kmsKeyArn !== undefined && kmsRequired === false) {
+    problem("kmsKeyArn", "pins a key, so kmsRequired cannot be false");
   }
 
   const capabilities: Partial<Record<Capability, PrincipalRef[]>> = {};
@@ -119,6 +137,7 @@ export function parseBucketSpec(input: unknown): ParseSpecResult {
       ...(defaultAccount === undefined ? {} : { accountId: defaultAccount }),
       capabilities,
       ...(kmsRequired === undefined ? {} : { kmsRequired: kmsRequired as boolean }),
+      ...(kmsKeyArn === undefined ? {} : { kmsKeyArn: kmsKeyArn as string }),
       ...(cutoffs === undefined ? {} : { sessionCutoffs: cutoffs }),
     },
   };

@@ -3,6 +3,7 @@ import {
   bucketNotFound,
   cutoffsFor,
   type DiffSummary,
+  defaultEncryptionProblem,
   desiredPolicy,
   failure,
   planFailure,
@@ -32,7 +33,18 @@ export type BucketPolicyApplied = {
  */
 export async function applyBucketPolicy(
   deps: BucketPolicyS3Deps,
-  input: { name: string; dropForeign?: boolean; by: AuditActor; reason: string },
+  input: {
+    name: string;
+    dropForeign?: boolean;
+    by: AuditActor;
+    reason: string;
+    /**
+     * Refuse unless the bucket's default encryption backs the storage denies (default true). A
+     * cut-off passes false: ending access must not wait on an encryption setting that the
+     * applies before it already checked.
+     */
+    checkDefaultEncryption?: boolean;
+  },
 ): Promise<BucketPolicyResult<BucketPolicyApplied>> {
   return deps.uow.run(async (tx): Promise<BucketPolicyResult<BucketPolicyApplied>> => {
     const now = deps.clock.now();
@@ -44,6 +56,13 @@ export async function applyBucketPolicy(
     const generated = desiredPolicy(deps.engine, record.spec, sessionCutoffs);
     if (!generated.ok) {
       return generated;
+    }
+    if (input.checkDefaultEncryption !== false && record.spec.kmsRequired !== false) {
+      const encryption = await deps.store.getEncryption(input.name);
+      const problem = defaultEncryptionProblem(input.name, record.spec, encryption);
+      if (problem !== undefined) {
+        return failure("BUCKET_NOT_KMS_ENCRYPTED", problem, { defaultEncryption: encryption });
+      }
     }
     const live = await deps.store.getPolicy(input.name);
     const planned = deps.engine.plan({

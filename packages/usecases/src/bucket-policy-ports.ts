@@ -25,6 +25,7 @@ export type BucketPolicySpec = {
   accountId?: string;
   capabilities: Partial<Record<BucketCapability, readonly BucketPrincipalRef[]>>;
   kmsRequired?: boolean;
+  kmsKeyArn?: string;
   sessionCutoffs?: readonly BucketSessionCutoff[];
 };
 
@@ -120,6 +121,8 @@ export type BucketPolicyEngine = {
 export type BucketPolicyStore = {
   getPolicy(bucket: string): Promise<string | null>;
   putPolicy(bucket: string, policyJson: string): Promise<void>;
+  /** The bucket's default encryption (GetBucketEncryption), or null when it has none. */
+  getEncryption(bucket: string): Promise<{ sseAlgorithm: string; kmsMasterKeyId?: string } | null>;
 };
 
 export type ProtectedBucketRecord = {
@@ -221,7 +224,9 @@ export type BucketPolicyErrorCode =
   | "ASSIGNMENT_NOT_FOUND"
   | "INVALID_BUCKET_SPEC"
   | "POLICY_TOO_LARGE"
-  | "INVALID_LIVE_POLICY";
+  | "INVALID_LIVE_POLICY"
+  /** The bucket's default encryption is not the SSE-KMS the policy's storage denies rely on. */
+  | "BUCKET_NOT_KMS_ENCRYPTED";
 export type BucketPolicyError = {
   code: BucketPolicyErrorCode;
   message: string;

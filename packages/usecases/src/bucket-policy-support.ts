@@ -89,3 +89,48 @@ export type DiffSummary = {
   foreign: Array<string | null>;
   droppedForeign: Array<string | null>;
 };
+
+const KMS_ALGORITHMS = ["aws:kms", "aws:kms:dsse"];
+
+/**
+ * Why the bucket's default encryption does not back the generated storage denies, or undefined
+ * when it does. Those denies refuse only uploads that name another encryption (UploadPart names
+ * none, so a deny of missing headers would break multipart uploads); an upload that names none
+ * gets the bucket's default. So "nothing is stored without SSE-KMS" holds only while the default
+ * is SSE-KMS, with the pinned key when the spec pins one.
+ */
+export function defaultEncryptionProblem(
+  bucket: string,
+  spec: BucketPolicySpec,
+  encryption: { sseAlgorithm: string; kmsMasterKeyId?: string } | null,
+): string | undefined {
+  if (spec.kmsRequired === false) {
+    return undefined;
+  }
+  const pinned = spec.kmsKeyArn;
+  const kms = encryption !== null && KMS_ALGORITHMS.includes(encryption.sseAlgorithm);
+  const configuredKey = encryption?.kmsMasterKeyId;
+  const rightKey =
+    pinned === undefined ||
+    (configuredKey !== undefined && (configuredKey === pinned || pinned.endsWith(`:key/${configuredKey}`)));
+  if (kms && rightKey) {
+    return undefined;
+  }
+  const now =
+    encryption === null
+      ? "has no default encryption"
+      : `encrypts new objects with ${encryption.sseAlgorithm}${kms ? ` under ${configuredKey ?? "the AWS managed key aws/s3"}` : ""} by default`;
+  const wanted = pinned === undefined ? "SSE-KMS" : `SSE-KMS with ${pinned}`;
+  const configuration = JSON.stringify({
+    Rules: [
+      {
+        ApplyServerSideEncryptionByDefault: {
+          SSEAlgorithm: "aws:kms",
+          ...(pinned === undefined ? {} : { KMSMasterKeyID: pinned }),
+        },
+        BucketKeyEnabled: true,
+      },
+    ],
+  });
+  return `bucket '${bucket}' ${now}, but Keyturn's policy refuses only uploads that name another encryption (multipart parts name none), so an upload that names none would not be ${wanted}. Set the bucket's default encryption first: aws s3api put-bucket-encryption --bucket ${bucket} --server-side-encryption-configuration '${configuration}' (or set kmsRequired: false in the spec)`;
+}

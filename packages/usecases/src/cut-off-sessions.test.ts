@@ -155,6 +155,7 @@ function world(overrides: Partial<AssignmentForCutoff> = {}): World {
       }
       policies.set(name, json);
     },
+    getEncryption: async () => ({ sseAlgorithm: "aws:kms" }),
   };
   const identityCenter = {
     hasAssignment: async () => inAws.value,

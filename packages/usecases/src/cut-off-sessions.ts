@@ -180,7 +180,12 @@ async function reapply(
   let retryable = false;
   for (const bucket of affected) {
     try {
-      const result = await applyBucketPolicy(deps, { name: bucket.name, by: SYSTEM, reason });
+      const result = await applyBucketPolicy(deps, {
+        name: bucket.name,
+        by: SYSTEM,
+        reason,
+        checkDefaultEncryption: false,
+      });
       if (result.ok) {
         applied.push({ bucket: bucket.name, put: result.value.put });
       } else {

@@ -65,7 +65,13 @@ export function demoSeed(): SeedData {
       },
     ],
     buckets: [
-      { name: "keyturn-demo-data", accountId: DEMO_ACCOUNT_ID, objects: { "README.txt": "Demo data.\n" } },
+      {
+        name: "keyturn-demo-data",
+        accountId: DEMO_ACCOUNT_ID,
+        // SSE-KMS by default, as Keyturn's policy requires of a protected bucket.
+        encryption: { sseAlgorithm: "aws:kms", bucketKeyEnabled: true },
+        objects: { "README.txt": "Demo data.\n" },
+      },
     ],
     callers: [
       {

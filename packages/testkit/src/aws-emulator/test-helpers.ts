@@ -1,5 +1,5 @@
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
-import { S3Client } from "@aws-sdk/client-s3";
+import { PutBucketEncryptionCommand, S3Client } from "@aws-sdk/client-s3";
 import { type RoleCredentials, SSOClient } from "@aws-sdk/client-sso";
 import {
   type AccountAssignmentOperationStatus,
@@ -7,7 +7,7 @@ import {
   DescribeAccountAssignmentDeletionStatusCommand,
   SSOAdminClient,
 } from "@aws-sdk/client-sso-admin";
-import type { AwsEmulator, SeedData } from "./types.js";
+import type { AwsEmulator, BucketEncryption, SeedData } from "./types.js";
 
 // Real SDK clients pointed at an emulator, and the world most tests start from. Only tests import
 // this file (it needs the SDK devDependencies).
@@ -63,6 +63,38 @@ export function sessionS3Client(emulator: AwsEmulator, credentials: RoleCredenti
     secretAccessKey: credentials?.secretAccessKey ?? "",
     ...(credentials?.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
   });
+}
+
+/** PutBucketEncryption over the SDK, as the bucket owner's administrator would run it. */
+export async function putDefaultEncryption(
+  emulator: AwsEmulator,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  bucket: string,
+  encryption: BucketEncryption,
+): Promise<void> {
+  const s3 = s3Client(emulator, credentials);
+  try {
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: bucket,
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              ApplyServerSideEncryptionByDefault: {
+                SSEAlgorithm: encryption.sseAlgorithm,
+                ...(encryption.kmsMasterKeyId === undefined
+                  ? {}
+                  : { KMSMasterKeyID: encryption.kmsMasterKeyId }),
+              },
+              BucketKeyEnabled: encryption.bucketKeyEnabled ?? false,
+            },
+          ],
+        },
+      }),
+    );
+  } finally {
+    s3.destroy();
+  }
 }
 
 export const allowAll = {

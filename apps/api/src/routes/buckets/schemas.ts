@@ -36,6 +36,10 @@ export const BucketSpecBodySchema = z
       description: `Who holds each capability: ${BUCKET_CAPABILITIES.join(", ")}`,
     }),
     kmsRequired: z.boolean().optional().meta({ description: "Deny uploads without SSE-KMS (default true)" }),
+    kmsKeyArn: z.string().optional().meta({
+      description:
+        "The KMS key ARN every upload must use: naming another key, or SSE-KMS without a key id, is denied; the bucket's default encryption must be this key",
+    }),
   })
   .meta({ id: "BucketSpec", description: "Which principals hold which k9 capability on the bucket" });
 
@@ -44,6 +48,7 @@ const SpecSchema = z.object({
   accountId: z.string().optional(),
   capabilities: z.record(z.string(), z.array(PrincipalRefSchema)),
   kmsRequired: z.boolean().optional(),
+  kmsKeyArn: z.string().optional(),
 });
 
 export const BucketViewSchema = z
@@ -73,6 +78,7 @@ export function toBucketViewJson(row: ProtectedBucket): z.infer<typeof BucketVie
         Object.entries(spec.capabilities).map(([name, refs]) => [name, [...(refs ?? [])]]),
       ),
       ...(spec.kmsRequired === undefined ? {} : { kmsRequired: spec.kmsRequired }),
+      ...(spec.kmsKeyArn === undefined ? {} : { kmsKeyArn: spec.kmsKeyArn }),
     },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
