@@ -1,6 +1,11 @@
 import { type BucketPolicyStore, createBucketPolicyStore } from "@keyturn/aws";
 import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
-import { ADMIN_KEY, allowAll, putDefaultEncryption } from "@keyturn/testkit/aws-test-clients";
+import {
+  ADMIN_KEY,
+  allowAll,
+  keyturnS3Caller,
+  putDefaultEncryption,
+} from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -45,27 +50,7 @@ beforeAll(async () => {
     accounts: [ACCOUNT],
     callers: [
       { accessKeyId: ADMIN_KEY, roleArn: ADMIN_ROLE, accountId: ACCOUNT, policies: [allowAll] },
-      {
-        accessKeyId: "AKIAKEYTURNAPIEXAMPL",
-        roleArn: KEYTURN_ROLE,
-        accountId: ACCOUNT,
-        policies: [
-          {
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetEncryptionConfiguration"],
-                Resource: [
-                  `arn:aws:s3:::${BUCKET}`,
-                  `arn:aws:s3:::${MISSING_IN_S3}`,
-                  `arn:aws:s3:::${PLAIN}`,
-                ],
-              },
-            ],
-          },
-        ],
-      },
+      keyturnS3Caller("AKIAKEYTURNAPIEXAMPL", KEYTURN_ROLE, [BUCKET, MISSING_IN_S3, PLAIN]),
     ],
     buckets: [
       { name: BUCKET, accountId: ACCOUNT, encryption: { sseAlgorithm: "aws:kms" } },

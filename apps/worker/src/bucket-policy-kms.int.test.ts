@@ -21,6 +21,7 @@ import {
   ADMIN_KEY,
   ADMIN_ROLE_ARN,
   caught,
+  keyturnS3Caller,
   portalClient,
   s3Client,
   sessionS3Client,
@@ -70,26 +71,7 @@ beforeAll(async () => {
   emulator.seed({
     ...seed,
     assignments: [{ accountId: ACCOUNT, permissionSet: "S3Access", principal: { userName: "alice" } }],
-    callers: [
-      ...(seed.callers ?? []),
-      {
-        accessKeyId: KEYTURN_KEY,
-        roleArn: KEYTURN_ROLE_ARN,
-        accountId: ACCOUNT,
-        policies: [
-          {
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetEncryptionConfiguration"],
-                Resource: `arn:aws:s3:::${BUCKET}`,
-              },
-            ],
-          },
-        ],
-      },
-    ],
+    callers: [...(seed.callers ?? []), keyturnS3Caller(KEYTURN_KEY, KEYTURN_ROLE_ARN, [BUCKET])],
     buckets: [
       {
         name: BUCKET,

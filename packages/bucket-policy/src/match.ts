@@ -30,17 +30,7 @@ export function someMatch<T>(items: Iterable<T>, test: (item: T) => Match): Matc
 
 /** False if any item fails; otherwise undetermined if any item is; otherwise true. */
 export function everyMatch<T>(items: Iterable<T>, test: (item: T) => Match): Match {
-  let open: Match = true;
-  for (const item of items) {
-    const match = test(item);
-    if (match === false) {
-      return false;
-    }
-    if (open === true && isUndetermined(match)) {
-      open = match;
-    }
-  }
-  return open;
+  return notMatch(someMatch(items, (item) => notMatch(test(item))));
 }
 
 export function notMatch(match: Match): Match {

@@ -442,14 +442,17 @@ function malformedXml(): AwsError {
   );
 }
 
-const putBucketEncryption: S3Handler = (_ctx, input) => {
-  const bucket = requireBucket(input);
-  let parsed: unknown;
+function parseXmlBody(parser: XMLParser, body: Buffer): unknown {
   try {
-    parsed = encryptionParser.parse(input.body.toString("utf8"));
+    return parser.parse(body.toString("utf8"));
   } catch {
     throw malformedXml();
   }
+}
+
+const putBucketEncryption: S3Handler = (_ctx, input) => {
+  const bucket = requireBucket(input);
+  const parsed = parseXmlBody(encryptionParser, input.body);
   const configuration = isObject(parsed) ? parsed.ServerSideEncryptionConfiguration : undefined;
   const rules = isObject(configuration) ? configuration.Rule : undefined;
   const rule: unknown = Array.isArray(rules) ? rules[0] : undefined;
@@ -677,12 +680,7 @@ const completeParser = new XMLParser({
 const completeMultipartUpload: S3Handler = (ctx, input) => {
   const bucket = requireBucket(input);
   const upload = requireUpload(input);
-  let parsed: unknown;
-  try {
-    parsed = completeParser.parse(input.body.toString("utf8"));
-  } catch {
-    throw malformedXml();
-  }
+  const parsed = parseXmlBody(completeParser, input.body);
   const root = isObject(parsed) ? parsed.CompleteMultipartUpload : undefined;
   const listed = isObject(root) && Array.isArray(root.Part) ? (root.Part as unknown[]) : [];
   if (listed.length === 0) {

@@ -7,7 +7,7 @@ import {
   DescribeAccountAssignmentDeletionStatusCommand,
   SSOAdminClient,
 } from "@aws-sdk/client-sso-admin";
-import type { AwsEmulator, BucketEncryption, SeedData } from "./types.js";
+import type { AwsEmulator, BucketEncryption, SeedCaller, SeedData } from "./types.js";
 
 // Real SDK clients pointed at an emulator, and the world most tests start from. Only tests import
 // this file (it needs the SDK devDependencies).
@@ -95,6 +95,34 @@ export async function putDefaultEncryption(
   } finally {
     s3.destroy();
   }
+}
+
+/**
+ * Keyturn's own role in the data account, allowed by its identity policy exactly what Keyturn
+ * calls on protected buckets (docs/operations.md): read and put the policy, read the encryption.
+ */
+export function keyturnS3Caller(
+  accessKeyId: string,
+  roleArn: string,
+  buckets: readonly string[],
+): SeedCaller {
+  return {
+    accessKeyId,
+    roleArn,
+    accountId: roleArn.split(":")[4] ?? "",
+    policies: [
+      {
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetEncryptionConfiguration"],
+            Resource: buckets.map((bucket) => `arn:aws:s3:::${bucket}`),
+          },
+        ],
+      },
+    ],
+  };
 }
 
 export const allowAll = {
