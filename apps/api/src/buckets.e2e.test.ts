@@ -402,6 +402,45 @@ describe("GET /v1/buckets/:name/access", () => {
       expect(capability.undetermined).toEqual([]);
     }
   });
+
+  it("answers undetermined, with the statement and why, where AWS's documentation does not decide", async () => {
+    const live = (await store.getPolicy(BUCKET)) ?? "{}";
+    const document = JSON.parse(live);
+    const homeOnly = {
+      Sid: "HomeOnly",
+      Effect: "Deny",
+      Principal: { AWS: "*" },
+      Action: "s3:GetObject",
+      NotResource: `arn:aws:s3:::${BUCKET}/home/\${aws:username}/*`,
+    };
+    await store.putPolicy(
+      BUCKET,
+      JSON.stringify({ ...document, Statement: [...document.Statement, homeOnly] }),
+    );
+    try {
+      const body = (await s3api.call("GET", `/v1/buckets/${BUCKET}/access`, { token: reader })).json();
+      const readData = body.capabilities.find((c: { capability: string }) => c.capability === "read-data");
+      const set = { kind: "permission-set", accountId: ACCOUNT, name: "S3Access" };
+      // A session has no aws:username: AWS says the statement "might" be invalid, so GetObject is
+      // neither granted nor denied in the report.
+      expect(readData.undetermined).toEqual([
+        {
+          principal: set,
+          actions: ["s3:GetObject"],
+          statements: [{ statement: "HomeOnly", reason: expect.stringContaining('"might"') }],
+        },
+      ]);
+      expect(readData.grants).toEqual([
+        expect.objectContaining({
+          principal: set,
+          allActions: false,
+          actions: expect.not.arrayContaining(["s3:GetObject"]),
+        }),
+      ]);
+    } finally {
+      await store.putPolicy(BUCKET, live);
+    }
+  });
 });
 
 describe("POST .../apply on a bucket whose default encryption is not SSE-KMS", () => {

@@ -197,7 +197,7 @@ export function analyzeEffectiveAccess(input: {
           principal: caller,
           action,
           resource,
-          resourceAccount: account,
+          ...(input.accountId === undefined ? {} : { resourceAccount: input.accountId }),
           context: { ...probeContext(caller, input.now), ...variant },
         },
         policies,
@@ -208,7 +208,10 @@ export function analyzeEffectiveAccess(input: {
     }
     return best as Evaluation;
   };
-  const crossAccount = (caller: Principal) => caller.type === "AWS" && caller.accountId !== account;
+  // Without the bucket's account every principal is taken to be of it (the evaluator's default):
+  // its identity policies then count, so the report leans towards showing access, not hiding it.
+  const crossAccount = (caller: Principal) =>
+    caller.type === "AWS" && input.accountId !== undefined && caller.accountId !== input.accountId;
   const probe = (candidate: Candidate, action: string): Outcome => {
     const outcomes = candidate.samples.map((sample): Outcome => {
       const evaluation = run(
