@@ -51,7 +51,7 @@ export type TestApi = {
   /** Mints a token straight through the use case (as the CLI does). */
   token(
     scopes: readonly ApiScope[],
-    options?: { owner?: string; service?: boolean; name?: string },
+    options?: { owner?: string; service?: boolean; name?: string; expiresAt?: Date },
   ): Promise<string>;
   revokedToken(scopes: readonly ApiScope[]): Promise<string>;
   call(method: "GET" | "POST" | "PUT" | "DELETE", url: string, call?: Call): Promise<LightMyRequestResponse>;
@@ -68,6 +68,8 @@ export async function createTestApi(
   options: {
     maxConnections?: number;
     rateLimitPerMinute?: number;
+    rateLimitPerAddressPerMinute?: number;
+    trustedProxies?: string[];
     /** A store, or one built with the app's AWS call observer (as main.ts wires it). */
     bucketPolicies?: BucketPolicyStore | ((onCall: AwsCallObserver) => BucketPolicyStore);
     /** Serve the queue dashboard on this Redis connection and key prefix. */
@@ -100,6 +102,8 @@ export async function createTestApi(
       port: 0,
       bodyLimitBytes: 64 * 1024,
       rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
+      rateLimitPerAddressPerMinute: options.rateLimitPerAddressPerMinute ?? 60_000,
+      trustedProxies: options.trustedProxies ?? [],
     },
     metrics,
     ...(bucketPolicies === undefined ? {} : { bucketPolicies }),
@@ -115,6 +119,7 @@ export async function createTestApi(
       ownerKind: options.service === true ? "service" : "person",
       owner: options.owner ?? (options.service === true ? "ci-bot" : "admin@example.com"),
       scopes,
+      ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
       by: system,
     });
     if (!result.ok) {

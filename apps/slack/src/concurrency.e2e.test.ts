@@ -121,6 +121,7 @@ describe("Slack retries of one interaction are processed once", () => {
         transport: { mode: "http", signingSecret: SIGNING_SECRET, port: 0 },
       },
       aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
+      replays: world.replays,
     });
     const { port } = await other.start(0);
     try {

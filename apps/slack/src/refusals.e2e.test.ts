@@ -90,7 +90,7 @@ describe("requests Slack did not sign are rejected before anything is parsed", (
     const replayed = await unchanged(() => world.slack.replay(first));
     expect(replayed.status).toBe(401);
     expect(world.fake.calls()).toEqual([]);
-    expect(world.logs.join("")).toContain("rejected a replayed Slack request");
+    expect(world.logs.join("")).toContain("refused a replayed Slack request");
   });
 });
 

@@ -14,6 +14,7 @@ import {
   pinSlackUserId,
 } from "@keyturn/db";
 import { createLogger } from "@keyturn/observability";
+import { createRedisConnection } from "@keyturn/queue";
 import { createSlackNotifier, createSlackWebClient, REQUEST_MODAL, slackPrincipal } from "@keyturn/slack";
 import {
   type AwsEmulator,
@@ -41,6 +42,7 @@ import {
 } from "@keyturn/usecases";
 import { afterAll, beforeAll } from "vitest";
 import { createSlackApp, type KeyturnSlackApp } from "./app.js";
+import { createRedisReplayMemory, type ReplayMemory } from "./request-guard.js";
 
 export const ACCOUNT = "111122223333";
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5keyturn";
@@ -177,6 +179,8 @@ export type SlackWorld = {
   idcUsers: Record<string, string>;
   permissionSetArns: Record<string, string>;
   logs: string[];
+  /** The replay memory the app shares with any replica a test starts (Redis, this file's prefix). */
+  replays: ReplayMemory;
   /** The notifier the pump uses (what the worker runs for request.notify). */
   notifier: Notifier;
   pump(): Promise<PumpReport>;
@@ -194,6 +198,7 @@ export type SlackWorld = {
 export function useSlackWorld(): SlackWorld {
   const database = useTestDatabase();
   let world: SlackWorld | undefined;
+  let redis: ReturnType<typeof createRedisConnection> | undefined;
   beforeAll(async () => {
     // One connection per concurrent click at most (two approvers racing), plus the notifier's.
     const db = createPrismaClient({ databaseUrl: database.url, maxConnections: 8 });
@@ -230,6 +235,10 @@ export function useSlackWorld(): SlackWorld {
       },
     });
     const logger = createLogger({ name: "keyturn-slack-test", level: "info", destination });
+    redis = createRedisConnection("redis://127.0.0.1:6379", "producer");
+    // It fails fast while not connected (the guard would answer 503): start once it is.
+    await new Promise((resolve) => redis?.once("ready", resolve));
+    const replays = createRedisReplayMemory({ redis, prefix: `kt-slack-${randomUUID().slice(0, 8)}` });
     const app = createSlackApp({
       db,
       clock,
@@ -241,6 +250,7 @@ export function useSlackWorld(): SlackWorld {
         transport: { mode: "http", signingSecret: SIGNING_SECRET, port: 0 },
       },
       aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
+      replays,
     });
     const { port } = await app.start(0);
     const appUrl = `http://127.0.0.1:${port}`;
@@ -263,6 +273,7 @@ export function useSlackWorld(): SlackWorld {
       idcUsers: seeded.users,
       permissionSetArns: seeded.permissionSets,
       logs,
+      replays,
       notifier,
       pump: createOutboxPump({ db, notifier, reconcile, usecases }),
       sendEvent: (event) => sendEvent({ appUrl, fake, event }),
@@ -281,6 +292,7 @@ export function useSlackWorld(): SlackWorld {
     world?.identityCenter.close();
     await world?.emulator.close();
     await world?.db.$disconnect();
+    await redis?.quit();
   });
   return new Proxy({} as SlackWorld, {
     get(_target, key) {
@@ -455,7 +467,10 @@ export async function redeliver(
   delivery: { request: { url: string; body: string } },
   options: { appUrl?: string; retryNum?: number } = {},
 ) {
-  const timestamp = Math.floor(Date.now() / 1000);
+  // Slack redelivers after its 3 s deadline passed unanswered, and again a minute later, each signed
+  // with its own later timestamp (the original's would make it a replay, which the guard refuses);
+  // the test does not wait, it dates the redelivery as Slack would.
+  const timestamp = Math.floor(Date.now() / 1000) + 3 + 60 * ((options.retryNum ?? 1) - 1);
   const url = new URL(delivery.request.url);
   const target = options.appUrl === undefined ? url : new URL(url.pathname, options.appUrl);
   const response = await fetch(target, {

@@ -83,6 +83,7 @@ export {
   getSlackRequestRow,
   listSlackRequestRows,
   pinSlackUserId,
+  type SlackFiledByRow,
   type SlackPersonRow,
   type SlackPinOutcome,
   type SlackRequestRow,
