@@ -2,6 +2,7 @@
 // over HTTP on loopback, talking to the fake Slack Web API; the AWS emulator behind the real
 // Identity Center adapter; and `pump()`, which does what the worker does with the outbox.
 import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
 import { Writable } from "node:stream";
 import { createIdentityCenter, type IdentityCenterAdapter } from "@keyturn/aws";
 import type { FlowRules } from "@keyturn/core";
@@ -181,6 +182,8 @@ export type SlackWorld = {
   logs: string[];
   /** The replay memory the app shares with any replica a test starts (Redis, this file's prefix). */
   replays: ReplayMemory;
+  /** Its Redis key prefix, for a replica with a connection of its own (a restarted process). */
+  replaysPrefix: string;
   /** The notifier the pump uses (what the worker runs for request.notify). */
   notifier: Notifier;
   pump(): Promise<PumpReport>;
@@ -238,7 +241,8 @@ export function useSlackWorld(): SlackWorld {
     redis = createRedisConnection("redis://127.0.0.1:6379", "producer");
     // It fails fast while not connected (the guard would answer 503): start once it is.
     await new Promise((resolve) => redis?.once("ready", resolve));
-    const replays = createRedisReplayMemory({ redis, prefix: `kt-slack-${randomUUID().slice(0, 8)}` });
+    const replaysPrefix = `kt-slack-${randomUUID().slice(0, 8)}`;
+    const replays = createRedisReplayMemory({ redis, prefix: replaysPrefix });
     const app = createSlackApp({
       db,
       clock,
@@ -274,6 +278,7 @@ export function useSlackWorld(): SlackWorld {
       permissionSetArns: seeded.permissionSets,
       logs,
       replays,
+      replaysPrefix,
       notifier,
       pump: createOutboxPump({ db, notifier, reconcile, usecases }),
       sendEvent: (event) => sendEvent({ appUrl, fake, event }),
@@ -486,4 +491,57 @@ export async function redeliver(
   });
   const body = await response.text();
   return { status: response.status, json: body === "" ? undefined : (JSON.parse(body) as unknown) };
+}
+
+/**
+ * A raw HTTP exchange: writes the head and `chunks` of the body (never finishing it unless told),
+ * and resolves with the status line the server answered, or "reset"/"closed" if it answered none.
+ */
+export function rawHttpExchange(
+  base: string,
+  head: Record<string, string>,
+  chunks: Buffer[],
+  options: { finish?: boolean } = {},
+): Promise<{ status: string; bodySent: number }> {
+  const { port } = new URL(base);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), "127.0.0.1");
+    let answer = "";
+    let bodySent = 0;
+    let settled = false;
+    const settle = (status: string) => {
+      if (!settled) {
+        settled = true;
+        socket.destroy();
+        resolve({ status, bodySent });
+      }
+    };
+    socket.on("data", (data) => {
+      answer += data.toString("latin1");
+      const line = answer.split("\r\n")[0];
+      if (answer.includes("\r\n") && line !== undefined) {
+        settle(line);
+      }
+    });
+    socket.on("error", () => settle("reset"));
+    socket.on("close", () => settle("closed"));
+    socket.on("connect", async () => {
+      const lines = [
+        "POST /slack/events HTTP/1.1",
+        `Host: 127.0.0.1:${port}`,
+        ...Object.entries(head).map(([k, v]) => `${k}: ${v}`),
+      ];
+      socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+      for (const chunk of chunks) {
+        if (settled) {
+          return;
+        }
+        await new Promise<void>((done) => socket.write(chunk, () => done()));
+        bodySent += chunk.length;
+      }
+      if (options.finish === true) {
+        socket.end();
+      }
+    });
+  });
 }
