@@ -90,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // request.ip: the socket's address, or behind these proxies the address they saw.
     trustProxy: deps.config.trustedProxies.length === 0 ? false : deps.config.trustedProxies,
     bodyLimit: deps.config.bodyLimitBytes,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router's own refusals, which happen before any hook, in our vocabulary too.
     frameworkErrors: (error, request, reply) => {
       const problem =
@@ -121,7 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     reply.header("x-request-id", request.id);
   });
   // Before anything that reads a token: per client address, then (in auth) per token id.
-  const limitToken = await registerRateLimits(app, {
+  const limitToken = registerRateLimits(app, {
     perAddressPerMinute: deps.config.rateLimitPerAddressPerMinute,
     perTokenPerMinute: deps.config.rateLimitPerMinute,
   });

@@ -1,6 +1,7 @@
 // Shared by the API's e2e tests: a real app on a real (per-file) database, tokens with chosen
 // scopes, and row counts of every table to prove that a rejected call changed nothing.
 import { randomUUID } from "node:crypto";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import type { AwsCallObserver } from "@keyturn/aws";
 import type { FlowRules } from "@keyturn/core";
@@ -291,4 +292,52 @@ export function itEnforcesAuth(api: () => TestApi, endpoints: readonly Endpoint[
       });
     });
   }
+}
+
+/**
+ * A TCP relay in front of PostgreSQL that counts the bytes the API sends it: proof of whether a
+ * request cost a database round trip, without looking inside the API.
+ */
+export async function startCountingProxy(databaseUrl: string): Promise<{
+  url: string;
+  bytesToDatabase(): number;
+  close(): Promise<void>;
+}> {
+  const target = new URL(databaseUrl);
+  let bytes = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    sockets.add(client);
+    sockets.add(upstream);
+    client.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", end);
+    upstream.on("error", end);
+    client.on("close", end);
+    upstream.on("close", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const proxied = new URL(databaseUrl);
+  proxied.hostname = "127.0.0.1";
+  proxied.port = String((server.address() as AddressInfo).port);
+  return {
+    url: proxied.toString(),
+    bytesToDatabase: () => bytes,
+    async close() {
+      for (const socket of sockets) {
+        socket.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

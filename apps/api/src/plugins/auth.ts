@@ -122,7 +122,7 @@ export function registerAuth(
     const held = new Set<string>(record.scopes);
     request.auth = { token: record, scopes: held };
     // Per token id, however the header was spelled; a refused scope counts too.
-    await deps.limitToken(request);
+    deps.limitToken(request);
     const required = request.routeOptions.config.scopes ?? [];
     if (!required.some((s) => held.has(s))) {
       throw insufficientScope(required);
