@@ -93,7 +93,7 @@ export async function registerQueueDashboard(
   // Opened here, closed with the app; the connection belongs to the caller.
   const queues = QUEUE_NAMES.map((name) => {
     const queue = new Queue(name, { connection: deps.connection, prefix: deps.prefix });
-    // Without a listener BullMQ prints these to stderr; the page itself answers 500 meanwhile.
+    // Without a listener BullMQ prints these to stderr; the dashboard answers 503 meanwhile.
     queue.on("error", (error) => {
       app.log.warn({ err: error, queue: name }, "queue dashboard: Redis error");
     });
