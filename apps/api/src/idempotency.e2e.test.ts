@@ -112,7 +112,7 @@ describe("the API killed during a burst", () => {
       }).then(
         async (response) => ({
           status: response.status,
-          id: (await response.json()).id as string | undefined,
+          id: ((await response.json()) as { id?: string }).id,
         }),
         () => ({ status: 0, id: undefined }),
       );
