@@ -67,6 +67,7 @@ export {
   type RequestView,
 } from "./request-queries.js";
 export { isUuid, toDomain } from "./request-repository.js";
+export { overdueRemovals } from "./revocation-queries.js";
 export {
   claimSlackMessage,
   completeSlackMessage,
