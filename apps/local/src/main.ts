@@ -186,6 +186,8 @@ try {
       scopes: [
         "requests:read",
         "requests:write",
+        // The README's example files a request for someone else, as an integration would.
+        "requests:on-behalf",
         "flows:admin",
         "audit:read",
         "tokens:admin",
