@@ -132,7 +132,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       openapi: "3.1.0",
       info: {
         title: "Keyturn admin API",
-        description: "Just-in-time AWS access: flows, requests, reviews, audit and API tokens.",
+        description:
+          "Just-in-time AWS access: flows, requests, reviews, audit and API tokens.\n\n" +
+          "Every /v1 route names the scopes that admit a caller. A person token acts as its person " +
+          "(their requests and reviews); a service token never reviews. Filing a request for someone " +
+          "else takes requests:on-behalf; tokens are minted and revoked only within the caller's own " +
+          "scopes, and person tokens only for the caller's own person. Requests are rate-limited per " +
+          "client address before authentication and per token after it (429 RATE_LIMITED with " +
+          "Retry-After). Errors are application/problem+json with a stable code. The operator guide's " +
+          '"Security model" says what no scope can do.',
         version: "1.0.0",
       },
       components: {

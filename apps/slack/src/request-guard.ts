@@ -1,9 +1,10 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 
-// Everything Slack's "Verifying requests from Slack" asks for, before Bolt sees a byte, and what
-// it leaves to the app: a request without the signature headers is refused before its body is
-// read; a timestamp more than five minutes from now, in either direction, is refused (Slack's own
+// Everything Slack's "Verifying requests from Slack"
+// (https://api.slack.com/authentication/verifying-requests-from-slack) asks for, before Bolt sees
+// a byte, and what it leaves to the app: a request without the signature headers is refused
+// before its body is read; a timestamp more than five minutes from now, in either direction, is refused (Slack's own
 // sample compares the absolute difference; Bolt only checks the past); the body is bounded (413,
 // not a reset); and a correctly signed (timestamp, signature) pair is accepted once, remembered
 // where every replica sees it (Redis) until it could no longer pass the window. Slack signs every
