@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  ALL_SCOPES,
+  adminWithPendingRequest,
   createTestApi,
   expectNoRowChanges,
   flowRules,
@@ -21,15 +21,7 @@ let requestId: string;
 
 beforeAll(async () => {
   api = await createTestApi(database.url);
-  admin = await api.token([...ALL_SCOPES, "requests:on-behalf"], { owner: "ann@example.com" });
-  expect((await api.call("PUT", "/v1/flows/s3-prod", { token: admin, body: flowRules() })).statusCode).toBe(
-    201,
-  );
-  const created = await api.call("POST", "/v1/requests", {
-    token: admin,
-    body: { flow: "s3-prod", requesterEmail: "rita@example.com", reason: "INC-1" },
-  });
-  requestId = created.json<{ id: string }>().id;
+  ({ admin, requestId } = await adminWithPendingRequest(api));
 });
 afterAll(async () => {
   await api.close();

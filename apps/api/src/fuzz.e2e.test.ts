@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROBLEM_CODES } from "./http-errors.js";
 import {
-  ALL_SCOPES,
+  adminWithPendingRequest,
   createTestApi,
   expectNoRowChanges,
   flowRules,
@@ -326,15 +326,7 @@ async function send({ operation, mutation }: Case) {
 
 beforeAll(async () => {
   api = await createTestApi(database.url);
-  admin = await api.token([...ALL_SCOPES, "requests:on-behalf"], { owner: "ann@example.com" });
-  expect((await api.call("PUT", "/v1/flows/s3-prod", { token: admin, body: flowRules() })).statusCode).toBe(
-    201,
-  );
-  const created = await api.call("POST", "/v1/requests", {
-    token: admin,
-    body: { flow: "s3-prod", requesterEmail: "rita@example.com", reason: "INC-1" },
-  });
-  pendingId = created.json<{ id: string }>().id;
+  ({ admin, requestId: pendingId } = await adminWithPendingRequest(api));
   doc = (await api.call("GET", "/docs/json")).json<OpenApi>();
 });
 afterAll(async () => {

@@ -341,3 +341,19 @@ export async function startCountingProxy(databaseUrl: string): Promise<{
     },
   };
 }
+
+/**
+ * An admin holding every scope (ann, an approver of the flow) and a pending request of rita's on
+ * flow s3-prod: the ground the input tests start from.
+ */
+export async function adminWithPendingRequest(api: TestApi): Promise<{ admin: string; requestId: string }> {
+  const admin = await api.token([...ALL_SCOPES, "requests:on-behalf"], { owner: "ann@example.com" });
+  const flow = await api.call("PUT", "/v1/flows/s3-prod", { token: admin, body: flowRules() });
+  expect(flow.statusCode).toBe(201);
+  const created = await api.call("POST", "/v1/requests", {
+    token: admin,
+    body: { flow: "s3-prod", requesterEmail: "rita@example.com", reason: "INC-1" },
+  });
+  expect(created.statusCode).toBe(201);
+  return { admin, requestId: created.json<{ id: string }>().id };
+}

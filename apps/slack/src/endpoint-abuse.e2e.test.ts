@@ -1,21 +1,16 @@
-import { randomUUID } from "node:crypto";
-import { createLogger } from "@keyturn/observability";
 import { createRedisConnection } from "@keyturn/queue";
 import { ACTION_IDS } from "@keyturn/slack";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createSlackApp, type KeyturnSlackApp } from "./app.js";
 import { STALE_BUTTON_TEXT } from "./listeners/actions/unknown-action.js";
-import { createRedisReplayMemory, DEFAULT_BODY_LIMIT_BYTES, type ReplayMemory } from "./request-guard.js";
+import { createRedisReplayMemory, DEFAULT_BODY_LIMIT_BYTES } from "./request-guard.js";
 import {
   flowRules,
   formValues,
   openAccessModal,
   PEOPLE,
-  PORTAL_URL,
   pendingRequest,
   rawHttpExchange,
-  SIGNING_SECRET,
-  SSO_REGION,
+  startSlackReplica,
   useSlackWorld,
 } from "./test-support.js";
 
@@ -35,27 +30,6 @@ async function unchanged<T>(act: () => Promise<T>): Promise<T> {
   const result = await act();
   expect(await world.counts()).toEqual(before);
   return result;
-}
-
-/** Another replica of the app on the same database and Redis memory (or a given one). */
-async function startReplica(
-  replays: ReplayMemory = world.replays,
-): Promise<KeyturnSlackApp & { url: string }> {
-  const replica = createSlackApp({
-    db: world.db,
-    clock: { now: () => new Date() },
-    ids: { uuid: randomUUID },
-    logger: createLogger({ name: "replica", level: "silent" }),
-    slack: {
-      botToken: world.fake.botToken,
-      apiUrl: world.fake.url,
-      transport: { mode: "http", signingSecret: SIGNING_SECRET, port: 0 },
-    },
-    aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
-    replays,
-  });
-  const { port } = await replica.start(0);
-  return Object.assign(replica, { url: `http://127.0.0.1:${port}` });
 }
 
 describe("unsigned and oversized requests", () => {
@@ -135,11 +109,14 @@ describe("timestamps and replays", () => {
     expect(first.status).toBe(200);
     await world.fake.waitForCall("response_url", (c) => c.responseUrl === responseUrl);
 
-    const replica = await startReplica();
+    const replica = await startSlackReplica(world);
     // A restart: a new process, a new Redis connection, the same memory.
     const redis = createRedisConnection("redis://127.0.0.1:6379", "producer");
     await new Promise((resolve) => redis.once("ready", resolve));
-    const restarted = await startReplica(createRedisReplayMemory({ redis, prefix: world.replaysPrefix }));
+    const restarted = await startSlackReplica(
+      world,
+      createRedisReplayMemory({ redis, prefix: world.replaysPrefix }),
+    );
     try {
       world.fake.clearCalls();
       await unchanged(async () => {

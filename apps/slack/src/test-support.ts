@@ -545,3 +545,25 @@ export function rawHttpExchange(
     });
   });
 }
+
+/** Another replica of the app on the world's database and fake Slack, sharing `replays`. */
+export async function startSlackReplica(
+  world: SlackWorld,
+  replays: ReplayMemory = world.replays,
+): Promise<KeyturnSlackApp & { url: string }> {
+  const replica = createSlackApp({
+    db: world.db,
+    clock: { now: () => new Date() },
+    ids: { uuid: randomUUID },
+    logger: createLogger({ name: "replica", level: "silent" }),
+    slack: {
+      botToken: world.fake.botToken,
+      apiUrl: world.fake.url,
+      transport: { mode: "http", signingSecret: SIGNING_SECRET, port: 0 },
+    },
+    aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
+    replays,
+  });
+  const { port } = await replica.start(0);
+  return Object.assign(replica, { url: `http://127.0.0.1:${port}` });
+}
