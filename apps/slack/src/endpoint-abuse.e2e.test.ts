@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { STALE_BUTTON_TEXT } from "./listeners/actions/unknown-action.js";
 import { createRedisReplayMemory, DEFAULT_BODY_LIMIT_BYTES } from "./request-guard.js";
 import {
+  expectUnchanged,
   flowRules,
   formValues,
   openAccessModal,
@@ -25,12 +26,7 @@ beforeAll(async () => {
   await world.putFlow("s3-prod", flowRules({ reason: { required: true } }));
 });
 
-async function unchanged<T>(act: () => Promise<T>): Promise<T> {
-  const before = await world.counts();
-  const result = await act();
-  expect(await world.counts()).toEqual(before);
-  return result;
-}
+const unchanged = <T>(act: () => Promise<T>) => expectUnchanged(world, act);
 
 describe("unsigned and oversized requests", () => {
   it("100 unsigned uploads that never finish are each refused (401) before their body is read", async () => {

@@ -41,7 +41,7 @@ import {
   submitRequest,
   timeOutRequest,
 } from "@keyturn/usecases";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { createSlackApp, type KeyturnSlackApp } from "./app.js";
 import { createRedisReplayMemory, type ReplayMemory } from "./request-guard.js";
 
@@ -566,4 +566,12 @@ export async function startSlackReplica(
   });
   const { port } = await replica.start(0);
   return Object.assign(replica, { url: `http://127.0.0.1:${port}` });
+}
+
+/** Runs `act` and asserts that no table gained or lost a row; resolves with what it returned. */
+export async function expectUnchanged<T>(world: SlackWorld, act: () => Promise<T>): Promise<T> {
+  const before = await world.counts();
+  const result = await act();
+  expect(await world.counts()).toEqual(before);
+  return result;
 }
