@@ -90,6 +90,8 @@ function countingRequests(queue: AfterAckQueue, listener: RequestListener): Requ
 
 type ActionListener = (args: SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs) => Promise<void>;
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 type ClickBody = { trigger_id?: unknown; actions?: Array<{ action_id?: unknown; action_ts?: unknown }> };
 
 /** One click is one (trigger, action time): a redelivery repeats both, another click does not. */
@@ -189,6 +191,18 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
   app.view(
     REQUEST_MODAL.callbackId,
     interactions.once(({ body }) => submissionKey(body.view), submitRequestView(services)),
+  );
+  // A form Keyturn no longer knows (an old modal left open across an upgrade): acknowledged, which
+  // closes it, rather than left for Slack to show an error after 3 s.
+  app.view(
+    { type: "view_submission", callback_id: new RegExp(`^(?!${escapeRegExp(REQUEST_MODAL.callbackId)}$)`) },
+    async ({ ack, body }) => {
+      await ack();
+      options.logger.warn(
+        { interaction: "unknown", callbackId: body.view.callback_id.slice(0, 64), userId: body.user.id },
+        "a submission of a form Keyturn does not know",
+      );
+    },
   );
   // One Bolt listener routes every button: Bolt runs each registered listener's matching
   // middleware for every incoming action, and that cost lands before the ack.

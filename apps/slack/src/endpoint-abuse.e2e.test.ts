@@ -165,6 +165,22 @@ describe("buttons Keyturn does not know", () => {
   });
 });
 
+describe("forms Keyturn does not know", () => {
+  it("a submission of an unknown modal is acknowledged (Slack closes it), and nothing is written", async () => {
+    world.fake.clearCalls();
+    const delivery = await unchanged(() =>
+      world.slack.viewSubmission({
+        userId: alice.id,
+        view: { callback_id: "request_form.submit.v0", state: { values: {} } },
+      }),
+    );
+    expect(delivery.status).toBe(200);
+    expect(delivery.body).toBe("");
+    expect(world.fake.calls()).toEqual([]);
+    expect(world.logs.join("")).toContain("a submission of a form Keyturn does not know");
+  });
+});
+
 describe("text Keyturn cannot store, typed into Slack", () => {
   it.each([
     ["a NUL character", "restore\u0000 the table"],
