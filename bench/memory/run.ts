@@ -75,7 +75,7 @@ async function main(): Promise<BenchRow[]> {
   });
 
   const reader = await mintToken(db, ["requests:read"]);
-  const requester = await mintToken(db, ["requests:read", "requests:write"]);
+  const requester = await mintToken(db, ["requests:read", "requests:on-behalf"]);
   const approver = await mintToken(db, ["requests:read", "requests:write"], {
     kind: "person",
     name: APPROVER,

@@ -14,12 +14,13 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
-import { PROBLEM_CONTENT_TYPE } from "./http-errors.js";
-import { registerAuth } from "./plugins/auth.js";
+import { HttpProblem, PROBLEM_CONTENT_TYPE } from "./http-errors.js";
+import { createTokenVerifier, registerAuth } from "./plugins/auth.js";
+import { registerInputGuard } from "./plugins/input-guard.js";
 import { type ApiMetrics, createApiMetrics, registerMetrics } from "./plugins/metrics.js";
-import { registerProblemHandlers } from "./plugins/problems.js";
+import { registerProblemHandlers, replyWithProblem } from "./plugins/problems.js";
 import { QUEUE_DASHBOARD_PATH, registerQueueDashboard } from "./plugins/queue-dashboard.js";
-import { registerRateLimit } from "./plugins/rate-limit.js";
+import { registerRateLimits } from "./plugins/rate-limit.js";
 import type { App, RouteDeps } from "./route-context.js";
 import { registerHealthRoutes } from "./routes/health/index.js";
 import { registerV1Routes } from "./routes/index.js";
@@ -53,6 +54,9 @@ const engine: BucketPolicyEngine = bucketPolicyEngine;
 
 // A caller's request id is kept when it is a sane token, so logs line up across services.
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// Longer than any id or name a route takes (ids are 36, names 63), so such parameters still reach
+// the route's schema and get its precise 400; anything longer is refused by the router.
+const MAX_PARAM_LENGTH = 512;
 
 const PROBLEM_RESPONSE = {
   description: "An error, as RFC 9457 problem details",
@@ -83,7 +87,23 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = fastify({
     loggerInstance,
+    // request.ip: the socket's address, or behind these proxies the address they saw.
+    trustProxy: deps.config.trustedProxies.length === 0 ? false : deps.config.trustedProxies,
     bodyLimit: deps.config.bodyLimitBytes,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router's own refusals, which happen before any hook, in our vocabulary too.
+    frameworkErrors: (error, request, reply) => {
+      const problem =
+        error.code === "FST_ERR_MAX_PARAM_LENGTH"
+          ? new HttpProblem("URI_TOO_LONG", `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`)
+          : error.code === "FST_ERR_BAD_URL"
+            ? new HttpProblem("INVALID_URL", "the path is not valid percent-encoding")
+            : new HttpProblem("INTERNAL", `something went wrong on our side; quote request id ${request.id}`);
+      if (problem.status >= 500) {
+        request.log.error({ err: error }, "router error");
+      }
+      void replyWithProblem(request, reply, problem);
+    },
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: "requestId" }),
     genReqId: (req) => {
@@ -100,13 +120,27 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // Before anything that reads a token: per client address, then (in auth) per token id.
+  const limitToken = registerRateLimits(app, {
+    perAddressPerMinute: deps.config.rateLimitPerAddressPerMinute,
+    perTokenPerMinute: deps.config.rateLimitPerMinute,
+  });
+  const verify = createTokenVerifier({ prisma: deps.prisma, clock: deps.clock });
 
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
       info: {
         title: "Keyturn admin API",
-        description: "Just-in-time AWS access: flows, requests, reviews, audit and API tokens.",
+        description:
+          "Just-in-time AWS access: flows, requests, reviews, audit and API tokens.\n\n" +
+          "Every /v1 route names the scopes that admit a caller. A person token acts as its person " +
+          "(their requests and reviews); a service token never reviews. Filing a request for someone " +
+          "else takes requests:on-behalf; tokens are minted and revoked only within the caller's own " +
+          "scopes, and person tokens only for the caller's own person. Requests are rate-limited per " +
+          "client address before authentication and per token after it (429 RATE_LIMITED with " +
+          "Retry-After). Errors are application/problem+json with a stable code. The operator guide's " +
+          '"Security model" says what no scope can do.',
         version: "1.0.0",
       },
       components: {
@@ -135,7 +169,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       ...(deps.bucketPolicies === undefined ? {} : { store: deps.bucketPolicies }),
     },
   };
-  registerHealthRoutes(app, routeDeps);
+  const redis = deps.queues?.connection as { ping?: () => Promise<string> } | undefined;
+  registerHealthRoutes(app, {
+    ...routeDeps,
+    ...(typeof redis?.ping === "function"
+      ? { redis: { ping: () => (redis.ping as () => Promise<string>).call(redis) } }
+      : {}),
+  });
   registerMetrics(app, deps.metrics ?? createApiMetrics(deps.prisma));
   if (deps.queues === undefined) {
     deps.logger.info(
@@ -143,8 +183,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     );
   } else {
     await registerQueueDashboard(app, {
-      prisma: deps.prisma,
-      clock: deps.clock,
+      verify,
+      usecases: routeDeps.usecases,
       connection: deps.queues.connection,
       prefix: deps.queues.prefix,
     });
@@ -152,8 +192,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   }
   await app.register(
     async (v1) => {
-      await registerRateLimit(v1, deps.config.rateLimitPerMinute);
-      registerAuth(v1, routeDeps);
+      registerAuth(v1, { verify, limitToken });
+      registerInputGuard(v1);
       registerV1Routes(v1.withTypeProvider<ZodTypeProvider>(), routeDeps);
     },
     { prefix: "/v1" },

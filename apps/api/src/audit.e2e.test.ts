@@ -29,7 +29,7 @@ beforeAll(async () => {
   api = await createTestApi(database.url);
   auditor = await api.token(["audit:read"]);
   const admin = await api.token(["flows:admin"]);
-  const writer = await api.token(["requests:write"], { owner: "ann@example.com" });
+  const writer = await api.token(["requests:write", "requests:on-behalf"], { owner: "ann@example.com" });
   await api.call("PUT", "/v1/flows/audited", { token: admin, body: flowRules() });
   const created = await api.call("POST", "/v1/requests", {
     token: writer,

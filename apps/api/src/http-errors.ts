@@ -5,6 +5,10 @@ import type { BucketPolicyErrorCode, UseCaseError, UseCaseErrorCode } from "@key
 export type EdgeErrorCode =
   | "VALIDATION_FAILED"
   | "MALFORMED_JSON"
+  /** A path segment that is not valid percent-encoding. */
+  | "INVALID_URL"
+  /** A path parameter longer than any Keyturn id or name could be. */
+  | "URI_TOO_LONG"
   | "INVALID_CURSOR"
   | "UNAUTHENTICATED"
   | "INSUFFICIENT_SCOPE"
@@ -49,6 +53,11 @@ const USE_CASE_STATUS = {
   SELF_APPROVAL: 403,
   NOT_ALLOWED: 403,
   EXTENSION_NOT_ALLOWED: 403,
+  // Token authority (token-authority.ts): separation of duties between token holders.
+  SCOPE_NOT_HELD: 403,
+  FOREIGN_TOKEN_OWNER: 403,
+  TOKEN_BEYOND_REACH: 403,
+  EXPIRY_BEYOND_MINTER: 400,
   REQUEST_NOT_FOUND: 404,
   TOKEN_NOT_FOUND: 404,
   // Valid on its own, but the request (or token) has moved on.
@@ -59,6 +68,8 @@ const USE_CASE_STATUS = {
   EXTENSION_LIMIT: 409,
   NOT_DUE: 409,
   TOKEN_REVOKED: 409,
+  // The Idempotency-Key was first used with another body: the client has a bug, retrying won't help.
+  IDEMPOTENCY_KEY_REUSED: 422,
   // Two directory users share the email: an admin has to pin the right one first.
   IDENTITY_AMBIGUOUS: 409,
 } as const satisfies Record<UseCaseErrorCode, number>;
@@ -66,6 +77,8 @@ const USE_CASE_STATUS = {
 const EDGE_STATUS = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
+  INVALID_URL: 400,
+  URI_TOO_LONG: 414,
   INVALID_CURSOR: 400,
   UNAUTHENTICATED: 401,
   INSUFFICIENT_SCOPE: 403,

@@ -10,7 +10,7 @@ let admin: string;
 
 beforeAll(async () => {
   api = await createTestApi(database.url, { rateLimitPerMinute: 40 });
-  admin = await api.token(ALL_SCOPES, { owner: "ann@example.com" });
+  admin = await api.token([...ALL_SCOPES, "requests:on-behalf"], { owner: "ann@example.com" });
 });
 afterAll(async () => {
   await api.close();

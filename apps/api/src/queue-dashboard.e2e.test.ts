@@ -126,6 +126,37 @@ describe("the queue dashboard at /admin/queues", () => {
     }
   });
 
+  it("audits every action before it runs: who paused or cleaned which queue", async () => {
+    const adminRow = await api.prisma.apiToken.findFirstOrThrow({ where: { owner: "ann@example.com" } });
+    const act = (path: string) =>
+      fetch(`${base}/admin/queues/api/queues/keyturn/${path}`, {
+        method: "PUT",
+        headers: { authorization: basic(admin) },
+      });
+    const queue = new Queue("keyturn", { connection, prefix });
+    try {
+      expect((await act("pause")).status).toBe(200);
+      expect((await act("clean/completed")).status).toBe(200);
+      expect((await act("resume")).status).toBe(200);
+    } finally {
+      await queue.close();
+    }
+    const events = await api.prisma.auditEvent.findMany({
+      where: { action: { startsWith: "queue." } },
+      orderBy: { seq: "asc" },
+    });
+    expect(events.slice(-3).map((e) => e.action)).toEqual(["queue.pause", "queue.clean", "queue.resume"]);
+    expect(events.at(-2)).toMatchObject({
+      actorType: "token",
+      actorId: adminRow.id,
+      data: { method: "PUT", params: { queueName: "keyturn", queueStatus: "completed" } },
+    });
+    // The chain still verifies with them in it.
+    const auditor = await api.token(["audit:read"]);
+    const verified = await api.call("GET", "/v1/audit/verify", { token: auditor });
+    expect(verified.json()).toMatchObject({ ok: true });
+  });
+
   it("keeps its routes out of the OpenAPI document", async () => {
     expect(api.app.printRoutes({ commonPrefix: false })).toContain("admin/queues");
     const doc = (await (await get("/docs/json")).json()) as { paths: Record<string, unknown> };
@@ -144,5 +175,47 @@ describe("the queue dashboard at /admin/queues", () => {
     } finally {
       await without.close();
     }
+  });
+});
+
+describe("while Redis is down", () => {
+  // Nothing listens on port 1: Redis is simply unreachable, as when it is down.
+  const down = createRedisConnection("redis://127.0.0.1:1", "producer");
+  down.on("error", () => undefined);
+  let broken: TestApi;
+  let brokenBase: string;
+
+  beforeAll(async () => {
+    broken = await createTestApi(database.url, { queues: { connection: down, prefix } });
+    brokenBase = await broken.app.listen({ host: "127.0.0.1", port: 0 });
+  });
+  afterAll(async () => {
+    await broken?.close();
+    down.disconnect();
+  });
+
+  it("the dashboard's API answers a 503 problem, never the Redis client's text", async () => {
+    for (const [method, path] of [
+      ["GET", "/admin/queues/api/queues"],
+      ["PUT", "/admin/queues/api/queues/keyturn/pause"],
+    ] as const) {
+      const response = await fetch(`${brokenBase}${path}`, {
+        method,
+        headers: { authorization: basic(admin) },
+      });
+      expect(response.status, path).toBe(503);
+      expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      expect(response.headers.get("retry-after")).toBeDefined();
+      const problem = (await response.json()) as { code: string; detail: string };
+      expect(problem.code).toBe("UNAVAILABLE");
+      expect(problem.detail).not.toMatch(/ECONNREFUSED|Connection is closed|stream/i);
+    }
+  });
+
+  it("/readyz says 503 NOT_READY naming Redis, as the operator guide says", async () => {
+    const response = await fetch(`${brokenBase}/readyz`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ code: "NOT_READY", detail: "Redis is not answering" });
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 });

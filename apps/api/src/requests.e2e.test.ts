@@ -25,7 +25,8 @@ type View = {
 
 beforeAll(async () => {
   api = await createTestApi(database.url);
-  writer = await api.token(["requests:write"], { owner: "ann@example.com", name: "ann" });
+  // Files for other people: an integration token (requests:on-behalf).
+  writer = await api.token(["requests:on-behalf"], { service: true, name: "ticketing" });
   reader = await api.token(["requests:read"]);
   const admin = await api.token(["flows:admin"]);
   for (const [name, rules] of [
@@ -61,7 +62,7 @@ describe("requests: auth", () => {
       {
         method: "POST",
         url: "/v1/requests",
-        scopes: ["requests:write"],
+        scopes: ["requests:write", "requests:on-behalf"],
         body: { flow: "s3-prod", requesterEmail: "rita@example.com", reason: "x" },
       },
       { method: "GET", url: "/v1/requests", scopes: ["requests:read"] },
@@ -89,7 +90,7 @@ describe("POST /v1/requests", () => {
       ticket: null,
       durationSeconds: 1800,
       state: "pending",
-      source: "api",
+      source: "integration",
       breakGlass: false,
       reviews: [],
       decidedAt: null,
@@ -103,7 +104,7 @@ describe("POST /v1/requests", () => {
 
     const events = await api.prisma.auditEvent.findMany({ where: { requestId: view.id } });
     expect(events.map((e) => e.action)).toEqual(["request.submitted"]);
-    expect(events[0]?.actorType).toBe("token");
+    expect(events[0]).toMatchObject({ actorType: "token", actorLabel: "ticketing" });
     expect(await api.prisma.auditEvent.count({ where: { action: "request.submitted" } })).toBe(before + 1);
   });
 
@@ -382,9 +383,11 @@ describe("GET /v1/requests: the views a page is made of", () => {
     lease: { startsAt: string; endsAt: string; releasedAt: string | null } | null;
   };
   type Page = { items: FullView[]; nextCursor: string | null };
+  let ann: string;
   let ben: string;
 
   beforeAll(async () => {
+    ann = await api.token(["requests:write"], { owner: "ann@example.com", name: "ann" });
     ben = await api.token(["requests:write"], { owner: "ben@example.com", name: "ben" });
     const admin = await api.token(["flows:admin"]);
     for (const [name, rules] of [
@@ -471,12 +474,12 @@ describe("GET /v1/requests: the views a page is made of", () => {
     const start = Date.parse(approved.createdAt);
     // Ann reviews first but at a later time than Ben: the order is by time, not by insertion.
     api.clock.advance(120_000);
-    await act(writer, approved.id, "approve", { comment: "later in time" });
+    await act(ann, approved.id, "approve", { comment: "later in time" });
     api.clock.advance(-60_000);
     const afterBen = await act(ben, approved.id, "approve");
     api.clock.advance(60_000);
     const revokedId = (await submit("one-approval", "rita@example.com")).id;
-    await act(writer, revokedId, "approve");
+    await act(ann, revokedId, "approve");
     api.clock.advance(1000);
     const revoked = await act(ben, revokedId, "revoke", { reason: "done" });
 
@@ -538,7 +541,7 @@ describe("GET /v1/requests: the views a page is made of", () => {
       const flow = i % 7 === 3 ? "combo-other" : "combo";
       const view = await submit(flow, i % 4 === 1 ? "quinn@example.com" : "pat@example.com");
       if (i % 3 === 0) {
-        await act(writer, view.id, "approve");
+        await act(ann, view.id, "approve");
       } else if (i % 3 === 1) {
         await act(ben, view.id, "deny");
       }

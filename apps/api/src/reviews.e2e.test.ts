@@ -13,7 +13,11 @@ import {
 
 const database = useTestDatabase();
 let api: TestApi;
-const tokens: Record<"ann" | "ben" | "rita" | "carl" | "admin" | "writerAdmin" | "service", string> = {
+const tokens: Record<
+  "ann" | "ben" | "rita" | "carl" | "admin" | "writerAdmin" | "service" | "intake",
+  string
+> = {
+  intake: "",
   ann: "",
   ben: "",
   rita: "",
@@ -41,6 +45,7 @@ beforeAll(async () => {
     });
   }
   tokens.admin = await api.token(["flows:admin"], { owner: "root@example.com", name: "admin" });
+  tokens.intake = await api.token(["requests:on-behalf"], { service: true, name: "intake" });
   tokens.writerAdmin = await api.token(["flows:admin", "requests:write"], {
     owner: "root@example.com",
     name: "wa",
@@ -69,7 +74,7 @@ afterAll(async () => {
 
 async function submit(flow: string, requester = "rita@example.com"): Promise<string> {
   const response = await api.call("POST", "/v1/requests", {
-    token: tokens.rita,
+    token: tokens.intake,
     body: { flow, requesterEmail: requester, reason: "INC-1 investigate" },
   });
   expect(response.statusCode).toBe(201);

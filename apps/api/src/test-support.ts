@@ -1,6 +1,7 @@
 // Shared by the API's e2e tests: a real app on a real (per-file) database, tokens with chosen
 // scopes, and row counts of every table to prove that a rejected call changed nothing.
 import { randomUUID } from "node:crypto";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { Writable } from "node:stream";
 import type { AwsCallObserver } from "@keyturn/aws";
 import type { FlowRules } from "@keyturn/core";
@@ -51,7 +52,7 @@ export type TestApi = {
   /** Mints a token straight through the use case (as the CLI does). */
   token(
     scopes: readonly ApiScope[],
-    options?: { owner?: string; service?: boolean; name?: string },
+    options?: { owner?: string; service?: boolean; name?: string; expiresAt?: Date },
   ): Promise<string>;
   revokedToken(scopes: readonly ApiScope[]): Promise<string>;
   call(method: "GET" | "POST" | "PUT" | "DELETE", url: string, call?: Call): Promise<LightMyRequestResponse>;
@@ -68,6 +69,8 @@ export async function createTestApi(
   options: {
     maxConnections?: number;
     rateLimitPerMinute?: number;
+    rateLimitPerAddressPerMinute?: number;
+    trustedProxies?: string[];
     /** A store, or one built with the app's AWS call observer (as main.ts wires it). */
     bucketPolicies?: BucketPolicyStore | ((onCall: AwsCallObserver) => BucketPolicyStore);
     /** Serve the queue dashboard on this Redis connection and key prefix. */
@@ -100,6 +103,8 @@ export async function createTestApi(
       port: 0,
       bodyLimitBytes: 64 * 1024,
       rateLimitPerMinute: options.rateLimitPerMinute ?? 6000,
+      rateLimitPerAddressPerMinute: options.rateLimitPerAddressPerMinute ?? 60_000,
+      trustedProxies: options.trustedProxies ?? [],
     },
     metrics,
     ...(bucketPolicies === undefined ? {} : { bucketPolicies }),
@@ -115,6 +120,7 @@ export async function createTestApi(
       ownerKind: options.service === true ? "service" : "person",
       owner: options.owner ?? (options.service === true ? "ci-bot" : "admin@example.com"),
       scopes,
+      ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
       by: system,
     });
     if (!result.ok) {
@@ -286,4 +292,68 @@ export function itEnforcesAuth(api: () => TestApi, endpoints: readonly Endpoint[
       });
     });
   }
+}
+
+/**
+ * A TCP relay in front of PostgreSQL that counts the bytes the API sends it: proof of whether a
+ * request cost a database round trip, without looking inside the API.
+ */
+export async function startCountingProxy(databaseUrl: string): Promise<{
+  url: string;
+  bytesToDatabase(): number;
+  close(): Promise<void>;
+}> {
+  const target = new URL(databaseUrl);
+  let bytes = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    sockets.add(client);
+    sockets.add(upstream);
+    client.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", end);
+    upstream.on("error", end);
+    client.on("close", end);
+    upstream.on("close", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const proxied = new URL(databaseUrl);
+  proxied.hostname = "127.0.0.1";
+  proxied.port = String((server.address() as AddressInfo).port);
+  return {
+    url: proxied.toString(),
+    bytesToDatabase: () => bytes,
+    async close() {
+      for (const socket of sockets) {
+        socket.destroy();
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * An admin holding every scope (ann, an approver of the flow) and a pending request of rita's on
+ * flow s3-prod: the ground the input tests start from.
+ */
+export async function adminWithPendingRequest(api: TestApi): Promise<{ admin: string; requestId: string }> {
+  const admin = await api.token([...ALL_SCOPES, "requests:on-behalf"], { owner: "ann@example.com" });
+  const flow = await api.call("PUT", "/v1/flows/s3-prod", { token: admin, body: flowRules() });
+  expect(flow.statusCode).toBe(201);
+  const created = await api.call("POST", "/v1/requests", {
+    token: admin,
+    body: { flow: "s3-prod", requesterEmail: "rita@example.com", reason: "INC-1" },
+  });
+  expect(created.statusCode).toBe(201);
+  return { admin, requestId: created.json<{ id: string }>().id };
 }

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { createPrismaClient, createUnitOfWork } from "@keyturn/db";
 import { DEMO_ACCOUNT_ID, demoSeed, startAwsEmulator, startSlackFake } from "@keyturn/testkit";
-import { createApiToken } from "@keyturn/usecases";
+import { API_SCOPES, createApiToken } from "@keyturn/usecases";
 import { runDemo } from "./demo.js";
 import { type AppExit, type AppProcess, startApp, stoppedCleanly, waitForHttp } from "./processes.js";
 
@@ -183,14 +183,9 @@ try {
       name: `local-${new Date().toISOString()}`,
       ownerKind: "person",
       owner: "admin@example.com",
-      scopes: [
-        "requests:read",
-        "requests:write",
-        "flows:admin",
-        "audit:read",
-        "tokens:admin",
-        "queues:write",
-      ],
+      // Every scope (queues:write covers queues:read); requests:on-behalf lets the README's example
+      // file a request for someone else, as an integration would.
+      scopes: API_SCOPES.filter((scope) => scope !== "queues:read"),
       expiresAt: new Date(Date.now() + 12 * 3600_000),
       by: { type: "system", id: "local-runner" },
     },

@@ -1,6 +1,5 @@
 import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { SlackTransport } from "@keyturn/config";
 import type { Db } from "@keyturn/db";
 import { createUnitOfWork } from "@keyturn/db";
 import type { Logger } from "@keyturn/observability";
@@ -30,24 +29,35 @@ import { extendAction } from "./listeners/actions/extend-request.js";
 import { openRequestModalAction } from "./listeners/actions/open-request-modal.js";
 import { reviewAction } from "./listeners/actions/review-request.js";
 import { revokeAction } from "./listeners/actions/revoke-request.js";
+import { unknownAction } from "./listeners/actions/unknown-action.js";
 import { accessCommand } from "./listeners/commands/access.js";
 import { appHomeOpened } from "./listeners/events/app-home-opened.js";
 import { submissionKey, submitRequestView } from "./listeners/views/submit-request.js";
 import { createSlackAppMetrics, type SlackAppMetrics } from "./metrics.js";
-import { createReplayGuard } from "./replay-guard.js";
+import { createRequestGuard, type ReplayMemory } from "./request-guard.js";
 import type { Services } from "./services.js";
+
+/** How Slack reaches the app (config's SlackTransport fits; Redis is wired by the caller). */
+export type SlackAppTransport =
+  | { mode: "http"; signingSecret: string; port: number }
+  | { mode: "socket"; appToken: string };
 
 export type SlackAppOptions = {
   db: Db;
   clock: Clock;
   ids: IdGenerator;
   logger: Logger;
-  slack: { botToken: string; apiUrl: string; transport: SlackTransport };
+  slack: { botToken: string; apiUrl: string; transport: SlackAppTransport };
   aws: AwsAccessConfig;
   /** Slack's request path in HTTP mode. */
   path?: string;
   /** Counts failed Slack calls; served at /metrics in HTTP mode. Default: a fresh one. */
   metrics?: SlackAppMetrics;
+  /**
+   * HTTP mode: where signed requests already accepted are remembered, shared by every replica
+   * (createRedisReplayMemory). Required in HTTP mode.
+   */
+  replays?: ReplayMemory;
 };
 
 export type KeyturnSlackApp = {
@@ -131,10 +141,14 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
         },
       ],
     });
-    const guard = createReplayGuard({
+    if (options.replays === undefined) {
+      throw new Error("HTTP mode needs a replay memory shared by the replicas (Redis)");
+    }
+    const guard = createRequestGuard({
       signingSecret: transport.signingSecret,
+      replays: options.replays,
       now: nowMs,
-      logger: options.logger.child({ component: "replay-guard" }),
+      logger: options.logger.child({ component: "request-guard" }),
     });
     receiver.requestListener = countingRequests(afterAck, guard.wrap(receiver.requestListener));
     app = new App({
@@ -178,6 +192,18 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
     REQUEST_MODAL.callbackId,
     interactions.once(({ body }) => submissionKey(body.view), submitRequestView(services)),
   );
+  // A form Keyturn no longer knows (an old modal left open across an upgrade): acknowledged, which
+  // closes it, rather than left for Slack to show an error after 3 s.
+  app.view(
+    { type: "view_submission", callback_id: new RegExp(`^(?!${escapeRegExp(REQUEST_MODAL.callbackId)}$)`) },
+    async ({ ack, body }) => {
+      await ack();
+      options.logger.warn(
+        { interaction: "unknown", callbackId: body.view.callback_id.slice(0, 64), userId: body.user.id },
+        "a submission of a form Keyturn does not know",
+      );
+    },
+  );
   // One Bolt listener routes every button: Bolt runs each registered listener's matching
   // middleware for every incoming action, and that cost lands before the ack.
   const buttons: Record<string, ActionListener> = {
@@ -189,18 +215,16 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
     [ACTION_IDS.openRequestModal]: openRequestModalAction(services),
     [ACTION_IDS.chooseFlow]: chooseFlowAction(services),
   };
+  const stale = unknownAction(services);
+  // Every block action, known or not: an unknown one (an old message, a renamed button) is
+  // acknowledged and explained instead of leaving Slack to show an error after 3 s.
   app.action<BlockAction>(
-    {
-      type: "block_actions",
-      action_id: new RegExp(`^(${Object.keys(buttons).map(escapeRegExp).join("|")})$`),
-    },
+    { type: "block_actions" },
     interactions.once<Parameters<ActionListener>[0]>(clickKey, async (args) => {
-      const listener = buttons[args.action.action_id];
-      if (listener === undefined) {
-        await args.ack();
-        return;
-      }
-      await listener(args);
+      const listener = Object.hasOwn(buttons, args.action.action_id)
+        ? buttons[args.action.action_id]
+        : undefined;
+      await (listener ?? stale)(args);
     }),
   );
   app.event("app_home_opened", appHomeOpened(services));

@@ -1,8 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { createLogger } from "@keyturn/observability";
 import { ACTION_IDS } from "@keyturn/slack";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createSlackApp } from "./app.js";
 import {
   clickOnMessage,
   flowRules,
@@ -10,11 +7,9 @@ import {
   modalOutcome,
   openAccessModal,
   PEOPLE,
-  PORTAL_URL,
   pendingRequest,
   redeliver,
-  SIGNING_SECRET,
-  SSO_REGION,
+  startSlackReplica,
   useSlackWorld,
 } from "./test-support.js";
 
@@ -110,19 +105,7 @@ describe("Slack retries of one interaction are processed once", () => {
   // Across replicas, the interaction log (per process) cannot help: the submission's idempotency
   // key, stored with the request, must.
   it("the same submission delivered to two replicas makes one request", async () => {
-    const other = createSlackApp({
-      db: world.db,
-      clock: { now: () => new Date() },
-      ids: { uuid: randomUUID },
-      logger: createLogger({ name: "replica", level: "silent" }),
-      slack: {
-        botToken: world.fake.botToken,
-        apiUrl: world.fake.url,
-        transport: { mode: "http", signingSecret: SIGNING_SECRET, port: 0 },
-      },
-      aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
-    });
-    const { port } = await other.start(0);
+    const other = await startSlackReplica(world);
     try {
       const { view } = await openAccessModal(world, bob.id);
       const values = formValues({ flow: "s3-prod", durationSeconds: 3600, reason: "one request please" });
@@ -132,7 +115,7 @@ describe("Slack retries of one interaction are processed once", () => {
       });
       await modalOutcome(world, view.id);
       world.fake.clearCalls();
-      expect((await redeliver(first, { appUrl: `http://127.0.0.1:${port}` })).status).toBe(200);
+      expect((await redeliver(first, { appUrl: other.url })).status).toBe(200);
       await modalOutcome(world, view.id);
       expect(await world.db.accessRequest.count({ where: { requester: { email: bob.email } } })).toBe(1);
     } finally {

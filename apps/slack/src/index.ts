@@ -2,3 +2,4 @@
 
 export { loadSlackConfig, type SlackAppConfig, SlackEnvSchema, type SlackTransport } from "@keyturn/config";
 export { createSlackApp, type KeyturnSlackApp, type SlackAppOptions } from "./app.js";
+export { createRedisReplayMemory, type ReplayMemory } from "./request-guard.js";

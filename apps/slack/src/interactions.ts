@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 
-// Slack redelivers an interaction it thinks went unanswered (X-Slack-Retry-Num), and a replay that
-// claims to be such a redelivery passes the replay guard. Either way, one interaction must be
-// processed once: the first delivery runs the listener; a later one with the same key gets the
-// same acknowledgement (say, the same inline errors) and nothing else happens.
+// Slack redelivers an interaction it thinks went unanswered (X-Slack-Retry-Num), signed afresh, so
+// the request guard lets it through as a new request. One interaction must still be processed
+// once: the first delivery runs the listener; a later one with the same key gets the same
+// acknowledgement (say, the same inline errors) and nothing else happens.
 //
 // The memory is per process. Across replicas, a redelivered submission still makes one request
 // through its idempotency key, and a repeated click meets a request already decided.

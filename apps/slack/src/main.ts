@@ -3,7 +3,9 @@ import { randomUUID } from "node:crypto";
 import { loadSlackConfig } from "@keyturn/config";
 import { createPrismaClient } from "@keyturn/db";
 import { createLogger, exitOnSignal } from "@keyturn/observability";
+import { createRedisConnection } from "@keyturn/queue";
 import { createSlackApp } from "./app.js";
+import { createRedisReplayMemory } from "./request-guard.js";
 
 const loaded = loadSlackConfig(process.env, process.stdout.isTTY === true);
 if (!loaded.ok) {
@@ -17,6 +19,13 @@ const { config } = loaded;
 
 const logger = createLogger({ name: "keyturn-slack", level: config.log.level, pretty: config.log.pretty });
 const db = createPrismaClient({ databaseUrl: config.databaseUrl });
+const { transport } = config.slack;
+// Fails fast while Redis is down: the guard then refuses requests (503) rather than waiting.
+const redis =
+  transport.mode === "http"
+    ? createRedisConnection(transport.redis.url, "producer", { connectionName: "keyturn-slack" })
+    : undefined;
+redis?.on("error", (error) => logger.warn({ err: error }, "Redis (replay memory) error"));
 const slack = createSlackApp({
   db,
   logger,
@@ -24,16 +33,31 @@ const slack = createSlackApp({
   ids: { uuid: () => randomUUID() },
   slack: config.slack,
   aws: config.aws,
+  ...(redis === undefined || transport.mode !== "http"
+    ? {}
+    : { replays: createRedisReplayMemory({ redis, prefix: transport.redis.prefix }) }),
 });
 
 exitOnSignal(
   logger,
   async () => {
     await slack.stop();
+    await redis?.quit();
     await db.$disconnect();
   },
   { timeoutMs: 10_000 },
 );
+
+if (redis !== undefined && redis.status !== "ready") {
+  // Until Redis answers, the request guard refuses Slack's requests (503): say why at start.
+  const ready = await Promise.race([
+    new Promise<boolean>((resolve) => redis.once("ready", () => resolve(true))),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
+  ]);
+  if (!ready) {
+    logger.warn("Redis is not answering: Slack requests are refused (503) until it does");
+  }
+}
 
 try {
   const { port } = await slack.start();
@@ -43,6 +67,7 @@ try {
   );
 } catch (error) {
   logger.fatal({ err: error }, "could not start the Slack app");
+  redis?.disconnect();
   await db.$disconnect();
   process.exit(1);
 }

@@ -3,6 +3,7 @@ import { ACTION_IDS } from "@keyturn/slack";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   clickOnMessage,
+  expectUnchanged,
   flowRules,
   formValues,
   openAccessModal,
@@ -36,12 +37,7 @@ beforeAll(async () => {
   );
 });
 
-async function unchanged<T>(act: () => Promise<T>): Promise<T> {
-  const before = await world.counts();
-  const result = await act();
-  expect(await world.counts()).toEqual(before);
-  return result;
-}
+const unchanged = <T>(act: () => Promise<T>) => expectUnchanged(world, act);
 
 describe("requests Slack did not sign are rejected before anything is parsed", () => {
   it("a bad signature gets 401 and no Slack call", async () => {
@@ -90,7 +86,7 @@ describe("requests Slack did not sign are rejected before anything is parsed", (
     const replayed = await unchanged(() => world.slack.replay(first));
     expect(replayed.status).toBe(401);
     expect(world.fake.calls()).toEqual([]);
-    expect(world.logs.join("")).toContain("rejected a replayed Slack request");
+    expect(world.logs.join("")).toContain("refused a replayed Slack request");
   });
 });
 

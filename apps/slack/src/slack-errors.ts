@@ -65,6 +65,7 @@ export function refusalText(refusal: SlackRefusal | UseCaseError, card?: Request
     case "REQUEST_NOT_FOUND":
       return "Keyturn has no such request (any more).";
     case "REQUEST_EXISTS":
+    case "IDEMPOTENCY_KEY_REUSED":
       return "This request already exists.";
     case "NOT_A_REQUESTER":
       return `You may not request access through this flow. ${detail}. Type \`/access\` to see what you may request.`;
@@ -101,6 +102,10 @@ export function refusalText(refusal: SlackRefusal | UseCaseError, card?: Request
       return detail;
     case "TOKEN_NOT_FOUND":
     case "TOKEN_REVOKED":
+    case "SCOPE_NOT_HELD":
+    case "FOREIGN_TOKEN_OWNER":
+    case "EXPIRY_BEYOND_MINTER":
+    case "TOKEN_BEYOND_REACH":
       return `Refused: ${detail}.`;
     default:
       return assertNever(code);

@@ -2,6 +2,7 @@
 // over HTTP on loopback, talking to the fake Slack Web API; the AWS emulator behind the real
 // Identity Center adapter; and `pump()`, which does what the worker does with the outbox.
 import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
 import { Writable } from "node:stream";
 import { createIdentityCenter, type IdentityCenterAdapter } from "@keyturn/aws";
 import type { FlowRules } from "@keyturn/core";
@@ -14,6 +15,7 @@ import {
   pinSlackUserId,
 } from "@keyturn/db";
 import { createLogger } from "@keyturn/observability";
+import { createRedisConnection } from "@keyturn/queue";
 import { createSlackNotifier, createSlackWebClient, REQUEST_MODAL, slackPrincipal } from "@keyturn/slack";
 import {
   type AwsEmulator,
@@ -39,8 +41,9 @@ import {
   submitRequest,
   timeOutRequest,
 } from "@keyturn/usecases";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { createSlackApp, type KeyturnSlackApp } from "./app.js";
+import { createRedisReplayMemory, type ReplayMemory } from "./request-guard.js";
 
 export const ACCOUNT = "111122223333";
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5keyturn";
@@ -177,6 +180,10 @@ export type SlackWorld = {
   idcUsers: Record<string, string>;
   permissionSetArns: Record<string, string>;
   logs: string[];
+  /** The replay memory the app shares with any replica a test starts (Redis, this file's prefix). */
+  replays: ReplayMemory;
+  /** Its Redis key prefix, for a replica with a connection of its own (a restarted process). */
+  replaysPrefix: string;
   /** The notifier the pump uses (what the worker runs for request.notify). */
   notifier: Notifier;
   pump(): Promise<PumpReport>;
@@ -194,6 +201,7 @@ export type SlackWorld = {
 export function useSlackWorld(): SlackWorld {
   const database = useTestDatabase();
   let world: SlackWorld | undefined;
+  let redis: ReturnType<typeof createRedisConnection> | undefined;
   beforeAll(async () => {
     // One connection per concurrent click at most (two approvers racing), plus the notifier's.
     const db = createPrismaClient({ databaseUrl: database.url, maxConnections: 8 });
@@ -230,6 +238,11 @@ export function useSlackWorld(): SlackWorld {
       },
     });
     const logger = createLogger({ name: "keyturn-slack-test", level: "info", destination });
+    redis = createRedisConnection("redis://127.0.0.1:6379", "producer");
+    // It fails fast while not connected (the guard would answer 503): start once it is.
+    await new Promise((resolve) => redis?.once("ready", resolve));
+    const replaysPrefix = `kt-slack-${randomUUID().slice(0, 8)}`;
+    const replays = createRedisReplayMemory({ redis, prefix: replaysPrefix });
     const app = createSlackApp({
       db,
       clock,
@@ -241,6 +254,7 @@ export function useSlackWorld(): SlackWorld {
         transport: { mode: "http", signingSecret: SIGNING_SECRET, port: 0 },
       },
       aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
+      replays,
     });
     const { port } = await app.start(0);
     const appUrl = `http://127.0.0.1:${port}`;
@@ -263,6 +277,8 @@ export function useSlackWorld(): SlackWorld {
       idcUsers: seeded.users,
       permissionSetArns: seeded.permissionSets,
       logs,
+      replays,
+      replaysPrefix,
       notifier,
       pump: createOutboxPump({ db, notifier, reconcile, usecases }),
       sendEvent: (event) => sendEvent({ appUrl, fake, event }),
@@ -281,6 +297,7 @@ export function useSlackWorld(): SlackWorld {
     world?.identityCenter.close();
     await world?.emulator.close();
     await world?.db.$disconnect();
+    await redis?.quit();
   });
   return new Proxy({} as SlackWorld, {
     get(_target, key) {
@@ -455,7 +472,10 @@ export async function redeliver(
   delivery: { request: { url: string; body: string } },
   options: { appUrl?: string; retryNum?: number } = {},
 ) {
-  const timestamp = Math.floor(Date.now() / 1000);
+  // Slack redelivers after its 3 s deadline passed unanswered, and again a minute later, each signed
+  // with its own later timestamp (the original's would make it a replay, which the guard refuses);
+  // the test does not wait, it dates the redelivery as Slack would.
+  const timestamp = Math.floor(Date.now() / 1000) + 3 + 60 * ((options.retryNum ?? 1) - 1);
   const url = new URL(delivery.request.url);
   const target = options.appUrl === undefined ? url : new URL(url.pathname, options.appUrl);
   const response = await fetch(target, {
@@ -471,4 +491,87 @@ export async function redeliver(
   });
   const body = await response.text();
   return { status: response.status, json: body === "" ? undefined : (JSON.parse(body) as unknown) };
+}
+
+/**
+ * A raw HTTP exchange: writes the head and `chunks` of the body (never finishing it unless told),
+ * and resolves with the status line the server answered, or "reset"/"closed" if it answered none.
+ */
+export function rawHttpExchange(
+  base: string,
+  head: Record<string, string>,
+  chunks: Buffer[],
+  options: { finish?: boolean } = {},
+): Promise<{ status: string; bodySent: number }> {
+  const { port } = new URL(base);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), "127.0.0.1");
+    let answer = "";
+    let bodySent = 0;
+    let settled = false;
+    const settle = (status: string) => {
+      if (!settled) {
+        settled = true;
+        socket.destroy();
+        resolve({ status, bodySent });
+      }
+    };
+    socket.on("data", (data) => {
+      answer += data.toString("latin1");
+      const line = answer.split("\r\n")[0];
+      if (answer.includes("\r\n") && line !== undefined) {
+        settle(line);
+      }
+    });
+    socket.on("error", () => settle("reset"));
+    socket.on("close", () => settle("closed"));
+    socket.on("connect", async () => {
+      const lines = [
+        "POST /slack/events HTTP/1.1",
+        `Host: 127.0.0.1:${port}`,
+        ...Object.entries(head).map(([k, v]) => `${k}: ${v}`),
+      ];
+      socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+      for (const chunk of chunks) {
+        if (settled) {
+          return;
+        }
+        await new Promise<void>((done) => socket.write(chunk, () => done()));
+        bodySent += chunk.length;
+      }
+      if (options.finish === true) {
+        socket.end();
+      }
+    });
+  });
+}
+
+/** Another replica of the app on the world's database and fake Slack, sharing `replays`. */
+export async function startSlackReplica(
+  world: SlackWorld,
+  replays: ReplayMemory = world.replays,
+): Promise<KeyturnSlackApp & { url: string }> {
+  const replica = createSlackApp({
+    db: world.db,
+    clock: { now: () => new Date() },
+    ids: { uuid: randomUUID },
+    logger: createLogger({ name: "replica", level: "silent" }),
+    slack: {
+      botToken: world.fake.botToken,
+      apiUrl: world.fake.url,
+      transport: { mode: "http", signingSecret: SIGNING_SECRET, port: 0 },
+    },
+    aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
+    replays,
+  });
+  const { port } = await replica.start(0);
+  return Object.assign(replica, { url: `http://127.0.0.1:${port}` });
+}
+
+/** Runs `act` and asserts that no table gained or lost a row; resolves with what it returned. */
+export async function expectUnchanged<T>(world: SlackWorld, act: () => Promise<T>): Promise<T> {
+  const before = await world.counts();
+  const result = await act();
+  expect(await world.counts()).toEqual(before);
+  return result;
 }

@@ -63,6 +63,11 @@ export function createWorkerMetrics(options: { queueCounts?: QueueCounts } = {})
       buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
       registers: [registry],
     }),
+    revocationBackstop: new Counter({
+      name: "keyturn_revocation_backstop_total",
+      help: "Overdue removals the worker reconciled directly, outside the job queue (paused, emptied or far behind).",
+      registers: [registry],
+    }),
     outboxRelayed: new Counter({
       name: "keyturn_outbox_relayed_total",
       help: "Outbox messages turned into jobs.",

@@ -14,6 +14,7 @@ import { sweepDriftHandler } from "./jobs/sweep-drift.js";
 import { sweepLeasesHandler } from "./jobs/sweep-leases.js";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.js";
 import { type JobSink, startOutboxRelay } from "./outbox-relay.js";
+import { startRevocationBackstop } from "./revocation-backstop.js";
 
 export type WorkerDeps = {
   config: Pick<
@@ -145,6 +146,19 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     schedule("sweep.leases", config.sweepIntervalMs),
     schedule("sweep.drift", config.driftScanIntervalMs),
   ];
+  // Access ends on time even while the queue is paused or emptied (revocation-backstop.ts).
+  const backstop = startRevocationBackstop({
+    db,
+    reconcile: handlers["assignment.reconcile"],
+    now,
+    logger,
+    intervalMs: Math.max(250, config.sweepIntervalMs / 4),
+    graceMs: Math.max(250, config.sweepIntervalMs / 4),
+    // Two sweeps and a margin: a worker that just reconnected to Redis is slow to take its first jobs.
+    runningGraceMs: 2 * config.sweepIntervalMs + 5_000,
+    queueRunning: async () => !(await queue.isPaused()),
+    onReconciled: () => metrics.revocationBackstop.inc(),
+  });
 
   const health = await startHealthServer({
     host: config.health.host,
@@ -176,6 +190,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         for (const timer of timers) {
           clearInterval(timer);
         }
+        await backstop.close();
         await relay.close();
         await worker.close();
         await producer.close();

@@ -13,7 +13,30 @@ export const ApiEnvSchema = z.object({
     .min(1024)
     .max(10 * 1024 * 1024)
     .default(256 * 1024),
+  /** Requests per minute per API token, after authentication. */
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Requests per minute per client address, before authentication (bad tokens included). */
+  API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /**
+   * The proxies in front of the API (comma-separated addresses or CIDRs) whose X-Forwarded-For is
+   * believed; empty: the socket's address is the client's, and X-Forwarded-For is ignored.
+   */
+  API_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((raw) =>
+      raw
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ""),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/, "must be IP addresses or CIDRs, separated by commas"),
+      ),
+    ),
   /** The worker's Redis: set, the API serves the queue dashboard at /admin/queues; unset, it does not. */
   REDIS_URL: RedisUrl.optional(),
   /** The worker's key prefix, so the dashboard shows the same queues. */
@@ -22,7 +45,17 @@ export const ApiEnvSchema = z.object({
 
 export type ApiConfig = {
   databaseUrl: string;
-  api: { host: string; port: number; bodyLimitBytes: number; rateLimitPerMinute: number };
+  api: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    /** Per token, after authentication. */
+    rateLimitPerMinute: number;
+    /** Per client address, before authentication. */
+    rateLimitPerAddressPerMinute: number;
+    /** Proxies whose X-Forwarded-For is believed; empty: none. */
+    trustedProxies: string[];
+  };
   /** Absent when REDIS_URL is unset: no queue dashboard. */
   redis?: { url: string; prefix: string };
   log: { level: z.infer<typeof LogFragment>["LOG_LEVEL"]; pretty: boolean };
@@ -36,6 +69,8 @@ export function loadApiConfig(env: Record<string, string | undefined>, isTty = f
       port: e.API_PORT,
       bodyLimitBytes: e.API_BODY_LIMIT_BYTES,
       rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+      rateLimitPerAddressPerMinute: e.API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
+      trustedProxies: e.API_TRUSTED_PROXIES,
     },
     ...(e.REDIS_URL === undefined ? {} : { redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX } }),
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? isTty },

@@ -7,6 +7,7 @@ const base = {
   SLACK_SIGNING_SECRET: "8f742231b10e8888abcd99yyyzzz85a5",
   AWS_ACCESS_PORTAL_URL: "https://d-1234567890.awsapps.com/start",
   AWS_SSO_REGION: "eu-west-1",
+  REDIS_URL: "redis://127.0.0.1:6379",
 };
 
 describe("loadSlackConfig", () => {
@@ -17,7 +18,12 @@ describe("loadSlackConfig", () => {
       slack: {
         botToken: "xoxb-1-2-3",
         apiUrl: "https://slack.com/api/",
-        transport: { mode: "http", signingSecret: base.SLACK_SIGNING_SECRET, port: 3001 },
+        transport: {
+          mode: "http",
+          signingSecret: base.SLACK_SIGNING_SECRET,
+          port: 3001,
+          redis: { url: "redis://127.0.0.1:6379", prefix: "keyturn" },
+        },
       },
       aws: { portalUrl: base.AWS_ACCESS_PORTAL_URL, ssoRegion: "eu-west-1" },
       log: { level: "info", pretty: false },
@@ -29,6 +35,14 @@ describe("loadSlackConfig", () => {
     expect(result.ok).toBe(false);
     expect(result.ok ? [] : result.problems).toEqual([
       "SLACK_SIGNING_SECRET: is required in http mode: without it Keyturn cannot tell Slack's requests from forgeries",
+    ]);
+  });
+
+  it("refuses HTTP mode without Redis, where replicas share the signatures they accepted", () => {
+    const { REDIS_URL: _unused, ...rest } = base;
+    const result = loadSlackConfig(rest);
+    expect(result.ok ? [] : result.problems).toEqual([
+      "REDIS_URL: is required in http mode: the replicas share their memory of accepted Slack requests there, so none accepts a replay",
     ]);
   });
 

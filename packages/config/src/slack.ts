@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DatabaseFragment, LogFragment, Port } from "./fragments.js";
+import { DatabaseFragment, LogFragment, Port, RedisPrefix, RedisUrl } from "./fragments.js";
 import { type Loaded, parseEnv } from "./load.js";
 
 // The Slack app's environment, parsed once in apps/slack/src/main.ts.
@@ -24,6 +24,12 @@ export const SlackEnvSchema = z
       .default("https://slack.com/api/")
       .transform((url) => (url.endsWith("/") ? url : `${url}/`)),
     SLACK_PORT: Port.default(3001),
+    /**
+     * HTTP mode: where the replicas remember the signed requests they accepted, so a replay is
+     * refused by every one of them, across restarts (the worker's Redis will do).
+     */
+    REDIS_URL: RedisUrl.optional(),
+    REDIS_PREFIX: RedisPrefix,
     /** The Identity Center start URL requesters sign in at, e.g. https://d-1234567890.awsapps.com/start */
     AWS_ACCESS_PORTAL_URL: z.url({ protocol: /^https?$/, error: "is required (the AWS access portal URL)" }),
     AWS_SSO_REGION: z
@@ -38,6 +44,14 @@ export const SlackEnvSchema = z
         message: "is required in http mode: without it Keyturn cannot tell Slack's requests from forgeries",
       });
     }
+    if (env.SLACK_MODE === "http" && env.REDIS_URL === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["REDIS_URL"],
+        message:
+          "is required in http mode: the replicas share their memory of accepted Slack requests there, so none accepts a replay",
+      });
+    }
     if (env.SLACK_MODE === "socket" && env.SLACK_APP_TOKEN === undefined) {
       ctx.addIssue({
         code: "custom",
@@ -48,7 +62,7 @@ export const SlackEnvSchema = z
   });
 
 export type SlackTransport =
-  | { mode: "http"; signingSecret: string; port: number }
+  | { mode: "http"; signingSecret: string; port: number; redis: { url: string; prefix: string } }
   | { mode: "socket"; appToken: string };
 
 export type SlackAppConfig = {
@@ -70,7 +84,12 @@ export function loadSlackConfig(
       // superRefine guarantees the secret/token of the chosen mode.
       transport:
         e.SLACK_MODE === "http"
-          ? { mode: "http", signingSecret: e.SLACK_SIGNING_SECRET ?? "", port: e.SLACK_PORT }
+          ? {
+              mode: "http",
+              signingSecret: e.SLACK_SIGNING_SECRET ?? "",
+              port: e.SLACK_PORT,
+              redis: { url: e.REDIS_URL ?? "", prefix: e.REDIS_PREFIX },
+            }
           : { mode: "socket", appToken: e.SLACK_APP_TOKEN ?? "" },
     },
     aws: { portalUrl: e.AWS_ACCESS_PORTAL_URL, ssoRegion: e.AWS_SSO_REGION },

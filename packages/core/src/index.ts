@@ -18,6 +18,7 @@ export type { ApprovalMode, DomainEvent, DomainEventType } from "./access-reques
 export {
   type AccessRequest,
   isTerminal,
+  REQUEST_SOURCES,
   REQUEST_STATUSES,
   type RequestSource,
   type RequestStatus,
@@ -45,3 +46,4 @@ export {
   type LeaseView,
   nextChangeAt,
 } from "./lease/desired-state.js";
+export { describeTextProblem, type TextProblem, textProblem } from "./text/storable-text.js";

@@ -67,6 +67,7 @@ export {
   type RequestView,
 } from "./request-queries.js";
 export { isUuid, toDomain } from "./request-repository.js";
+export { overdueRemovals } from "./revocation-queries.js";
 export {
   claimSlackMessage,
   completeSlackMessage,
@@ -83,6 +84,7 @@ export {
   getSlackRequestRow,
   listSlackRequestRows,
   pinSlackUserId,
+  type SlackFiledByRow,
   type SlackPersonRow,
   type SlackPinOutcome,
   type SlackRequestRow,

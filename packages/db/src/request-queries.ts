@@ -67,7 +67,7 @@ function viewsSql(page: Prisma.Sql): Prisma.Sql {
       r.reason, r.ticket, r."durationSeconds", r.status::text AS status, r.source::text AS source,
       r."breakGlass", r."extensionCount", r."createdAt", r."updatedAt", r."pendingUntil",
       r."decidedAt", r."activatedAt", r."expiresAt", r."endedAt", r."failureReason", r.version,
-      r."idempotencyKey",
+      r."idempotencyKey", r."idempotencyFingerprint",
       q.email AS "requesterEmail", q."slackUserId" AS "requesterSlackUserId",
       l."startsAt" AS "leaseStartsAt", l."endsAt" AS "leaseEndsAt",
       l."releasedAt" AS "leaseReleasedAt", l."assignmentId" AS "leaseAssignmentId",
@@ -114,6 +114,7 @@ function toView(row: ViewRow): RequestView {
     failureReason: row.failureReason,
     version: row.version,
     idempotencyKey: row.idempotencyKey,
+    idempotencyFingerprint: row.idempotencyFingerprint,
     requester: { email: row.requesterEmail, slackUserId: row.requesterSlackUserId },
     reviews: row.reviews.map((review) => ({
       id: review.id,

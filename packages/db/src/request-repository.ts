@@ -97,13 +97,14 @@ export function createRequestRepository(tx: Tx, ids: { uuid(): string }, now: ()
         where: { idempotencyKey: key },
         include: { flow: true, reviews: true },
       });
-      return row === null ? null : toDomain(row);
+      return row === null ? null : { request: toDomain(row), fingerprint: row.idempotencyFingerprint };
     },
     async insert(request, options) {
       await tx.accessRequest.create({
         data: {
           id: request.id,
           idempotencyKey: options?.idempotencyKey ?? null,
+          idempotencyFingerprint: options?.idempotencyFingerprint ?? null,
           flowName: request.flow.name,
           flowVersion: request.flow.version,
           requesterId: request.requesterId,

@@ -18,21 +18,25 @@ const include = {
 
 export type SlackPersonRow = { id: string; email: string; slackUserId: string | null };
 
+/** The API token that filed a request on its requester's behalf (source integration). */
+export type SlackFiledByRow = { tokenId: string; tokenName: string | null };
+
 export type SlackRequestRow = Prisma.AccessRequestGetPayload<{ include: typeof include }> & {
   /** Who cancelled or revoked it (from the audit event), when a person did. */
   endedBy: SlackPersonRow | null;
+  /** For requests filed on someone's behalf: the token that filed it (from request.submitted). */
+  filedBy: SlackFiledByRow | null;
 };
 
 /** Audit actions whose data names the person who ended the request in `by`. */
 const ENDED_BY_ACTIONS = ["request.cancelled", "request.revoked"];
 
-async function withEndedBy(
-  db: Db,
-  rows: Prisma.AccessRequestGetPayload<{ include: typeof include }>[],
-): Promise<SlackRequestRow[]> {
+type RequestRowWithPeople = Prisma.AccessRequestGetPayload<{ include: typeof include }>;
+
+async function endedByOf(db: Db, rows: RequestRowWithPeople[]): Promise<Map<string, SlackPersonRow>> {
   const ended = rows.filter((row) => row.status === "cancelled" || row.status === "revoked");
   if (ended.length === 0) {
-    return rows.map((row) => ({ ...row, endedBy: null }));
+    return new Map();
   }
   const events = await db.auditEvent.findMany({
     where: { requestId: { in: ended.map((row) => row.id) }, action: { in: ENDED_BY_ACTIONS } },
@@ -51,10 +55,45 @@ async function withEndedBy(
     select: person.select,
   });
   const peopleById = new Map(people.map((p) => [p.id, p]));
-  return rows.map((row) => {
-    const by = byRequest.get(row.id);
-    return { ...row, endedBy: by === undefined ? null : (peopleById.get(by) ?? null) };
+  const result = new Map<string, SlackPersonRow>();
+  for (const [requestId, by] of byRequest) {
+    const found = peopleById.get(by);
+    if (found !== undefined) {
+      result.set(requestId, found);
+    }
+  }
+  return result;
+}
+
+async function filedByOf(db: Db, rows: RequestRowWithPeople[]): Promise<Map<string, SlackFiledByRow>> {
+  const filed = rows.filter((row) => row.source === "integration");
+  if (filed.length === 0) {
+    return new Map();
+  }
+  const events = await db.auditEvent.findMany({
+    where: {
+      requestId: { in: filed.map((row) => row.id) },
+      action: "request.submitted",
+      actorType: "token",
+    },
+    select: { requestId: true, actorId: true, actorLabel: true },
   });
+  return new Map(
+    events.flatMap((event) =>
+      event.requestId === null
+        ? []
+        : [[event.requestId, { tokenId: event.actorId, tokenName: event.actorLabel }] as const],
+    ),
+  );
+}
+
+async function withAuditedPeople(db: Db, rows: RequestRowWithPeople[]): Promise<SlackRequestRow[]> {
+  const [endedBy, filedBy] = await Promise.all([endedByOf(db, rows), filedByOf(db, rows)]);
+  return rows.map((row) => ({
+    ...row,
+    endedBy: endedBy.get(row.id) ?? null,
+    filedBy: filedBy.get(row.id) ?? null,
+  }));
 }
 
 export async function getSlackRequestRow(db: Db, id: string): Promise<SlackRequestRow | null> {
@@ -65,7 +104,7 @@ export async function getSlackRequestRow(db: Db, id: string): Promise<SlackReque
   if (row === null) {
     return null;
   }
-  const [withPeople] = await withEndedBy(db, [row]);
+  const [withPeople] = await withAuditedPeople(db, [row]);
   return withPeople ?? null;
 }
 
@@ -83,7 +122,7 @@ export async function listSlackRequestRows(
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: input.limit,
   });
-  return withEndedBy(db, rows);
+  return withAuditedPeople(db, rows);
 }
 
 export function findIdentityBySlackUserId(db: Db, slackUserId: string): Promise<SlackPersonRow | null> {

@@ -35,6 +35,11 @@ export type RequestCard = {
   endedAt: Date | null;
   failureReason: string | null;
   endedBy: PersonRef | null;
+  /**
+   * Filed through the API on the requester's behalf (source integration): the token that did it,
+   * which approvers must see, since the requester did not ask in person.
+   */
+  filedBy: { tokenId: string; tokenName: string | null } | null;
 };
 
 const personRef = (row: SlackPersonRow): PersonRef => ({ email: row.email, slackUserId: row.slackUserId });
@@ -65,5 +70,6 @@ export function toRequestCard(row: SlackRequestRow): RequestCard {
     endedAt: row.endedAt,
     failureReason: row.failureReason,
     endedBy: row.endedBy === null ? null : personRef(row.endedBy),
+    filedBy: row.source === "integration" ? (row.filedBy ?? { tokenId: "unknown", tokenName: null }) : null,
   };
 }

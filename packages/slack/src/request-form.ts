@@ -1,4 +1,4 @@
-import { compilePattern, type FlowTarget } from "@keyturn/core";
+import { compilePattern, describeTextProblem, type FlowTarget, textProblem } from "@keyturn/core";
 import { REQUEST_MODAL } from "./blocks/ids.js";
 import type { RequestModalMetadata } from "./blocks/request-modal.js";
 import { formatDuration } from "./durations.js";
@@ -59,7 +59,10 @@ export function readRequestForm(values: ViewStateValues, meta: RequestModalMetad
   }
 
   const reason = (stateValue(values, blocks.reason, actions.reason) ?? "").trim();
-  if (meta.reason.required && reason === "") {
+  const reasonProblem = textProblem(reason, { multiline: true });
+  if (reasonProblem !== null) {
+    errors[blocks.reason] = `The reason ${describeTextProblem(reasonProblem)}: remove it and try again.`;
+  } else if (meta.reason.required && reason === "") {
     errors[blocks.reason] = "This flow needs a reason: say what you need the access for.";
   } else if (reason !== "" && meta.reason.pattern !== undefined) {
     if (compilePattern(meta.reason.pattern)?.test(reason) !== true) {
@@ -68,7 +71,10 @@ export function readRequestForm(values: ViewStateValues, meta: RequestModalMetad
   }
 
   const ticket = (stateValue(values, blocks.ticket, actions.ticket) ?? "").trim();
-  if (meta.ticket.required && ticket === "") {
+  const ticketProblem = textProblem(ticket);
+  if (ticketProblem !== null) {
+    errors[blocks.ticket] = `The ticket ${describeTextProblem(ticketProblem)}: remove it and try again.`;
+  } else if (meta.ticket.required && ticket === "") {
     errors[blocks.ticket] = "This flow needs a ticket.";
   } else if (ticket !== "" && meta.ticket.pattern !== undefined) {
     if (compilePattern(meta.ticket.pattern)?.test(ticket) !== true) {

@@ -53,6 +53,7 @@ export function card(overrides: Partial<RequestCard> = {}, flowRules: Partial<Fl
     endedAt: null,
     failureReason: null,
     endedBy: null,
+    filedBy: null,
     ...overrides,
   };
 }

@@ -48,14 +48,17 @@ export async function applyDecision(
     events: DomainEvent[];
     actor: AuditActor;
     idempotencyKey?: string;
+    idempotencyFingerprint?: string;
   },
 ): Promise<void> {
   const { before, after, events, actor } = input;
   if (before === null) {
-    await tx.requests.insert(
-      after,
-      input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey },
-    );
+    await tx.requests.insert(after, {
+      ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+      ...(input.idempotencyFingerprint === undefined
+        ? {}
+        : { idempotencyFingerprint: input.idempotencyFingerprint }),
+    });
   } else {
     await tx.requests.update(before, after);
   }

@@ -1,17 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { ApiTokenRecord, AuditActor, Deps } from "./ports.js";
-import { ok, type Result } from "./result.js";
-
-export const API_SCOPES = [
-  "requests:read",
-  "requests:write",
-  "flows:admin",
-  "audit:read",
-  "tokens:admin",
-  "queues:read",
-  "queues:write",
-] as const;
-export type ApiScope = (typeof API_SCOPES)[number];
+import type { ApiTokenRecord, Deps } from "./ports.js";
+import { err, ok, type Result } from "./result.js";
+import {
+  type ApiScope,
+  authorityActor,
+  authorityDescription,
+  mintRefusal,
+  type TokenAuthority,
+} from "./token-authority.js";
 
 const TOKEN_PREFIX = "kt_";
 
@@ -21,7 +17,8 @@ export function hashToken(token: string): string {
 
 /**
  * Mints a token. The secret is returned once and only its sha256 is stored; the visible prefix
- * lets people recognise a token in listings without being able to use it.
+ * lets people recognise a token in listings without being able to use it. `by` must be allowed to
+ * (token-authority.ts); the audit event says who minted which scopes for whom.
  */
 export async function createApiToken(
   deps: Deps,
@@ -31,9 +28,21 @@ export async function createApiToken(
     owner: string;
     scopes: readonly ApiScope[];
     expiresAt?: Date;
-    by: AuditActor;
+    by: TokenAuthority;
   },
 ): Promise<Result<{ token: string; record: ApiTokenRecord }>> {
+  const owner = input.ownerKind === "person" ? input.owner.toLowerCase() : input.owner;
+  const scopes = [...new Set(input.scopes)].sort();
+  const refused = mintRefusal(input.by, {
+    ownerKind: input.ownerKind,
+    owner,
+    scopes,
+    expiresAt: input.expiresAt ?? null,
+  });
+  if (refused !== null) {
+    return err(refused.code, refused.message, refused.details);
+  }
+  const actor = authorityActor(input.by);
   const id = deps.ids.uuid();
   const prefix = `${TOKEN_PREFIX}${randomBytes(6).toString("hex")}`;
   const token = `${prefix}_${randomBytes(32).toString("base64url")}`;
@@ -41,11 +50,11 @@ export async function createApiToken(
     id,
     name: input.name,
     ownerKind: input.ownerKind,
-    owner: input.ownerKind === "person" ? input.owner.toLowerCase() : input.owner,
+    owner,
     prefix,
-    scopes: [...new Set(input.scopes)].sort(),
+    scopes,
     createdAt: deps.clock.now(),
-    createdBy: input.by.id,
+    createdBy: actor.id,
     expiresAt: input.expiresAt ?? null,
     lastUsedAt: null,
     revokedAt: null,
@@ -53,7 +62,7 @@ export async function createApiToken(
   await deps.uow.run(async (tx) => {
     await tx.tokens.insert({ ...record, hash: hashToken(token) });
     await tx.audit.append({
-      actor: input.by,
+      actor,
       action: "token.created",
       data: {
         id,
@@ -62,6 +71,8 @@ export async function createApiToken(
         owner: record.owner,
         prefix,
         scopes: record.scopes,
+        expiresAt: record.expiresAt?.toISOString() ?? null,
+        mintedBy: authorityDescription(input.by),
       },
     });
   });

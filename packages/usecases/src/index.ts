@@ -12,7 +12,7 @@ export * from "./bucket-policy-ports.js";
 export type { DiffSummary } from "./bucket-policy-support.js";
 export { cancelRequest } from "./cancel-request.js";
 export { type BucketDriftReport, checkBucketPolicyDrift } from "./check-bucket-policy-drift.js";
-export { API_SCOPES, type ApiScope, createApiToken, hashToken } from "./create-api-token.js";
+export { createApiToken, hashToken } from "./create-api-token.js";
 export {
   type BucketReapplied,
   cutOffSessions,
@@ -42,6 +42,7 @@ export { type Principal, resolveActor, SYSTEM } from "./principal.js";
 export { putFlow } from "./put-flow.js";
 export { putProtectedBucket } from "./put-protected-bucket.js";
 export { type ReconcileDeps, type ReconcileReport, reconcileAssignment } from "./reconcile-assignment.js";
+export { recordOperatorAction } from "./record-operator-action.js";
 export { type ResolveIdentityDeps, resolveIdentity } from "./resolve-identity.js";
 export { err, ok, type Result, type UseCaseError, type UseCaseErrorCode } from "./result.js";
 export { reviewRequest } from "./review-request.js";
@@ -50,4 +51,11 @@ export { revokeRequest } from "./revoke-request.js";
 export { type DriftFindingReport, scanDrift } from "./scan-drift.js";
 export { type SubmitRequestInput, submitRequest } from "./submit-request.js";
 export { timeOutRequest } from "./time-out-request.js";
+export {
+  API_SCOPES,
+  type ApiScope,
+  mintRefusal,
+  revokeRefusal,
+  type TokenAuthority,
+} from "./token-authority.js";
 export { transitionRequest } from "./transition-request.js";

@@ -40,9 +40,15 @@ export type IdentityRepository = {
 export type RequestRepository = {
   /** Loads the request with its flow version and reviews, holding a row lock until commit. */
   lock(id: string): Promise<AccessRequest | null>;
-  insert(request: AccessRequest, options?: { idempotencyKey?: string }): Promise<void>;
-  /** Also holds the key until commit, so concurrent submissions with one key queue up. */
-  findByIdempotencyKey(key: string): Promise<AccessRequest | null>;
+  insert(
+    request: AccessRequest,
+    options?: { idempotencyKey?: string; idempotencyFingerprint?: string },
+  ): Promise<void>;
+  /**
+   * Also holds the key until commit, so concurrent submissions with one key queue up. Answers the
+   * fingerprint the key was first used with, where the edge gave one.
+   */
+  findByIdempotencyKey(key: string): Promise<{ request: AccessRequest; fingerprint: string | null } | null>;
   /** Writes the new state; the caller holds the row lock taken by `lock`. */
   update(before: AccessRequest, after: AccessRequest): Promise<void>;
 };

@@ -7,6 +7,16 @@ export type UseCaseErrorCode =
   | "INVALID_FLOW"
   | "TOKEN_NOT_FOUND"
   | "TOKEN_REVOKED"
+  /** The minter lacks a scope it tried to grant. */
+  | "SCOPE_NOT_HELD"
+  /** A person token for someone other than the minter's own person. */
+  | "FOREIGN_TOKEN_OWNER"
+  /** A minted token would outlive the token that minted it. */
+  | "EXPIRY_BEYOND_MINTER"
+  /** The revoker could not have granted the token's scopes. */
+  | "TOKEN_BEYOND_REACH"
+  /** An idempotency key already used for a different request. */
+  | "IDEMPOTENCY_KEY_REUSED"
   | "IDENTITY_NOT_FOUND"
   | "IDENTITY_AMBIGUOUS";
 

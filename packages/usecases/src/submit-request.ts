@@ -14,6 +14,11 @@ export type SubmitRequestInput = {
   source: RequestSource;
   /** The same key twice yields the first request, not a second one (Slack retries, client retries). */
   idempotencyKey?: string;
+  /**
+   * What the key was used for (a hash of the API body): the key reused for something else is
+   * refused with IDEMPOTENCY_KEY_REUSED instead of answering with the first request.
+   */
+  idempotencyFingerprint?: string;
 };
 
 export async function submitRequest(deps: Deps, input: SubmitRequestInput): Promise<Result<AccessRequest>> {
@@ -21,7 +26,16 @@ export async function submitRequest(deps: Deps, input: SubmitRequestInput): Prom
     if (input.idempotencyKey !== undefined) {
       const earlier = await tx.requests.findByIdempotencyKey(input.idempotencyKey);
       if (earlier !== null) {
-        return ok(earlier);
+        if (
+          input.idempotencyFingerprint !== undefined &&
+          earlier.fingerprint !== input.idempotencyFingerprint
+        ) {
+          return err(
+            "IDEMPOTENCY_KEY_REUSED",
+            `this idempotency key was first used for a different request (${earlier.request.id}); use a new key for a new request`,
+          );
+        }
+        return ok(earlier.request);
       }
     }
     const flow = await tx.flows.getCurrent(input.flowName);
@@ -56,6 +70,9 @@ export async function submitRequest(deps: Deps, input: SubmitRequestInput): Prom
       events: decision.events,
       actor: input.requester.audit,
       ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+      ...(input.idempotencyFingerprint === undefined
+        ? {}
+        : { idempotencyFingerprint: input.idempotencyFingerprint }),
     });
     return ok(decision.state);
   });

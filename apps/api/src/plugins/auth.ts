@@ -2,6 +2,7 @@ import { findActiveTokenByHash, type PrismaClient } from "@keyturn/db";
 import { type ApiScope, type ApiTokenRecord, type Clock, hashToken, type Principal } from "@keyturn/usecases";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { HttpProblem } from "../http-errors.js";
+import type { TokenRateLimit } from "./rate-limit.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -43,14 +44,39 @@ function bearerToken(request: FastifyRequest): string {
  * The active token a presented secret belongs to; null for one that is unknown, revoked, expired or
  * not even shaped like a token. Shared by the bearer hook and the queue dashboard's Basic auth.
  */
-export async function verifyToken(
-  deps: { prisma: PrismaClient; clock: Clock },
-  token: string,
-): Promise<ApiTokenRecord | null> {
-  if (!TOKEN_SHAPE.test(token)) {
-    return null;
-  }
-  return findActiveTokenByHash(deps.prisma, hashToken(token), deps.clock.now());
+export type TokenVerifier = (token: string) => Promise<ApiTokenRecord | null>;
+
+// Secrets that matched no active token, by hash. Unknown, revoked and expired stay so (a secret is
+// random: nobody presents one before it is minted), so asking again would only cost a lookup.
+const REFUSED_MEMORY = 10_000;
+const REFUSED_TTL_MS = 10 * 60_000;
+
+export function createTokenVerifier(deps: { prisma: PrismaClient; clock: Clock }): TokenVerifier {
+  // Insertion order is expiry order; the oldest entries go first when it is full.
+  const refused = new Map<string, number>();
+  return async (token) => {
+    if (!TOKEN_SHAPE.test(token)) {
+      return null;
+    }
+    const hash = hashToken(token);
+    const nowMs = deps.clock.now().getTime();
+    const until = refused.get(hash);
+    if (until !== undefined && until > nowMs) {
+      return null;
+    }
+    const record = await findActiveTokenByHash(deps.prisma, hash, deps.clock.now());
+    if (record === null) {
+      refused.delete(hash);
+      refused.set(hash, nowMs + REFUSED_TTL_MS);
+      for (const oldest of refused.keys()) {
+        if (refused.size <= REFUSED_MEMORY) {
+          break;
+        }
+        refused.delete(oldest);
+      }
+    }
+    return record;
+  };
 }
 
 export function insufficientScope(scopes: readonly string[]): HttpProblem {
@@ -68,7 +94,10 @@ export function insufficientScope(scopes: readonly string[]): HttpProblem {
  * route declares. A route that declares none fails at startup, so a forgotten declaration can
  * never become an open endpoint.
  */
-export function registerAuth(scope: FastifyInstance, deps: { prisma: PrismaClient; clock: Clock }): void {
+export function registerAuth(
+  scope: FastifyInstance,
+  deps: { verify: TokenVerifier; limitToken: TokenRateLimit },
+): void {
   scope.decorateRequest("auth", null);
 
   scope.addHook("onRoute", (route) => {
@@ -85,17 +114,19 @@ export function registerAuth(scope: FastifyInstance, deps: { prisma: PrismaClien
   });
 
   scope.addHook("onRequest", async (request) => {
-    const record = await verifyToken(deps, bearerToken(request));
+    const record = await deps.verify(bearerToken(request));
     if (record === null) {
       // One answer for unknown, revoked and expired: a caller learns nothing about other tokens.
       throw unauthenticated("the API token is unknown, revoked or expired", true);
     }
-    const required = request.routeOptions.config.scopes ?? [];
     const held = new Set<string>(record.scopes);
+    request.auth = { token: record, scopes: held };
+    // Per token id, however the header was spelled; a refused scope counts too.
+    deps.limitToken(request);
+    const required = request.routeOptions.config.scopes ?? [];
     if (!required.some((s) => held.has(s))) {
       throw insufficientScope(required);
     }
-    request.auth = { token: record, scopes: held };
   });
 }
 

@@ -1,13 +1,12 @@
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
-import type { PrismaClient } from "@keyturn/db";
 import { QUEUE_NAMES } from "@keyturn/queue";
-import type { ApiScope, Clock } from "@keyturn/usecases";
+import { type ApiScope, type ApiTokenRecord, type Deps, recordOperatorAction } from "@keyturn/usecases";
 import { type ConnectionOptions, Queue } from "bullmq";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { HttpProblem } from "../http-errors.js";
-import { insufficientScope, verifyToken } from "./auth.js";
+import { HttpProblem, PROBLEM_CONTENT_TYPE } from "../http-errors.js";
+import { insufficientScope, type TokenVerifier } from "./auth.js";
 import { replyWithProblem } from "./problems.js";
 
 export const QUEUE_DASHBOARD_PATH = "/admin/queues";
@@ -29,6 +28,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** Set by the dashboard's auth hook on its routes. */
     queueAccess: QueueAccess | null;
+    /** The token that signed in to the dashboard (for the audit of its actions). */
+    queueToken: ApiTokenRecord | null;
   }
 }
 
@@ -54,6 +55,30 @@ function presentedToken(request: FastifyRequest): string | undefined {
 
 const READ_ONLY_METHODS = new Set(["GET", "HEAD"]);
 
+function queuesUnavailable(): HttpProblem {
+  return new HttpProblem("UNAVAILABLE", "the job queue's Redis is not answering; retry shortly", {
+    headers: { "retry-after": "5" },
+  });
+}
+
+/** Whether the connection (an ioredis client, as main.ts passes) is up; options alone: assume so. */
+function connectionReady(connection: ConnectionOptions): boolean {
+  const status = (connection as { status?: unknown }).status;
+  return typeof status !== "string" || status === "ready";
+}
+
+/**
+ * What a dashboard action is, for the audit: `queue.<operation>` from the route's last fixed
+ * word (pause, resume, clean, retry, promote, empty, obliterate, ...), with the route's params.
+ */
+function operationOf(route: string): string {
+  const words = route
+    .slice(QUEUE_DASHBOARD_PATH.length)
+    .split("/")
+    .filter((word) => word !== "" && !word.startsWith(":") && word !== "api" && word !== "queues");
+  return words.at(-1) ?? "unknown";
+}
+
 /**
  * bull-board (the queues of @keyturn/queue's catalog, under the worker's key prefix) at
  * /admin/queues, behind API tokens: 401 with a Basic challenge without a valid token, 403 for a
@@ -63,12 +88,12 @@ const READ_ONLY_METHODS = new Set(["GET", "HEAD"]);
  */
 export async function registerQueueDashboard(
   app: FastifyInstance,
-  deps: { prisma: PrismaClient; clock: Clock; connection: ConnectionOptions; prefix: string },
+  deps: { verify: TokenVerifier; usecases: Deps; connection: ConnectionOptions; prefix: string },
 ): Promise<void> {
   // Opened here, closed with the app; the connection belongs to the caller.
   const queues = QUEUE_NAMES.map((name) => {
     const queue = new Queue(name, { connection: deps.connection, prefix: deps.prefix });
-    // Without a listener BullMQ prints these to stderr; the page itself answers 500 meanwhile.
+    // Without a listener BullMQ prints these to stderr; the dashboard answers 503 meanwhile.
     queue.on("error", (error) => {
       app.log.warn({ err: error, queue: name }, "queue dashboard: Redis error");
     });
@@ -84,9 +109,15 @@ export async function registerQueueDashboard(
     serverAdapter: serverAdapter as unknown as BoardServerAdapter,
     options: { uiConfig: { boardTitle: "Keyturn queues" } },
   });
+  // The board answers its own errors with the Redis client's text; ours become problems (onSend).
+  serverAdapter.setErrorHandler((error) => {
+    app.log.warn({ err: error }, "queue dashboard: a request failed");
+    return { status: 500, body: {} };
+  });
 
   await app.register(async (scope) => {
     scope.decorateRequest("queueAccess", null);
+    scope.decorateRequest("queueToken", null);
 
     scope.addHook("onRequest", async (request, reply) => {
       const token = presentedToken(request);
@@ -97,9 +128,9 @@ export async function registerQueueDashboard(
           unauthenticated("sign in with an API token as the password (any user name)"),
         );
       }
-      let record: Awaited<ReturnType<typeof verifyToken>>;
+      let record: ApiTokenRecord | null;
       try {
-        record = await verifyToken(deps, token);
+        record = await deps.verify(token);
       } catch (error) {
         request.log.error({ err: error }, "could not check a queue dashboard token");
         return replyWithProblem(
@@ -127,7 +158,57 @@ export async function registerQueueDashboard(
         return replyWithProblem(request, reply, insufficientScope(QUEUE_DASHBOARD_SCOPES.write));
       }
       request.queueAccess = access;
+      request.queueToken = record;
+      if (!connectionReady(deps.connection) && request.routeOptions.url?.includes("/api/") === true) {
+        return replyWithProblem(request, reply, queuesUnavailable());
+      }
       return undefined;
+    });
+
+    // Every action is audited before it runs (who, what, on which queue and jobs); an action whose
+    // audit cannot be written does not run.
+    scope.addHook("preHandler", async (request, reply) => {
+      const token = request.queueToken;
+      if (READ_ONLY_METHODS.has(request.method) || token === null) {
+        return undefined;
+      }
+      const route = request.routeOptions.url ?? request.url;
+      try {
+        await recordOperatorAction(deps.usecases, {
+          actor: { type: "token", id: token.id, label: token.name },
+          action: `queue.${operationOf(route)}`,
+          data: {
+            method: request.method,
+            route,
+            params: request.params as Record<string, unknown>,
+            query: request.query as Record<string, unknown>,
+          },
+        });
+      } catch (error) {
+        request.log.error({ err: error }, "could not audit a queue dashboard action; not running it");
+        return replyWithProblem(
+          request,
+          reply,
+          new HttpProblem("UNAVAILABLE", "could not record the action in the audit log; retry shortly", {
+            headers: { "retry-after": "1" },
+          }),
+        );
+      }
+      return undefined;
+    });
+
+    // Failures of the board's own handlers (Redis gone mid-request) leave as problems, never as the
+    // client library's text.
+    scope.addHook("onSend", async (request, reply, payload) => {
+      const type = String(reply.getHeader("content-type") ?? "");
+      if (reply.statusCode < 500 || type.startsWith(PROBLEM_CONTENT_TYPE)) {
+        return payload;
+      }
+      const problem = connectionReady(deps.connection)
+        ? new HttpProblem("INTERNAL", `the queue dashboard failed; quote request id ${request.id}`)
+        : queuesUnavailable();
+      reply.code(problem.status).headers(problem.headers).type(PROBLEM_CONTENT_TYPE);
+      return JSON.stringify(problem.toProblem(request.id));
     });
 
     // The UI hides its action buttons for a queue it is told is read-only.

@@ -6,7 +6,10 @@ import { FlowNameSchema } from "./flow-view.js";
 
 export const CreateRequestBodySchema = z.strictObject({
   flow: FlowNameSchema,
-  requesterEmail: z.email("must be an email address"),
+  requesterEmail: z.email("must be an email address").exactOptional().meta({
+    description:
+      "Who the access is for. Default: the token's own person. Anyone else needs scope requests:on-behalf",
+  }),
   target: FlowTargetSchema.exactOptional().meta({
     description: "Required when the flow has several targets",
   }),

@@ -1,4 +1,4 @@
-import { REQUEST_STATUSES } from "@keyturn/core";
+import { REQUEST_SOURCES, REQUEST_STATUSES } from "@keyturn/core";
 import type { RequestView } from "@keyturn/db";
 import { z } from "zod";
 import { iso } from "./common.js";
@@ -16,7 +16,11 @@ export const RequestViewSchema = z
     ticket: z.string().nullable(),
     durationSeconds: z.number().int(),
     state: z.enum(REQUEST_STATUSES),
-    source: z.enum(["slack", "api"]),
+    source: z.enum(REQUEST_SOURCES).meta({
+      description:
+        "slack or api: filed by the requester; integration: filed through the API by a token with " +
+        "requests:on-behalf for the requester (the audit event request.submitted names the token)",
+    }),
     breakGlass: z.boolean(),
     reviews: z.array(
       z.object({

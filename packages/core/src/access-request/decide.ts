@@ -148,6 +148,7 @@ function submit(command: SubmitRequest, now: Date): Decision {
     durationSeconds,
     reason,
     ...(ticket === undefined ? {} : { ticket }),
+    source: command.source,
   };
   if (!rules.autoApprove && !rules.breakGlass) {
     return { ok: true, state: pending, events: [submitted] };

@@ -1,5 +1,5 @@
 import type { FlowTarget } from "../flow/flow-rules.js";
-import type { ReviewDecision } from "./state.js";
+import type { RequestSource, ReviewDecision } from "./state.js";
 
 type Base<T extends string, D> = { type: T; requestId: string; at: Date } & D;
 
@@ -12,6 +12,8 @@ export type RequestSubmitted = Base<
     durationSeconds: number;
     reason: string;
     ticket?: string;
+    /** integration: filed by an API token on the requester's behalf (the audit actor says which). */
+    source: RequestSource;
   }
 >;
 /** An approval that did not reach the threshold yet. */

@@ -37,7 +37,13 @@ export type Review = {
   override: boolean;
 };
 
-export type RequestSource = "slack" | "api";
+/**
+ * Where a request came from: Slack or the API, filed by the requester themselves, or `integration`:
+ * filed through the API by a token on the requester's behalf (a ticketing system, a bot); the
+ * audit trail names that token.
+ */
+export const REQUEST_SOURCES = ["slack", "api", "integration"] as const;
+export type RequestSource = (typeof REQUEST_SOURCES)[number];
 
 export type AccessRequest = {
   id: string;

@@ -27,6 +27,15 @@ describe("the approval-channel message", () => {
     expect(buttons.every((button) => "value" in button && button.value === ID)).toBe(true);
   });
 
+  it("names the API token that filed a request on the requester's behalf", () => {
+    const filedBy = { tokenId: "0b7e7c1e-2f6a-4d7e-9a55-3c1f0d2e9b11", tokenName: "jira *bot*" };
+    const { text, blocks } = approvalMessage(card({ filedBy }));
+    expect(text).toContain("from <@U0ALICE> (filed by an integration):");
+    expect(texts(blocks).mrkdwn).toContain(
+      `*Requester*\n<@U0ALICE>\n_filed on their behalf by API token \`jira *bot*\` (id \`${filedBy.tokenId}\`)_`,
+    );
+  });
+
   it("shows progress towards the threshold", () => {
     const { blocks } = approvalMessage(card({ reviews: approvedBy(ann) }));
     expect(texts(blocks).mrkdwn).toContain("1 of 2 approvals: <@U0ANN>");

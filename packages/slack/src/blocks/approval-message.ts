@@ -1,6 +1,6 @@
 import type { ActionsBlock, KnownBlock } from "@slack/web-api";
 import { formatDuration } from "../durations.js";
-import { escapeMrkdwn, plainText } from "../escape.js";
+import { code, escapeMrkdwn, plainText } from "../escape.js";
 import type { RequestCard } from "../request-card.js";
 import {
   button,
@@ -54,6 +54,15 @@ function actions(card: RequestCard): ActionsBlock | null {
   return null;
 }
 
+/** Who asked: the requester, and for a request filed on their behalf, which token filed it. */
+export function requesterText(card: RequestCard): string {
+  if (card.filedBy === null) {
+    return mention(card.requester);
+  }
+  const name = card.filedBy.tokenName === null ? "" : ` ${code(card.filedBy.tokenName)}`;
+  return `${mention(card.requester)}\n_filed on their behalf by API token${name} (id ${code(card.filedBy.tokenId)})_`;
+}
+
 function durationText(card: RequestCard): string {
   const duration = formatDuration(card.durationSeconds);
   if (card.status === "active" && card.expiresAt !== null) {
@@ -81,7 +90,7 @@ export function approvalMessage(card: RequestCard): SlackMessageContent {
       type: "section",
       block_id: "request.summary",
       fields: [
-        mrkdwn(`*Requester*\n${mention(card.requester)}`),
+        mrkdwn(`*Requester*\n${requesterText(card)}`),
         mrkdwn(`*Target*\n${targetText(card.target)}`),
         mrkdwn(`*Duration*\n${durationText(card)}`),
         mrkdwn(`*Flow*\n${flowText(card)}`),
@@ -112,7 +121,7 @@ export function approvalMessage(card: RequestCard): SlackMessageContent {
   }
   return {
     text: fallbackText([
-      `${title} from ${mention(card.requester)}:`,
+      `${title} from ${mention(card.requester)}${card.filedBy === null ? "" : " (filed by an integration)"}:`,
       `${escapeMrkdwn(card.target.permissionSetName)} in ${escapeMrkdwn(card.target.accountId)}`,
       `for ${formatDuration(card.durationSeconds)}.`,
       `${STATUS_BADGES[card.status]}.`,

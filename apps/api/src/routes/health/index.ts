@@ -1,9 +1,9 @@
 import type { App, RouteDeps } from "../../route-context.js";
 import { registerLiveness } from "./liveness.js";
-import { registerReadiness } from "./readiness.js";
+import { type ReadinessDeps, registerReadiness } from "./readiness.js";
 
 /** Probes: outside /v1 and unauthenticated, as orchestrators call them. */
-export function registerHealthRoutes(app: App, deps: RouteDeps): void {
+export function registerHealthRoutes(app: App, deps: RouteDeps & ReadinessDeps): void {
   registerLiveness(app);
   registerReadiness(app, deps);
 }

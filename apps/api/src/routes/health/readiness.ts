@@ -2,16 +2,21 @@ import { z } from "zod";
 import { HttpProblem } from "../../http-errors.js";
 import type { App, RouteDeps } from "../../route-context.js";
 
-// A probe must answer quickly even when Postgres hangs rather than refuses.
+// A probe must answer quickly even when a dependency hangs rather than refuses.
 const PROBE_TIMEOUT_MS = 2_000;
 
-async function databaseAnswers(deps: RouteDeps): Promise<boolean> {
+export type ReadinessDeps = Pick<RouteDeps, "prisma"> & {
+  /** The queue dashboard's Redis, when the API serves it: then it is checked too. */
+  redis?: { ping(): Promise<string> };
+};
+
+async function answers(probe: () => Promise<unknown>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
   });
   try {
-    const query = deps.prisma.$queryRaw`SELECT 1`.then(
+    const query = probe().then(
       () => true,
       () => false,
     );
@@ -21,20 +26,31 @@ async function databaseAnswers(deps: RouteDeps): Promise<boolean> {
   }
 }
 
-export function registerReadiness(app: App, deps: RouteDeps): void {
+export function registerReadiness(app: App, deps: ReadinessDeps): void {
   app.get(
     "/readyz",
     {
       schema: {
         tags: ["health"],
-        summary: "Readiness: PostgreSQL answers SELECT 1 (503 otherwise)",
+        summary:
+          "Readiness: PostgreSQL answers SELECT 1 and, when the API serves the queue dashboard (REDIS_URL), Redis answers PING (503 otherwise)",
         response: { 200: z.object({ status: z.literal("ok") }) },
       },
     },
     async (request) => {
-      if (!(await databaseAnswers(deps))) {
-        request.log.warn("readiness probe: database did not answer");
-        throw new HttpProblem("NOT_READY", "the database is not answering");
+      const [database, redis] = await Promise.all([
+        answers(() => deps.prisma.$queryRaw`SELECT 1`),
+        deps.redis === undefined
+          ? Promise.resolve(true)
+          : answers(() => (deps.redis as { ping(): Promise<string> }).ping()),
+      ]);
+      const down = [...(database ? [] : ["the database"]), ...(redis ? [] : ["Redis"])];
+      if (down.length > 0) {
+        request.log.warn({ down }, "readiness probe: a dependency did not answer");
+        throw new HttpProblem(
+          "NOT_READY",
+          `${down.join(" and ")} ${down.length > 1 ? "are" : "is"} not answering`,
+        );
       }
       return { status: "ok" as const };
     },

@@ -30,6 +30,12 @@ export function registerCreateToken(app: App, deps: RouteDeps): void {
       schema: {
         tags: ["tokens"],
         summary: "Create an API token; the secret is in this response only",
+        description:
+          "Separation of duties: a token grants only scopes it holds itself, never outlives itself, and " +
+          "mints person tokens only for its own person (a person token acts as that person: their " +
+          "reviews count under the flows' rules, so an admin cannot mint one for someone else). Service " +
+          "tokens may be minted for any service name. The audit event token.created names the minting " +
+          "token, the owner and the scopes.",
         body: CreateTokenBodySchema,
         response: {
           201: ApiTokenSchema.extend({
@@ -41,11 +47,6 @@ export function registerCreateToken(app: App, deps: RouteDeps): void {
     async (request, reply) => {
       const caller = authOf(request);
       const body = request.body;
-      // Minting a token must not be a way up: nobody hands out a scope they do not hold.
-      const beyond = body.scopes.filter((s) => !caller.scopes.has(s));
-      if (beyond.length > 0) {
-        throw insufficientScope(beyond);
-      }
       const expiresAt = body.expiresAt === undefined ? undefined : new Date(body.expiresAt);
       if (expiresAt !== undefined && expiresAt <= deps.clock.now()) {
         throw new HttpProblem("VALIDATION_FAILED", "invalid body: body.expiresAt: must be in the future", {
@@ -58,10 +59,14 @@ export function registerCreateToken(app: App, deps: RouteDeps): void {
         owner: body.owner,
         scopes: body.scopes,
         ...(expiresAt === undefined ? {} : { expiresAt }),
-        by: { type: "token", id: caller.token.id, label: caller.token.name },
+        by: { type: "token", token: caller.token },
       });
       if (!result.ok) {
-        throw useCaseProblem(result.error);
+        // Minting a token must not be a way up: nobody hands out a scope they do not hold.
+        const beyond = result.error.details?.scopes;
+        throw result.error.code === "SCOPE_NOT_HELD" && Array.isArray(beyond)
+          ? insufficientScope(beyond.map(String))
+          : useCaseProblem(result.error);
       }
       return reply.code(201).send({ ...toApiTokenJson(result.value.record), token: result.value.token });
     },

@@ -1,4 +1,4 @@
-import { revokeApiToken } from "@keyturn/usecases";
+import { API_SCOPES, revokeApiToken } from "@keyturn/usecases";
 import { useCaseProblem } from "../../http-errors.js";
 import { authOf } from "../../plugins/auth.js";
 import type { App, RouteDeps } from "../../route-context.js";
@@ -9,10 +9,15 @@ export function registerRevokeToken(app: App, deps: RouteDeps): void {
   app.delete(
     "/tokens/:id",
     {
-      config: { scopes: ["tokens:admin"] },
+      // Any token may revoke itself; revoking another takes tokens:admin (checked by the use case).
+      config: { scopes: API_SCOPES },
       schema: {
         tags: ["tokens"],
         summary: "Revoke an API token (idempotent); it stops working immediately",
+        description:
+          "A token may always revoke itself. Revoking another token needs tokens:admin and every scope " +
+          "the other token holds (a token may only revoke what it could have granted): 403 " +
+          "TOKEN_BEYOND_REACH otherwise.",
         params: IdParamsSchema,
         response: { 200: ApiTokenSchema },
       },
@@ -21,7 +26,7 @@ export function registerRevokeToken(app: App, deps: RouteDeps): void {
       const { token } = authOf(request);
       const result = await revokeApiToken(deps.usecases, {
         id: request.params.id,
-        by: { type: "token", id: token.id, label: token.name },
+        by: { type: "token", token },
       });
       if (!result.ok) {
         throw useCaseProblem(result.error);

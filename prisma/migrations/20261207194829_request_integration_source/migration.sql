@@ -1,0 +1,5 @@
+-- AlterEnum
+ALTER TYPE "RequestSource" ADD VALUE 'integration';
+
+-- AlterTable
+ALTER TABLE "AccessRequest" ADD COLUMN     "idempotencyFingerprint" TEXT;
