@@ -113,6 +113,8 @@ export function decideAccess(
           "aws:userid":
             caller.sessionName === undefined ? caller.roleId : `${caller.roleId}:${caller.sessionName}`,
           "identitystore:userId": caller.identityStoreUserId,
+          "aws:TokenIssueTime":
+            caller.issuedAt === undefined ? undefined : new Date(caller.issuedAt).toISOString(),
         }),
     ...request.context,
   };

@@ -108,6 +108,12 @@ export type Caller = {
   sessionName: string | undefined;
   identityStoreUserId: string | undefined;
   expiresAt: number | undefined;
+  /**
+   * When temporary credentials were issued (epoch ms, whole seconds): the request context's
+   * `aws:TokenIssueTime`, a global key present only for temporary credentials (IAM User Guide,
+   * "AWS global condition context keys"). Undefined for long-term keys.
+   */
+  issuedAt: number | undefined;
   policies: readonly PolicyDocument[];
 };
 
@@ -370,6 +376,7 @@ export class EmulatorState {
       sessionName: registration.sessionName,
       identityStoreUserId: undefined,
       expiresAt: undefined,
+      issuedAt: undefined,
       policies: [...(registration.policies ?? [])],
     });
   }
