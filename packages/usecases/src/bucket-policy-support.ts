@@ -6,6 +6,7 @@ import type {
   BucketPolicyResult,
   BucketPolicySpec,
   BucketSessionCutoff,
+  CutoffLayout,
   GeneratedBucketPolicy,
   SessionCutoffRecord,
 } from "./bucket-policy-ports.js";
@@ -40,7 +41,11 @@ export function cutoffsFor(
     .filter((cutoff) => sets.has(`${cutoff.accountId}/${cutoff.permissionSetName}`))
     .map((cutoff) => ({
       identityStoreUserId: cutoff.identityStoreUserId,
+      accountId: cutoff.accountId,
+      permissionSet: cutoff.permissionSetName,
       until: cutoff.until.toISOString(),
+      ...(cutoff.issuedBefore === null ? {} : { issuedBefore: cutoff.issuedBefore.toISOString() }),
+      ...(cutoff.closedAt === null ? {} : { closedAt: cutoff.closedAt.toISOString() }),
     }));
 }
 
@@ -55,14 +60,20 @@ export function specNamesSet(
     .some((named) => named.accountId === set.accountId && named.name === set.permissionSetName);
 }
 
-/** The policy Keyturn wants on the bucket now: its spec plus the cut-offs in force. */
+/**
+ * The policy Keyturn wants on the bucket now: its spec plus the cut-offs in force, folded to
+ * leave `reserveBytes` for the foreign statements an apply keeps.
+ */
 export function desiredPolicy(
   engine: BucketPolicyEngine,
   spec: BucketPolicySpec,
   cutoffs: readonly BucketSessionCutoff[],
-): BucketPolicyResult<GeneratedBucketPolicy> {
+  reserveBytes = 0,
+): BucketPolicyResult<GeneratedBucketPolicy & { cutoffs: CutoffLayout }> {
   const { sessionCutoffs: _stored, ...rest } = spec;
-  const generated = engine.generate(cutoffs.length === 0 ? rest : { ...rest, sessionCutoffs: cutoffs });
+  const generated = engine.generate(cutoffs.length === 0 ? rest : { ...rest, sessionCutoffs: cutoffs }, {
+    reserveBytes,
+  });
   if (generated.ok) {
     return generated;
   }
@@ -89,3 +100,17 @@ export type DiffSummary = {
   foreign: Array<string | null>;
   droppedForeign: Array<string | null>;
 };
+
+/**
+ * The bytes the foreign statements of a live policy add when kept (each statement's compact JSON
+ * and a comma): what the cut-offs must leave free. The canonical text orders keys differently,
+ * but its length is the same.
+ */
+export function foreignBytes(
+  statements: ReadonlyArray<{ statement: Readonly<Record<string, unknown>> }>,
+): number {
+  return statements.reduce(
+    (sum, { statement }) => sum + new TextEncoder().encode(JSON.stringify(statement)).length + 1,
+    0,
+  );
+}
