@@ -84,6 +84,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       ...(deps.bucketPolicies === undefined ? {} : { bucketPolicies: deps.bucketPolicies }),
     }),
     "cutoff.arm": cutoffArmHandler({
+      metrics,
+      logger,
       ...(deps.bucketPolicies === undefined ? {} : { bucketPolicies: deps.bucketPolicies }),
     }),
     "bucket.apply": bucketApplyHandler({

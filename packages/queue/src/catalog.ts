@@ -120,9 +120,11 @@ export type JobCatalog = { readonly [K in JobName]: JobDefinition<K> };
 /**
  * Priority bands, lowest first. Every job gets an explicit band because BullMQ runs jobs without a
  * priority (0) before all prioritized ones.
- * - Removals come first: an ended lease must not wait behind grants (DESIGN.md "removals go before
- *   creations"), and revocation lag is the number we promise. Session cut-offs (arming them, and
- *   the bucket applies that land them) go with removals: they end data access on time.
+ * - Session cut-offs (arming them, and the bucket applies that land them) come first of all: they
+ *   end data access on time, and must not wait behind K removals queued at the Identity Center
+ *   quota (K/18 s), which equal priority would make them do (BullMQ runs equal priorities in order).
+ * - Removals come next: an ended lease must not wait behind grants (DESIGN.md "removals go before
+ *   creations"), and revocation lag is the number we promise.
  * - Sweeps back removals up when Redis lost a job (invariant 4), so they rank just after them.
  * - Notifications and timeouts are cheap and touch no Identity Center quota; resolving a new
  *   requester's Identity Center user (three reads) goes with them, so that it is done by the time
@@ -130,12 +132,13 @@ export type JobCatalog = { readonly [K in JobName]: JobDefinition<K> };
  * - Creations (approvals, extensions) follow; the drift scan is a slow background audit.
  */
 export const PRIORITY = {
-  removal: 1,
-  sweep: 2,
-  notify: 3,
-  timeOut: 4,
-  creation: 5,
-  drift: 6,
+  cutoff: 1,
+  removal: 2,
+  sweep: 3,
+  notify: 4,
+  timeOut: 5,
+  creation: 6,
+  drift: 7,
 } as const;
 
 const HOUR_S = 3600;
@@ -206,7 +209,7 @@ export const jobCatalog: JobCatalog = {
     queue: "keyturn",
     // Database work only; after the retries the lease sweep arms what this missed.
     options: keep({ attempts: 8, firstRetryMs: 500 }),
-    priority: () => PRIORITY.removal,
+    priority: () => PRIORITY.cutoff,
   },
   "bucket.apply": {
     schema: BucketApplyPayloadSchema,
@@ -214,7 +217,7 @@ export const jobCatalog: JobCatalog = {
     // S3 refusing: retried with backoff (~8.5 min), then the sweep re-applies a bucket whose wanted
     // change has not landed, every sweep, until it does.
     options: keep({ attempts: 10, firstRetryMs: 1_000 }),
-    priority: () => PRIORITY.removal,
+    priority: () => PRIORITY.cutoff,
   },
 };
 

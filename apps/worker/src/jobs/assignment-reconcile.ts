@@ -36,7 +36,7 @@ export function assignmentReconcileHandler(deps: {
     if (buckets !== undefined) {
       const prepared = await prepareGrant(buckets, { assignmentId: payload.assignmentId });
       for (const bucket of prepared.buckets) {
-        await applyForCutoffs(buckets, bucket, { ...deps, wait: true });
+        await applyForCutoffs(buckets, bucket, { ...deps, deferred: "wait" });
       }
       const waitMs = (prepared.boundary?.getTime() ?? 0) - buckets.clock.now().getTime();
       if (waitMs > 0) {

@@ -33,7 +33,15 @@ export function bucketApplyHandler(deps: {
 export async function applyForCutoffs(
   s3: BucketPolicyS3Deps,
   bucket: string,
-  deps: { metrics: WorkerMetrics; logger: Logger; wait?: boolean },
+  deps: {
+    metrics: WorkerMetrics;
+    logger: Logger;
+    /**
+     * A put the 1 s spacing defers: `retry` (default) brings the job back then; `wait` sleeps
+     * and applies again; `leave` returns, for a caller whose bucket.apply job is queued anyway.
+     */
+    deferred?: "retry" | "wait" | "leave";
+  },
 ): Promise<void> {
   for (;;) {
     let result: Awaited<ReturnType<typeof applyBucketPolicy>>;
@@ -73,7 +81,10 @@ export async function applyForCutoffs(
       return;
     }
     const delayMs = Math.max(1, deferredUntil.getTime() - s3.clock.now().getTime());
-    if (deps.wait !== true) {
+    if (deps.deferred === "leave") {
+      return;
+    }
+    if (deps.deferred !== "wait") {
       throw new RunLater(delayMs, `the last PutBucketPolicy to ${bucket} was less than a second ago`);
     }
     await new Promise((resolve) => setTimeout(resolve, delayMs));

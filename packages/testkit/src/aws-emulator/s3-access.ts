@@ -2,9 +2,10 @@ import type { IncomingHttpHeaders } from "node:http";
 import {
   type ContextValue,
   type Evaluation,
-  evaluate,
-  type PolicyInput,
+  evaluateParsed,
+  type ParsedPolicyInput,
   type Principal,
+  parsePolicy,
 } from "@keyturn/bucket-policy";
 import type { EmulatorContext } from "./call.js";
 import type { Bucket, Caller } from "./state.js";
@@ -118,28 +119,16 @@ export function decideAccess(
         }),
     ...request.context,
   };
-  const identityPolicies: PolicyInput[] = (caller?.policies ?? []).map((document, index) => ({
-    kind: "identity",
-    name: `identity-policy-${index + 1}`,
-    document,
-  }));
+  const identityPolicies: ParsedPolicyInput[] = (caller?.policies ?? []).map((document, index) =>
+    parsedOnce("identity", `identity-policy-${index + 1}`, document),
+  );
   const bucketPolicy = request.bucket?.policy;
-  const resourcePolicies: PolicyInput[] =
+  const resourcePolicies: ParsedPolicyInput[] =
     bucketPolicy === undefined || request.bucket === undefined
       ? []
-      : [{ kind: "resource", name: `bucket-policy:${request.bucket.name}`, document: bucketPolicy.document }];
-  const run = (policies: readonly PolicyInput[]): Evaluation => {
-    const result = evaluate(
-      { principal, action: request.action, resource: request.resource, context },
-      policies,
-    );
-    if (!result.ok) {
-      throw new AwsError("InternalError", `Stored policy cannot be evaluated: ${result.error.message}`, {
-        status: 500,
-      });
-    }
-    return result.evaluation;
-  };
+      : [parsedOnce("resource", `bucket-policy:${request.bucket.name}`, bucketPolicy.document)];
+  const run = (policies: readonly ParsedPolicyInput[]): Evaluation =>
+    evaluateParsed({ principal, action: request.action, resource: request.resource, context }, policies);
 
   const who = describeIdentity(identity);
   const all = run([...identityPolicies, ...resourcePolicies]);
@@ -158,6 +147,33 @@ export function decideAccess(
   return identityAllows && resourceAllows
     ? { allowed: true }
     : { allowed: false, message: implicitDenyMessage(who, request) };
+}
+
+// A stored policy is parsed once, not on every request: a bucket policy near S3's 20 KB (hundreds
+// of session cut-offs) would otherwise cost a parse per GetObject. Keyed by the stored document,
+// which a PutBucketPolicy replaces rather than edits.
+const parsedDocuments = new WeakMap<object, ParsedPolicyInput["policy"]>();
+
+function parsedOnce(kind: "identity" | "resource", name: string, document: unknown): ParsedPolicyInput {
+  const key = typeof document === "object" && document !== null ? document : undefined;
+  let policy = key === undefined ? undefined : parsedDocuments.get(key);
+  if (policy === undefined) {
+    const parsed = parsePolicy(document, kind);
+    if (!parsed.ok) {
+      throw new AwsError(
+        "InternalError",
+        `Stored policy cannot be evaluated: ${name}: ${parsed.error.message}`,
+        {
+          status: 500,
+        },
+      );
+    }
+    policy = parsed.policy;
+    if (key !== undefined) {
+      parsedDocuments.set(key, policy);
+    }
+  }
+  return { kind, name, policy };
 }
 
 export function authorize(ctx: EmulatorContext, identity: S3Identity, request: AccessRequest): void {
