@@ -30,18 +30,17 @@ import {
   createUnitOfWork,
   type PrismaClient,
 } from "../../packages/db/src/index.js";
+import { keyturnCaller } from "../../packages/testkit/src/aws-emulator/test-helpers.js";
 import { testFlowRules } from "../../packages/testkit/src/flow-rules.js";
 import { maxCallsInAnyWindow } from "../../packages/testkit/src/index.js";
 import {
-  activateRequest,
   applyBucketPolicy,
   type BucketPolicyS3Deps,
   type Deps,
   putFlow,
   putProtectedBucket,
-  reviewRequest,
-  submitRequest,
 } from "../../packages/usecases/src/index.js";
+import { grantActiveLeases, inParallel } from "../support/grants.js";
 import { startDeployedWorker } from "../support/processes.js";
 import { type BenchRow, printBenchResult, summarize } from "../support/report.js";
 import { cleanUp, createScratchDatabase, onCleanUp, scratchRedisPrefix, sleep } from "../support/scratch.js";
@@ -90,23 +89,6 @@ type Run = {
   roleWide: boolean;
 };
 
-async function inParallel<T, R>(
-  items: readonly T[],
-  width: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      for (let i = next++; i < items.length; i = next++) {
-        results[i] = await work(items[i] as T);
-      }
-    }),
-  );
-  return results;
-}
-
 async function runOnce(k: number): Promise<Run> {
   const database = await createScratchDatabase();
   const prefix = scratchRedisPrefix("cutoff");
@@ -123,25 +105,7 @@ async function runOnce(k: number): Promise<Run> {
     accounts: [ACCOUNT],
     users,
     permissionSets: [{ name: "S3Access", sessionDuration: "PT1H" }],
-    callers: [
-      {
-        accessKeyId: KEYTURN_KEY,
-        roleArn: KEYTURN_ROLE,
-        accountId: ACCOUNT,
-        policies: [
-          {
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy"],
-                Resource: `arn:aws:s3:::${BUCKET}`,
-              },
-            ],
-          },
-        ],
-      },
-    ],
+    callers: [keyturnCaller(KEYTURN_KEY, KEYTURN_ROLE, [BUCKET])],
     buckets: [{ name: BUCKET, accountId: ACCOUNT, objects: { [KEY]: "revenue,42" } }],
   });
 
@@ -171,55 +135,16 @@ async function runOnce(k: number): Promise<Run> {
     throw new Error("apply");
   }
 
-  // The grants, as the reconciler would have left them (see bench/revocation-lag).
-  const requestIds = await inParallel(users, 16, async (user) => {
-    const email = user.emails[0] ?? "";
-    const submitted = await submitRequest(deps, {
-      flowName: "s3",
-      requester: { email, audit: { type: "identity", id: email } },
-      source: "api",
-      durationSeconds: 3600,
-    });
-    if (!submitted.ok) {
-      throw new Error(submitted.error.message);
-    }
-    const approved = await reviewRequest(deps, {
-      requestId: submitted.value.id,
-      reviewer: { email: "ann@example.com", audit: { type: "identity", id: "ann@example.com" } },
-      decision: "approve",
-    });
-    if (!approved.ok) {
-      throw new Error(approved.error.message);
-    }
-    return submitted.value.id;
-  });
-  const now = new Date();
-  await db.outboxMessage.updateMany({ where: { sentAt: null }, data: { sentAt: now } });
-  await inParallel(users, 16, (user) =>
-    db.identity.update({
-      where: { email: user.emails[0] ?? "" },
-      data: { identityStoreUserId: seeded.users[user.userName] ?? null, pinnedAt: now },
-    }),
-  );
-  await db.assignment.updateMany({
-    data: { provisionIntentAt: now, observedPresent: true, lastReconciledAt: now },
-  });
-  await emulator.seed({
-    assignments: users.map((user) => ({
-      accountId: ACCOUNT,
-      permissionSet: "S3Access",
-      principal: { userName: user.userName },
-    })),
-  });
-  await inParallel(requestIds, 16, async (requestId) => {
-    const result = await activateRequest(deps, { requestId });
-    if (!result.ok) {
-      throw new Error(result.error.message);
-    }
-  });
-  await db.outboxMessage.updateMany({
-    where: { sentAt: null, topic: { notIn: ["assignment.reconcile", "cutoff.arm"] } },
-    data: { sentAt: now },
+  await grantActiveLeases({
+    db,
+    deps,
+    emulator,
+    users,
+    userIds: seeded.users,
+    flowName: "s3",
+    accountId: ACCOUNT,
+    permissionSet: "S3Access",
+    durationSeconds: 3600,
   });
 
   // One live session per ended user, each reading before T.

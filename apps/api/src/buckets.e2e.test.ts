@@ -1,5 +1,6 @@
 import { type BucketPolicyStore, createBucketPolicyStore, createKeyturnIdentity } from "@keyturn/aws";
 import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
+import { keyturnCaller } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -42,25 +43,7 @@ beforeAll(async () => {
   emulator = await startAwsEmulator({ seed: 3 });
   emulator.seed({
     accounts: [ACCOUNT],
-    callers: [
-      {
-        accessKeyId: "AKIAKEYTURNAPIEXAMPL",
-        roleArn: KEYTURN_ROLE,
-        accountId: ACCOUNT,
-        policies: [
-          {
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy"],
-                Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${MISSING_IN_S3}`],
-              },
-            ],
-          },
-        ],
-      },
-    ],
+    callers: [keyturnCaller("AKIAKEYTURNAPIEXAMPL", KEYTURN_ROLE, [BUCKET, MISSING_IN_S3])],
     buckets: [
       { name: BUCKET, accountId: ACCOUNT },
       { name: FORBIDDEN, accountId: ACCOUNT },

@@ -25,6 +25,7 @@ import {
   ADMIN_ROLE_ARN,
   allowAll,
   caught,
+  keyturnCaller,
   portalClient,
   s3Client,
   sessionS3Client,
@@ -114,23 +115,7 @@ beforeAll(async () => {
     ],
     callers: [
       ...(seed.callers ?? []),
-      {
-        accessKeyId: KEYTURN_KEY,
-        roleArn: KEYTURN_ROLE_ARN,
-        accountId: ACCOUNT,
-        policies: [
-          {
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetEncryptionConfiguration"],
-                Resource: `arn:aws:s3:::${BUCKET}`,
-              },
-            ],
-          },
-        ],
-      },
+      keyturnCaller(KEYTURN_KEY, KEYTURN_ROLE_ARN, [BUCKET]),
       { accessKeyId: STRANGER_KEY, roleArn: STRANGER_ROLE_ARN, accountId: ACCOUNT, policies: [allowAll] },
     ],
     buckets: [

@@ -18,6 +18,7 @@ import { type AwsEmulator, startAwsEmulator, testFlowRules } from "@keyturn/test
 import {
   ADMIN_ROLE_ARN,
   caught,
+  keyturnCaller,
   portalClient,
   sessionS3Client,
   standardSeed,
@@ -71,26 +72,7 @@ beforeAll(async () => {
   emulator.seed({
     ...seed,
     permissionSets: [...(seed.permissionSets ?? []), { name: "S3Read", sessionDuration: "PT1H" }],
-    callers: [
-      ...(seed.callers ?? []),
-      {
-        accessKeyId: KEYTURN_KEY,
-        roleArn: KEYTURN_ROLE_ARN,
-        accountId: ACCOUNT,
-        policies: [
-          {
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy"],
-                Resource: [`arn:aws:s3:::${DATA}`, `arn:aws:s3:::${MORE}`],
-              },
-            ],
-          },
-        ],
-      },
-    ],
+    callers: [...(seed.callers ?? []), keyturnCaller(KEYTURN_KEY, KEYTURN_ROLE_ARN, [DATA, MORE])],
     buckets: [
       { name: DATA, accountId: ACCOUNT, objects: { "q1.csv": "revenue,42" } },
       { name: MORE, accountId: ACCOUNT, objects: { "q2.csv": "revenue,43" } },

@@ -7,7 +7,7 @@ import {
   DescribeAccountAssignmentDeletionStatusCommand,
   SSOAdminClient,
 } from "@aws-sdk/client-sso-admin";
-import type { AwsEmulator, SeedData } from "./types.js";
+import type { AwsEmulator, SeedCaller, SeedData } from "./types.js";
 
 // Real SDK clients pointed at an emulator, and the world most tests start from. Only tests import
 // this file (it needs the SDK devDependencies).
@@ -63,6 +63,30 @@ export function sessionS3Client(emulator: AwsEmulator, credentials: RoleCredenti
     secretAccessKey: credentials?.secretAccessKey ?? "",
     ...(credentials?.sessionToken === undefined ? {} : { sessionToken: credentials.sessionToken }),
   });
+}
+
+/**
+ * Keyturn's own role as an emulator caller, with what its data-account role is given in
+ * deploy/terraform: read and write the policies (and read the encryption) of `buckets`.
+ */
+export function keyturnCaller(accessKeyId: string, roleArn: string, buckets: readonly string[]): SeedCaller {
+  return {
+    accessKeyId,
+    roleArn,
+    accountId: roleArn.split(":")[4] ?? ACCOUNT,
+    policies: [
+      {
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetEncryptionConfiguration"],
+            Resource: buckets.map((bucket) => `arn:aws:s3:::${bucket}`),
+          },
+        ],
+      },
+    ],
+  };
 }
 
 export const allowAll = {
