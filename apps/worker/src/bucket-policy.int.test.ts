@@ -19,6 +19,8 @@ import {
   createUnitOfWork,
   type PrismaClient,
 } from "@keyturn/db";
+import { createLogger } from "@keyturn/observability";
+import { createProducer, createRedisConnection } from "@keyturn/queue";
 import { type AwsEmulator, startAwsEmulator, testFlowRules } from "@keyturn/testkit";
 import {
   ADMIN_KEY,
@@ -52,9 +54,14 @@ import {
   SWEEP_LOOKBACK_MS,
   SYSTEM,
 } from "@keyturn/usecases";
+import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bucketApplyHandler } from "./jobs/bucket-apply.js";
+import { STALE_APPLY_MS, sweepLeasesHandler } from "./jobs/sweep-leases.js";
+import { createWorkerMetrics } from "./metrics.js";
 import { reconcileUntilSettled } from "./test-support.js";
 import { approveRequest } from "./testing/access-world.js";
+import { clearPrefix } from "./worker-harness.js";
 
 const ACCOUNT = "111122223333";
 const BUCKET = "story-data";
@@ -107,6 +114,7 @@ beforeAll(async () => {
       ...(seed.users ?? []),
       { userName: "dave", emails: ["dave@example.com"] },
       { userName: "erin", emails: ["erin@example.com"] },
+      { userName: "frank", emails: ["frank@example.com"] },
     ],
     permissionSets: [
       ...(seed.permissionSets ?? []),
@@ -565,5 +573,56 @@ describe("drift: a statement added by hand", () => {
       status: "in_sync",
       newlyDetected: false,
     });
+  });
+});
+
+describe("a cut-off whose apply job was lost (Redis flushed, a worker killed)", () => {
+  it("is applied by the next lease sweep, which finds the bucket still waiting for it", async () => {
+    const prefix = `keyturn-test-lost-${randomUUID().slice(0, 8)}`;
+    const connection = createRedisConnection("redis://127.0.0.1:6379", "producer");
+    const producer = createProducer({ connection, prefix });
+    const queue = new Queue("keyturn", { connection, prefix });
+    try {
+      const frank = await grant("frank@example.com");
+      const session = await sessionAs("frank");
+      await revokeRequest(reconcile, {
+        requestId: frank.requestId,
+        by: person("ann@example.com"),
+        asAdmin: false,
+      });
+      // Armed, with its bucket.apply message in the outbox: but nothing relays it here, as if the
+      // job had been lost.
+      const armed = await refreshSessionCutoffs(buckets, {
+        since: new Date(clock.now().getTime() - ARM_LOOKBACK_MS),
+      });
+      expect(armed.buckets).toEqual([BUCKET]);
+      expect(await read(session)).toBe("revenue,42");
+
+      const sweep = sweepLeasesHandler({ db, producer, now: () => clock.now(), bucketPolicies: buckets });
+      await sweep();
+      expect(await queue.getJobs(["prioritized", "waiting"])).not.toContainEqual(
+        expect.objectContaining({ name: "bucket.apply" }),
+      );
+      offsetMs += STALE_APPLY_MS + 1000;
+      await sweep();
+      const [job] = (await queue.getJobs(["prioritized", "waiting"])).filter(
+        (j) => j.name === "bucket.apply",
+      );
+      expect(job?.data).toEqual({ bucket: BUCKET });
+
+      const apply = bucketApplyHandler({
+        bucketPolicies: buckets,
+        metrics: createWorkerMetrics(),
+        logger: createLogger({ name: "test", level: "silent" }),
+      });
+      await apply({ bucket: BUCKET });
+      await deniedBy(read(session), "DenyEndedSessions1");
+      expect((await db.protectedBucket.findUniqueOrThrow({ where: { name: BUCKET } })).dirtySince).toBeNull();
+    } finally {
+      await clearPrefix(connection, prefix);
+      await queue.close();
+      await producer.close();
+      await connection.quit();
+    }
   });
 });
