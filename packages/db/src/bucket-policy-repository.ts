@@ -90,11 +90,12 @@ export function createProtectedBucketRepository(tx: Tx): ProtectedBucketReposito
         data: { dirtySince: null },
       });
     },
-    async recordApplyFailure({ name, at, error }) {
+    async recordApplyFailure({ name, at, startedAt, error }) {
+      // An apply that succeeded after this one began has the last word (they run concurrently).
       await tx.$executeRaw`
         UPDATE "ProtectedBucket"
         SET "applyFailingSince" = COALESCE("applyFailingSince", ${at}), "lastApplyError" = ${error.slice(0, 2000)}
-        WHERE name = ${name}`;
+        WHERE name = ${name} AND ("lastAppliedAt" IS NULL OR "lastAppliedAt" < ${startedAt})`;
     },
     async markDirty({ names, at }) {
       await tx.protectedBucket.updateMany({

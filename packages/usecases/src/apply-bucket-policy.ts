@@ -57,11 +57,12 @@ export async function applyBucketPolicy(
   deps: BucketPolicyS3Deps,
   input: { name: string; dropForeign?: boolean; by: AuditActor; reason: string; minIntervalMs?: number },
 ): Promise<BucketPolicyResult<BucketPolicyApplied>> {
+  const startedAt = deps.clock.now();
   try {
     return await deps.uow.run((tx) => applyLocked(deps, tx, input));
   } catch (error) {
     if (error instanceof AppError) {
-      await recordFailure(deps, input, error);
+      await recordFailure(deps, input, error, startedAt);
     }
     throw error;
   }
@@ -221,11 +222,17 @@ async function recordFailure(
   deps: BucketPolicyS3Deps,
   input: { name: string; by: AuditActor; reason: string },
   error: AppError,
+  startedAt: Date,
 ): Promise<void> {
   const at = deps.clock.now();
   await deps.uow
     .run(async (tx) => {
-      await tx.buckets.recordApplyFailure({ name: input.name, at, error: `${error.code}: ${error.message}` });
+      await tx.buckets.recordApplyFailure({
+        name: input.name,
+        at,
+        startedAt,
+        error: `${error.code}: ${error.message}`,
+      });
       await tx.audit.append({
         actor: input.by,
         action: "bucket_policy.apply_failed",

@@ -174,7 +174,7 @@ export type ProtectedBucketRepository = {
     cutoffsRoleWide: number;
   }): Promise<void>;
   /** A failed apply: kept on the row (first failure time, last error) until one succeeds. */
-  recordApplyFailure(input: { name: string; at: Date; error: string }): Promise<void>;
+  recordApplyFailure(input: { name: string; at: Date; startedAt: Date; error: string }): Promise<void>;
   /** Marks buckets as wanting an apply (keeps an earlier mark). */
   markDirty(input: { names: readonly string[]; at: Date }): Promise<void>;
   recordDriftCheck(input: {

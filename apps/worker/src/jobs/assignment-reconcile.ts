@@ -1,6 +1,6 @@
 import type { Db } from "@keyturn/db";
 import type { Logger } from "@keyturn/observability";
-import { type Payload, RunLater } from "@keyturn/queue";
+import { type Payload, REMOVAL_CAUSES, RunLater } from "@keyturn/queue";
 import {
   AppError,
   type BucketPolicyS3Deps,
@@ -33,7 +33,9 @@ export function assignmentReconcileHandler(deps: {
 }) {
   return async (payload: Payload<"assignment.reconcile">): Promise<void> => {
     const buckets = deps.bucketPolicies;
-    if (buckets !== undefined) {
+    // A lease's end, a release or an expiry grants nothing: no boundary to prepare. (Also keeps the
+    // database free for the cut-off itself when hundreds of leases end at once.)
+    if (buckets !== undefined && !REMOVAL_CAUSES.has(payload.cause)) {
       const prepared = await prepareGrant(buckets, { assignmentId: payload.assignmentId });
       for (const bucket of prepared.buckets) {
         await applyForCutoffs(buckets, bucket, { ...deps, deferred: "wait" });
@@ -64,7 +66,8 @@ export function assignmentReconcileHandler(deps: {
         `AWS is still carrying out a change to assignment ${payload.assignmentId}`,
       );
     }
-    if (buckets !== undefined) {
+    if (buckets !== undefined && (report.actions.length > 0 || report.activated.length > 0)) {
+      // What the run changed in AWS (a removal confirmed, a grant made) may change a cut-off.
       await refreshSessionCutoffs(buckets, {
         since: buckets.clock.now(),
         assignmentIds: [payload.assignmentId],
