@@ -38,7 +38,7 @@ export function assignmentReconcileHandler(deps: {
     if (buckets !== undefined && !REMOVAL_CAUSES.has(payload.cause)) {
       const prepared = await prepareGrant(buckets, { assignmentId: payload.assignmentId });
       for (const bucket of prepared.buckets) {
-        await applyForCutoffs(buckets, bucket, { ...deps, deferred: "wait" });
+        await applyForCutoffs(buckets, bucket, deps);
       }
       const waitMs = (prepared.boundary?.getTime() ?? 0) - buckets.clock.now().getTime();
       if (waitMs > 0) {

@@ -1,5 +1,5 @@
 import type { Logger } from "@keyturn/observability";
-import { type Payload, RunLater } from "@keyturn/queue";
+import type { Payload } from "@keyturn/queue";
 import { AppError, applyBucketPolicy, type BucketPolicyS3Deps, SYSTEM } from "@keyturn/usecases";
 import type { WorkerMetrics } from "../metrics.js";
 
@@ -9,8 +9,8 @@ export const MIN_PUT_INTERVAL_MS = 1000;
 /**
  * Applies a protected bucket's policy with the cut-offs in force. Coalescing: every change
  * committed before the apply reads the cut-offs is in it; a put sooner than a second after the
- * last one is deferred (the job comes back then, holding no worker), so however many cut-offs
- * arrive, a bucket sees at most one put per second. S3 refusing is counted, audited by the use
+ * last one waits for that second, so however many cut-offs arrive, a bucket sees at most one put
+ * per second. S3 refusing is counted, audited by the use
  * case, and retried with backoff; the policy in S3 (with every cut-off in it) stays as it was.
  */
 export function bucketApplyHandler(deps: {
@@ -37,10 +37,11 @@ export async function applyForCutoffs(
     metrics: WorkerMetrics;
     logger: Logger;
     /**
-     * A put the 1 s spacing defers: `retry` (default) brings the job back then; `wait` sleeps
-     * and applies again; `leave` returns, for a caller whose bucket.apply job is queued anyway.
+     * A put the 1 s spacing defers: `wait` (default) sleeps until then (under a second, holding
+     * the worker: coming back through the queue would wait behind the removals) and applies
+     * again; `leave` returns, for a caller whose bucket.apply job is queued anyway.
      */
-    deferred?: "retry" | "wait" | "leave";
+    deferred?: "wait" | "leave";
   },
 ): Promise<void> {
   for (;;) {
@@ -83,9 +84,6 @@ export async function applyForCutoffs(
     const delayMs = Math.max(1, deferredUntil.getTime() - s3.clock.now().getTime());
     if (deps.deferred === "leave") {
       return;
-    }
-    if (deps.deferred !== "wait") {
-      throw new RunLater(delayMs, `the last PutBucketPolicy to ${bucket} was less than a second ago`);
     }
     await new Promise((resolve) => setTimeout(resolve, delayMs));
   }
