@@ -42,13 +42,8 @@ import { createRedisConnection } from "../../packages/queue/src/index.js";
 import { databaseUrl, quoteIdentifier, withAdmin } from "../../packages/testkit/src/database/admin.js";
 import { testFlowRules } from "../../packages/testkit/src/flow-rules.js";
 import { type CallRecord, maxCallsInAnyWindow } from "../../packages/testkit/src/index.js";
-import {
-  activateRequest,
-  type Deps,
-  putFlow,
-  reviewRequest,
-  submitRequest,
-} from "../../packages/usecases/src/index.js";
+import { type Deps, putFlow } from "../../packages/usecases/src/index.js";
+import { grantActiveLeases } from "../support/grants.js";
 
 const QUOTA_PER_SECOND = 20;
 // The emulator's default time for AWS to carry out an assignment request (server.ts).
@@ -122,20 +117,6 @@ function shuffled<T>(items: readonly T[]): T[] {
     [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;
-}
-
-/** Runs `work` over `items` with at most `width` at a time. */
-async function inParallel<T, R>(items: T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      for (let i = next++; i < items.length; i = next++) {
-        results[i] = await work(items[i] as T);
-      }
-    }),
-  );
-  return results;
 }
 
 async function createDatabase(): Promise<{ name: string; url: string }> {
@@ -231,65 +212,23 @@ async function runOnce(k: number): Promise<Result> {
     if (!flow.ok) {
       throw new Error(flow.error.message);
     }
-    const approver = {
-      email: "ann@example.com",
-      audit: { type: "identity", id: "ann@example.com" },
-    } as const;
-    const requestIds = await inParallel(users, 16, async (user) => {
-      const email = user.emails[0] ?? "";
-      const submitted = await submitRequest(deps, {
-        flowName: "s3",
-        requester: { email, audit: { type: "identity", id: email } },
-        source: "api",
-        durationSeconds,
-      });
-      if (!submitted.ok) {
-        throw new Error(submitted.error.message);
-      }
-      const approved = await reviewRequest(deps, {
-        requestId: submitted.value.id,
-        reviewer: approver,
-        decision: "approve",
-      });
-      if (!approved.ok) {
-        throw new Error(approved.error.message);
-      }
-      return submitted.value.id;
+    await grantActiveLeases({
+      db,
+      deps,
+      emulator,
+      users,
+      userIds: seeded.users,
+      flowName: "s3",
+      accountId: ACCOUNT,
+      permissionSet: "S3Access",
+      durationSeconds,
+      // Shuffled, as AWS promises no order: nothing in the removal path may depend on it.
+      order: shuffled,
     });
-
-    // The grants, as the reconciler would have left them (see the header).
-    const now = new Date();
-    // Their jobs ran long ago: grants, notifications, pending time-outs.
-    await db.outboxMessage.updateMany({ where: { sentAt: null }, data: { sentAt: now } });
-    await inParallel(users, 16, async (user) => {
-      const userId = seeded.users[user.userName];
-      await db.identity.update({
-        where: { email: user.emails[0] ?? "" },
-        data: { identityStoreUserId: userId ?? null, pinnedAt: now },
-      });
-    });
-    await db.assignment.updateMany({
-      data: { provisionIntentAt: now, observedPresent: true, lastReconciledAt: now },
-    });
-    // Shuffled, as AWS promises no order: nothing in the removal path may depend on it.
-    await emulator.seed({
-      assignments: shuffled(users).map((user) => ({
-        accountId: ACCOUNT,
-        permissionSet: "S3Access",
-        principal: { userName: user.userName },
-      })),
-    });
-
-    await inParallel(requestIds, 16, async (requestId) => {
-      const result = await activateRequest(deps, { requestId });
-      if (!result.ok) {
-        throw new Error(result.error.message);
-      }
-    });
-    // Only the lease-end reconciles are left to relay; "access granted" went out long ago.
+    // No bucket is protected here: the lease ends' cut-off runs would find nothing to do.
     await db.outboxMessage.updateMany({
-      where: { sentAt: null, topic: { not: "assignment.reconcile" } },
-      data: { sentAt: now },
+      where: { sentAt: null, topic: "cutoff.arm" },
+      data: { sentAt: new Date() },
     });
 
     // T: time for the workers to start and relay K messages (a few hundred per second).

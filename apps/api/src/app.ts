@@ -4,7 +4,13 @@ import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import type { ApiConfig } from "@keyturn/config";
 import { createBucketPolicyUnitOfWork, createUnitOfWork, type PrismaClient } from "@keyturn/db";
 import type { Logger } from "@keyturn/observability";
-import type { BucketPolicyEngine, BucketPolicyStore, Clock, IdGenerator } from "@keyturn/usecases";
+import type {
+  BucketPolicyEngine,
+  BucketPolicyStore,
+  Clock,
+  IdGenerator,
+  KeyturnIdentity,
+} from "@keyturn/usecases";
 import type { ConnectionOptions } from "bullmq";
 import { type FastifyBaseLogger, fastify, LogController } from "fastify";
 import {
@@ -37,6 +43,8 @@ export type AppDeps = {
    * without it the bucket routes that touch S3 answer 503 S3_NOT_CONFIGURED.
    */
   bucketPolicies?: BucketPolicyStore;
+  /** Who Keyturn is in AWS (STS or configuration): bucket specs that would lock it out are refused. */
+  keyturn?: KeyturnIdentity;
   /**
    * The registry /metrics serves; created by the caller when an adapter counts into it (the S3
    * store's AWS calls). Default: a fresh one.
@@ -167,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       clock: deps.clock,
       engine,
       ...(deps.bucketPolicies === undefined ? {} : { store: deps.bucketPolicies }),
+      ...(deps.keyturn === undefined ? {} : { keyturn: deps.keyturn }),
     },
   };
   const redis = deps.queues?.connection as { ping?: () => Promise<string> } | undefined;

@@ -1,11 +1,6 @@
-import { type BucketPolicyStore, createBucketPolicyStore } from "@keyturn/aws";
+import { type BucketPolicyStore, createBucketPolicyStore, createKeyturnIdentity } from "@keyturn/aws";
 import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
-import {
-  ADMIN_KEY,
-  allowAll,
-  keyturnS3Caller,
-  putDefaultEncryption,
-} from "@keyturn/testkit/aws-test-clients";
+import { ADMIN_KEY, allowAll, keyturnCaller, putDefaultEncryption } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -40,6 +35,7 @@ let emulator: AwsEmulator;
 let store: BucketPolicyStore;
 let api: TestApi; // no S3 client: the bucket routes that need S3 answer 503
 let s3api: TestApi;
+let keyturn: ReturnType<typeof createKeyturnIdentity>;
 let admin: string;
 let reader: string;
 let auditor: string;
@@ -50,7 +46,7 @@ beforeAll(async () => {
     accounts: [ACCOUNT],
     callers: [
       { accessKeyId: ADMIN_KEY, roleArn: ADMIN_ROLE, accountId: ACCOUNT, policies: [allowAll] },
-      keyturnS3Caller("AKIAKEYTURNAPIEXAMPL", KEYTURN_ROLE, [BUCKET, MISSING_IN_S3, PLAIN]),
+      keyturnCaller("AKIAKEYTURNAPIEXAMPL", KEYTURN_ROLE, [BUCKET, MISSING_IN_S3, PLAIN]),
     ],
     buckets: [
       { name: BUCKET, accountId: ACCOUNT, encryption: { sseAlgorithm: "aws:kms" } },
@@ -66,7 +62,13 @@ beforeAll(async () => {
     retry: { maxAttempts: 1 },
   });
   api = await createTestApi(database.url);
-  s3api = await createTestApi(database.url, { bucketPolicies: store });
+  keyturn = createKeyturnIdentity({
+    region: emulator.region,
+    endpoint: emulator.endpoint,
+    credentials: { accessKeyId: "AKIAKEYTURNAPIEXAMPL", secretAccessKey: "x" },
+    retry: { maxAttempts: 1 },
+  });
+  s3api = await createTestApi(database.url, { bucketPolicies: store, keyturn });
   admin = await api.token(["flows:admin"]);
   reader = await api.token(["requests:read"]);
   auditor = await api.token(["audit:read"]);
@@ -75,6 +77,7 @@ afterAll(async () => {
   await api.close();
   await s3api.close();
   store.close();
+  keyturn.close();
   await emulator.close();
 });
 
@@ -92,6 +95,7 @@ describe("buckets: auth", () => {
         scopes: ["flows:admin", "requests:read", "audit:read"],
       },
       { method: "GET", url: "/v1/buckets/auth-check/policy", scopes: ["flows:admin"] },
+      { method: "GET", url: "/v1/buckets/auth-check/policy/generated", scopes: ["flows:admin"] },
       {
         method: "POST",
         url: "/v1/buckets/auth-check/policy/apply",
@@ -350,12 +354,30 @@ describe("GET /v1/buckets/:name/policy and POST .../apply", () => {
     ).not.toContain("HandAdded");
   });
 
-  it("answers 404 for an unprotected bucket and 502 S3_ERROR when S3 refuses, writing nothing", async () => {
+  it("answers 404 for an unprotected bucket and 502 S3_ERROR when S3 refuses (audited), 409 with what to do when S3 denies Keyturn", async () => {
     for (const name of [MISSING_IN_S3, FORBIDDEN]) {
       expect(
         (await s3api.call("PUT", `/v1/buckets/${name}`, { token: admin, body: spec() })).statusCode,
       ).toBe(201);
     }
+    const missing = await s3api.call("POST", `/v1/buckets/${MISSING_IN_S3}/policy/apply`, {
+      token: admin,
+      body: { confirm: true },
+    });
+    expect(missing.statusCode).toBe(502);
+    expect(problemOf(missing)).toMatchObject({
+      code: "S3_ERROR",
+      detail: expect.stringMatching(/NO_SUCH_BUCKET/),
+    });
+    // The failed apply is on the trail and on the bucket; nothing else changed.
+    const [failed] = await s3api.prisma.auditEvent.findMany({
+      where: { action: "bucket_policy.apply_failed" },
+    });
+    expect(failed?.data).toMatchObject({ bucket: MISSING_IN_S3, code: "AWS_NO_SUCH_BUCKET", reason: "api" });
+    expect(
+      (await s3api.prisma.protectedBucket.findUniqueOrThrow({ where: { name: MISSING_IN_S3 } }))
+        .lastApplyError,
+    ).toMatch(/AWS_NO_SUCH_BUCKET/);
     await expectNoRowChanges(s3api, async () => {
       const unknown = await s3api.call("POST", "/v1/buckets/never-protected/policy/apply", {
         token: admin,
@@ -363,22 +385,74 @@ describe("GET /v1/buckets/:name/policy and POST .../apply", () => {
       });
       expect(unknown.statusCode).toBe(404);
       expect(problemOf(unknown).code).toBe("BUCKET_NOT_FOUND");
-      const missing = await s3api.call("POST", `/v1/buckets/${MISSING_IN_S3}/policy/apply`, {
-        token: admin,
-        body: { confirm: true },
-      });
-      expect(missing.statusCode).toBe(502);
-      expect(problemOf(missing)).toMatchObject({
-        code: "S3_ERROR",
-        detail: expect.stringMatching(/NO_SUCH_BUCKET/),
-      });
+      // Onboarding a bucket whose policy does not let Keyturn in: what to do, not just "denied".
       const forbidden = await s3api.call("GET", `/v1/buckets/${FORBIDDEN}/policy`, { token: admin });
-      expect(forbidden.statusCode).toBe(502);
+      expect(forbidden.statusCode).toBe(409);
       expect(problemOf(forbidden)).toMatchObject({
-        code: "S3_ERROR",
-        detail: expect.stringMatching(/ACCESS_DENIED/),
+        code: "BUCKET_POLICY_ACCESS_DENIED",
+        detail: expect.stringMatching(
+          new RegExp(
+            `GET /v1/buckets/${FORBIDDEN}/policy/generated.*put-bucket-policy --bucket ${FORBIDDEN}.*POST /v1/buckets/${FORBIDDEN}/policy/apply`,
+          ),
+        ),
       });
     });
+  });
+});
+
+describe("Keyturn cannot lock itself out", () => {
+  const without = (capability: "administer-resource" | "read-config") => {
+    const base = spec();
+    return spec({
+      capabilities: { ...base.capabilities, [capability]: [{ roleArn: ADMIN_ROLE }] },
+    });
+  };
+
+  it("refuses (400 LOCKOUT_SPEC) a spec leaving Keyturn's role out, naming it, writing nothing", async () => {
+    for (const capability of ["administer-resource", "read-config"] as const) {
+      await expectNoRowChanges(s3api, async () => {
+        const response = await s3api.call("PUT", "/v1/buckets/lockout-data", {
+          token: admin,
+          body: without(capability),
+        });
+        expect(response.statusCode).toBe(400);
+        const problem = problemOf(response);
+        expect(problem.code).toBe("LOCKOUT_SPEC");
+        // STS GetCallerIdentity says who Keyturn is; the session ARN names the role.
+        expect(problem.detail).toContain(KEYTURN_ROLE);
+        expect(problem.detail).toContain("assumed-role/Keyturn/");
+        expect(problem.errors?.map((error) => error.path)).toEqual([`body.capabilities.${capability}`]);
+      });
+    }
+    expect(
+      emulator.callLog().some((call) => call.service === "sts" && call.operation === "GetCallerIdentity"),
+    ).toBe(true);
+    expect(
+      (await s3api.call("PUT", "/v1/buckets/lockout-data", { token: admin, body: spec() })).statusCode,
+    ).toBe(201);
+  });
+});
+
+describe("GET /v1/buckets/:name/policy/generated", () => {
+  it("previews the policy Keyturn would apply without reading S3, even with no S3 client", async () => {
+    const before = emulator.callLog().length;
+    const response = await api.call("GET", `/v1/buckets/${BUCKET}/policy/generated`, { token: admin });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body).toMatchObject({
+      bucket: BUCKET,
+      sessionCutoffs: [],
+      cutoffLayout: { listed: 0, roleWide: [] },
+    });
+    expect(body.policy.Statement.map((statement: { Sid: string }) => statement.Sid)).toContain(
+      "DenyEveryoneElse",
+    );
+    expect(body.bytes).toBeLessThanOrEqual(20480);
+    expect(body.sessionCutoffCapacity).toBeGreaterThan(200);
+    expect(emulator.callLog().length).toBe(before);
+    expect(
+      (await api.call("GET", "/v1/buckets/not-protected/policy/generated", { token: admin })).statusCode,
+    ).toBe(404);
   });
 });
 

@@ -24,7 +24,8 @@ export type EdgeErrorCode =
   /** The API runs without an S3 client, so routes that read or write bucket policies cannot work. */
   | "S3_NOT_CONFIGURED"
   /** S3 refused a bucket-policy call (access denied, no such bucket, ...); the detail says how. */
-  | "S3_ERROR";
+  | "S3_ERROR"
+  | "BUCKET_POLICY_ACCESS_DENIED";
 
 export type ProblemCode = UseCaseErrorCode | EdgeErrorCode | BucketPolicyErrorCode;
 
@@ -93,6 +94,9 @@ const EDGE_STATUS = {
   UNAVAILABLE: 503,
   S3_NOT_CONFIGURED: 503,
   S3_ERROR: 502,
+  // S3 refuses Keyturn's own role the bucket's policy (onboarding a bucket whose current policy
+  // does not let Keyturn in): the operator must act on the bucket first; the detail says how.
+  BUCKET_POLICY_ACCESS_DENIED: 409,
 } as const satisfies Record<EdgeErrorCode, number>;
 
 const BUCKET_POLICY_STATUS = {
@@ -105,6 +109,8 @@ const BUCKET_POLICY_STATUS = {
   INVALID_LIVE_POLICY: 409,
   // The bucket's default encryption must be SSE-KMS first; the message says how.
   BUCKET_NOT_KMS_ENCRYPTED: 409,
+  // The spec leaves Keyturn's own principal out of administer-resource or read-config.
+  LOCKOUT_SPEC: 400,
 } as const satisfies Record<BucketPolicyErrorCode, number>;
 
 const STATUS: Record<ProblemCode, number> = { ...USE_CASE_STATUS, ...EDGE_STATUS, ...BUCKET_POLICY_STATUS };

@@ -1,6 +1,6 @@
 // The API's composition root: the only place that reads the environment and owns process lifetime.
 import { randomUUID } from "node:crypto";
-import { createBucketPolicyStore } from "@keyturn/aws";
+import { createBucketPolicyStore, createKeyturnIdentity } from "@keyturn/aws";
 import { loadApiConfig } from "@keyturn/config";
 import { createPrismaClient } from "@keyturn/db";
 import { createLogger, exitOnSignal } from "@keyturn/observability";
@@ -48,6 +48,17 @@ const bucketPolicies =
         logger,
         onCall: metrics.observeAwsCall,
       });
+// Who Keyturn is: the role a bucket spec must keep in administer-resource and read-config.
+const keyturn =
+  s3.config === null
+    ? undefined
+    : createKeyturnIdentity({
+        region: s3.config.region,
+        ...(s3.config.keyturnRoleArn === undefined ? {} : { roleArn: s3.config.keyturnRoleArn }),
+        retry: { maxAttempts: 3 },
+        logger,
+        onCall: metrics.observeAwsCall,
+      });
 const app = await buildApp({
   prisma,
   logger,
@@ -56,6 +67,7 @@ const app = await buildApp({
   config: config.api,
   metrics,
   ...(bucketPolicies === undefined ? {} : { bucketPolicies }),
+  ...(keyturn === undefined ? {} : { keyturn }),
   ...(redis === undefined || config.redis === undefined
     ? {}
     : { queues: { connection: redis, prefix: config.redis.prefix } }),
@@ -66,6 +78,7 @@ exitOnSignal(
   async () => {
     await app.close();
     bucketPolicies?.close();
+    keyturn?.close();
     await redis?.quit();
     await prisma.$disconnect();
   },

@@ -13,6 +13,7 @@ import {
   type BucketPolicyStore,
   createApiToken,
   type Deps,
+  type KeyturnIdentity,
   revokeApiToken,
 } from "@keyturn/usecases";
 import type { ConnectionOptions } from "bullmq";
@@ -75,6 +76,8 @@ export async function createTestApi(
     bucketPolicies?: BucketPolicyStore | ((onCall: AwsCallObserver) => BucketPolicyStore);
     /** Serve the queue dashboard on this Redis connection and key prefix. */
     queues?: { connection: ConnectionOptions; prefix: string };
+    /** Keyturn's own principal (lock-out checks on bucket specs); default: not known. */
+    keyturn?: KeyturnIdentity;
   } = {},
 ): Promise<TestApi> {
   const prisma = createPrismaClient({ databaseUrl, maxConnections: options.maxConnections ?? 4 });
@@ -109,6 +112,7 @@ export async function createTestApi(
     metrics,
     ...(bucketPolicies === undefined ? {} : { bucketPolicies }),
     ...(options.queues === undefined ? {} : { queues: options.queues }),
+    ...(options.keyturn === undefined ? {} : { keyturn: options.keyturn }),
   });
   await app.ready();
   const usecases: Deps = { uow: createUnitOfWork(prisma, { clock, ids }), clock, ids };

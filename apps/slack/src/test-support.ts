@@ -121,6 +121,9 @@ export function createOutboxPump(deps: {
         await new Promise((resolve) => setTimeout(resolve, result.value.retryAfterMs ?? 0));
       }
     },
+    // A worker that manages no bucket policy (none here) has nothing to cut off or apply.
+    "cutoff.arm": async () => undefined,
+    "bucket.apply": async () => undefined,
     "identity.resolve": async (payload) => {
       await resolveIdentity(deps.reconcile, { identityId: String(payload.identityId) });
     },

@@ -21,7 +21,7 @@ import {
   ADMIN_KEY,
   ADMIN_ROLE_ARN,
   caught,
-  keyturnS3Caller,
+  keyturnCaller,
   portalClient,
   s3Client,
   sessionS3Client,
@@ -71,7 +71,7 @@ beforeAll(async () => {
   emulator.seed({
     ...seed,
     assignments: [{ accountId: ACCOUNT, permissionSet: "S3Access", principal: { userName: "alice" } }],
-    callers: [...(seed.callers ?? []), keyturnS3Caller(KEYTURN_KEY, KEYTURN_ROLE_ARN, [BUCKET])],
+    callers: [...(seed.callers ?? []), keyturnCaller(KEYTURN_KEY, KEYTURN_ROLE_ARN, [BUCKET])],
     buckets: [
       {
         name: BUCKET,

@@ -19,12 +19,15 @@ import {
   createUnitOfWork,
   type PrismaClient,
 } from "@keyturn/db";
+import { createLogger } from "@keyturn/observability";
+import { createProducer, createRedisConnection } from "@keyturn/queue";
 import { type AwsEmulator, startAwsEmulator, testFlowRules } from "@keyturn/testkit";
 import {
   ADMIN_KEY,
   ADMIN_ROLE_ARN,
   allowAll,
   caught,
+  keyturnCaller,
   portalClient,
   s3Client,
   sessionS3Client,
@@ -32,23 +35,33 @@ import {
 } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
+  ARM_LOOKBACK_MS,
   applyBucketPolicy,
   type BucketPolicyEngine,
+  type BucketPolicyS3Deps,
   bucketAccessReport,
   checkBucketPolicyDrift,
-  cutOffSessions,
-  expireSessionCutoffs,
+  PROVISIONAL_STEP_MS,
   type Principal,
+  prepareGrant,
   previewBucketPolicy,
   putFlow,
   putProtectedBucket,
   type ReconcileDeps,
+  refreshSessionCutoffs,
   revokeRequest,
   type SessionCutoffDeps,
+  SWEEP_LOOKBACK_MS,
+  SYSTEM,
 } from "@keyturn/usecases";
+import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bucketApplyHandler } from "./jobs/bucket-apply.js";
+import { STALE_APPLY_MS, sweepLeasesHandler } from "./jobs/sweep-leases.js";
+import { createWorkerMetrics } from "./metrics.js";
 import { reconcileUntilSettled } from "./test-support.js";
 import { approveRequest } from "./testing/access-world.js";
+import { clearPrefix } from "./worker-harness.js";
 
 const ACCOUNT = "111122223333";
 const BUCKET = "story-data";
@@ -86,7 +99,7 @@ const ids = { uuid: randomUUID };
 let db: PrismaClient;
 let emulator: AwsEmulator;
 let reconcile: ReconcileDeps;
-let buckets: SessionCutoffDeps;
+let buckets: SessionCutoffDeps & BucketPolicyS3Deps;
 let adminS3: S3Client;
 let strangerS3: S3Client;
 const clients: S3Client[] = [];
@@ -101,6 +114,7 @@ beforeAll(async () => {
       ...(seed.users ?? []),
       { userName: "dave", emails: ["dave@example.com"] },
       { userName: "erin", emails: ["erin@example.com"] },
+      { userName: "frank", emails: ["frank@example.com"] },
     ],
     permissionSets: [
       ...(seed.permissionSets ?? []),
@@ -109,23 +123,7 @@ beforeAll(async () => {
     ],
     callers: [
       ...(seed.callers ?? []),
-      {
-        accessKeyId: KEYTURN_KEY,
-        roleArn: KEYTURN_ROLE_ARN,
-        accountId: ACCOUNT,
-        policies: [
-          {
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Action: ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:GetEncryptionConfiguration"],
-                Resource: `arn:aws:s3:::${BUCKET}`,
-              },
-            ],
-          },
-        ],
-      },
+      keyturnCaller(KEYTURN_KEY, KEYTURN_ROLE_ARN, [BUCKET]),
       { accessKeyId: STRANGER_KEY, roleArn: STRANGER_ROLE_ARN, accountId: ACCOUNT, policies: [allowAll] },
     ],
     buckets: [
@@ -154,7 +152,7 @@ beforeAll(async () => {
       credentials: { accessKeyId: KEYTURN_KEY, secretAccessKey: "x" },
       retry: { maxAttempts: 1 },
     }),
-    identityCenter,
+    sessionDurationSeconds: async (name) => (await identityCenter.permissionSet(name)).sessionDurationSeconds,
   };
   adminS3 = s3Client(emulator, { accessKeyId: ADMIN_KEY, secretAccessKey: "x" });
   strangerS3 = s3Client(emulator, { accessKeyId: STRANGER_KEY, secretAccessKey: "x" });
@@ -176,14 +174,35 @@ async function grant(email: string): Promise<{ requestId: string; assignmentId: 
   return { requestId, assignmentId: lease.assignmentId };
 }
 
-/** One reconcile of the assignment, as the worker's job runs it, followed by the cut-off check. */
+/**
+ * One reconcile of the assignment, as the worker's job runs it (the new grant's boundary in the
+ * policy first, the clock moved past it instead of sleeping), then the cut-offs brought in line.
+ */
 async function reconcileOnce(assignmentId: string) {
-  expect((await reconcileUntilSettled(reconcile, assignmentId)).outcome).toBe("converged");
-  const cutoff = await cutOffSessions(buckets, { assignmentId });
-  if (!cutoff.ok) {
-    throw new Error(cutoff.error.message);
+  const prepared = await prepareGrant(buckets, { assignmentId });
+  for (const name of prepared.buckets) {
+    expect((await applyBucketPolicy(buckets, { name, by: SYSTEM, reason: "session_cutoffs" })).ok).toBe(true);
   }
-  return cutoff.value;
+  const wait = (prepared.boundary?.getTime() ?? 0) - clock.now().getTime();
+  if (wait > 0) {
+    offsetMs += wait;
+  }
+  expect((await reconcileUntilSettled(reconcile, assignmentId)).outcome).toBe("converged");
+  return landCutoffs([assignmentId]);
+}
+
+/** What the worker's cut-off jobs do: arm/update the cut-offs, then apply the bucket. */
+async function landCutoffs(assignmentIds?: string[], sweep = false) {
+  const refreshed = await refreshSessionCutoffs(buckets, {
+    since: new Date(clock.now().getTime() - (sweep ? SWEEP_LOOKBACK_MS : ARM_LOOKBACK_MS)),
+    ...(assignmentIds === undefined ? {} : { assignmentIds }),
+    sweep,
+  });
+  const applied = await applyBucketPolicy(buckets, { name: BUCKET, by: SYSTEM, reason: "session_cutoffs" });
+  if (!applied.ok) {
+    throw new Error(applied.error.message);
+  }
+  return { refreshed, applied: applied.value };
 }
 
 /** Signs in as the user and asks the portal for role credentials, as `aws sso login` would. */
@@ -289,42 +308,43 @@ describe("a bucket under Keyturn's k9-style policy", () => {
     }
   });
 
-  it("refuses the user's still-valid session within one reconcile of the lease ending", async () => {
+  it("refuses the user's still-valid session at the lease's end, before Identity Center removes anything", async () => {
     const revoked = await revokeRequest(reconcile, {
       requestId: alice.requestId,
       by: person("ann@example.com"),
       asAdmin: false,
     });
     expect(revoked.ok).toBe(true);
-    const removal = await reconcileUntilSettled(reconcile, alice.assignmentId);
-    expect(removal.actions).toEqual(["deleted"]);
     // Identity Center does not end sessions: without the cut-off, the data stays readable.
     expect(await read(aliceSession)).toBe("revenue,42");
-    const started = Date.now();
-    const cutoff = await cutOffSessions(buckets, { assignmentId: alice.assignmentId });
-    expect(Date.now() - started).toBeLessThan(5000);
-    expect(cutoff.ok && cutoff.value).toMatchObject({
-      outcome: "armed",
-      buckets: [{ bucket: BUCKET, put: true }],
-    });
-    await deniedBy(read(aliceSession), "DenyEndedSessions");
-    await deniedBy(write(aliceSession, "late.csv", "aws:kms"), "DenyEndedSessions");
+    const landed = await landCutoffs();
+    expect(landed.refreshed.changes).toMatchObject([{ change: "added", permissionSetName: "S3Access" }]);
+    expect(landed.applied.put).toBe(true);
+    await deniedBy(read(aliceSession), "DenyEndedSessions1");
+    await deniedBy(write(aliceSession, "late.csv", "aws:kms"), "DenyEndedSessions1");
+    expect(await db.reconcileAttempt.count({ where: { assignmentId: alice.assignmentId } })).toBe(1);
 
+    const removal = await reconcileUntilSettled(reconcile, alice.assignmentId);
+    expect(removal.actions).toEqual(["deleted"]);
+    // The removal confirmed within the provisional step: the cut-off keeps its end (a step plus a
+    // session after the lease's end) and knows no session came after the removal; nothing in the
+    // per-user policy changes, so nothing is put.
+    const after = await landCutoffs([alice.assignmentId]);
+    expect(after.applied.put).toBe(false);
     const row = await db.sessionCutoff.findFirstOrThrow();
     const removedAt = (
       await db.reconcileAttempt.findFirstOrThrow({
         where: { assignmentId: alice.assignmentId, operation: "delete" },
       })
     ).finishedAt;
-    expect(row.until.getTime()).toBe(removedAt.getTime() + HOUR);
+    expect(row.closedAt?.getTime()).toBe(Math.ceil(removedAt.getTime() / 1000) * 1000);
+    expect(row.until.getTime()).toBe((row.endedAt?.getTime() ?? 0) + PROVISIONAL_STEP_MS + HOUR);
     expect(await audits("session_cutoff.added")).toHaveLength(1);
 
     // Idempotent: running it again changes nothing and records nothing.
-    const again = await cutOffSessions(buckets, { assignmentId: alice.assignmentId });
-    expect(again.ok && again.value).toMatchObject({
-      outcome: "already_armed",
-      buckets: [{ bucket: BUCKET, put: false }],
-    });
+    const again = await landCutoffs([alice.assignmentId]);
+    expect(again.refreshed.changes).toEqual([]);
+    expect(again.applied.put).toBe(false);
     expect(await audits("session_cutoff.added")).toHaveLength(1);
     expect(await audits("bucket_policy.applied")).toHaveLength(2);
   });
@@ -338,7 +358,7 @@ describe("a bucket under Keyturn's k9-style policy", () => {
     const bob = await sessionAs("bob");
     expect(await read(bob)).toBe("revenue,42");
     // The cut-off is alice's alone.
-    await deniedBy(read(aliceSession), "DenyEndedSessions");
+    await deniedBy(read(aliceSession), "DenyEndedSessions1");
   });
 
   it("denies a permission set whose name shares the prefix, even with AdministratorAccess", async () => {
@@ -356,7 +376,7 @@ describe("a bucket under Keyturn's k9-style policy", () => {
     );
   });
 
-  it("lifts a cut-off as soon as the user holds the set again", async () => {
+  it("lets a new grant's sessions in once provisioned, while the old ones stay refused", async () => {
     const first = await grant("erin@example.com");
     const erin = await sessionAs("erin");
     await revokeRequest(reconcile, {
@@ -364,31 +384,42 @@ describe("a bucket under Keyturn's k9-style policy", () => {
       by: person("ann@example.com"),
       asAdmin: false,
     });
-    expect(await reconcileOnce(first.assignmentId)).toMatchObject({ outcome: "armed" });
-    await deniedBy(read(erin), "DenyEndedSessions");
-    // Approved again: the cut-off stays until the new assignment is in AWS, then goes.
+    expect((await reconcileOnce(first.assignmentId)).refreshed.changes).toMatchObject([{ change: "added" }]);
+    await deniedBy(read(erin), "DenyEndedSessions1");
+    offsetMs += 2000;
     const second = await grant("erin@example.com");
     expect(second.assignmentId).toBe(first.assignmentId);
-    expect(await read(erin)).toBe("revenue,42");
+    const fresh = await sessionAs("erin");
+    expect(await read(fresh)).toBe("revenue,42");
+    await deniedBy(read(erin), "DenyEndedSessions2");
     const erinId = (await db.identity.findUniqueOrThrow({ where: { email: "erin@example.com" } }))
       .identityStoreUserId;
     const row = await db.sessionCutoff.findFirstOrThrow({ where: { identityStoreUserId: erinId ?? "" } });
-    expect(row.removedAt).not.toBeNull();
-    expect(await audits("session_cutoff.lifted")).toHaveLength(1);
-    await deniedBy(read(aliceSession), "DenyEndedSessions");
+    expect(row.removedAt).toBeNull();
+    expect(row.issuedBefore).not.toBeNull();
+    expect(await audits("session_cutoff.updated")).not.toEqual([]);
+    await deniedBy(read(aliceSession), "DenyEndedSessions1");
   });
 
-  it("removes the cut-off from the policy once the sessions it guarded have expired", async () => {
-    offsetMs += HOUR + 60_000;
-    const swept = await expireSessionCutoffs(buckets);
-    expect(swept.expired.map((cutoff) => cutoff.identityStoreUserId)).toHaveLength(1);
-    expect(swept.buckets).toEqual([{ bucket: BUCKET, put: true }]);
-    expect((await livePolicy()).Statement.map((statement) => statement.Sid)).not.toContain(
-      "DenyEndedSessions",
-    );
-    expect(await db.sessionCutoff.count({ where: { removedAt: null } })).toBe(0);
+  it("removes the cut-offs from the policy once the sessions they guarded have expired", async () => {
+    offsetMs += HOUR + PROVISIONAL_STEP_MS + 60_000;
+    const swept = await landCutoffs(undefined, true);
+    // Alice's cut-off expires. Erin's second grant has ended meanwhile (an hour on), so hers is
+    // armed afresh for it, as are those of the others whose leases ended.
+    const id = async (email: string) =>
+      (await db.identity.findUniqueOrThrow({ where: { email } })).identityStoreUserId;
+    const byKind = (kind: string) =>
+      swept.refreshed.changes
+        .filter((change) => change.change === kind)
+        .map((change) => change.identityStoreUserId);
+    expect(byKind("expired")).toEqual([await id("alice@example.com")]);
+    expect(byKind("updated")).toEqual([await id("erin@example.com")]);
+    const erinRow = await db.sessionCutoff.findFirstOrThrow({
+      where: { identityStoreUserId: (await id("erin@example.com")) ?? "" },
+    });
+    expect(erinRow.issuedBefore).toBeNull();
     expect(await audits("session_cutoff.expired")).toHaveLength(1);
-    expect((await expireSessionCutoffs(buckets)).expired).toEqual([]);
+    expect((await landCutoffs(undefined, true)).refreshed.changes).toEqual([]);
   });
 });
 
@@ -492,7 +523,11 @@ describe("drift: a statement added by hand", () => {
 
   it("is resolved when someone puts the applied policy back", async () => {
     const withForeign = await livePolicy();
-    const applied = engine.generate({ ...spec, bucket: BUCKET });
+    // What Keyturn applied: the spec and the cut-offs in force.
+    const preview = await previewBucketPolicy(buckets, { name: BUCKET });
+    const applied = preview.ok
+      ? { ok: true as const, value: preview.value.generated }
+      : { ok: false as const };
     expect(applied.ok).toBe(true);
     await adminS3.send(
       new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: applied.ok ? applied.value.json : "" }),
@@ -541,5 +576,56 @@ describe("drift: a statement added by hand", () => {
       status: "in_sync",
       newlyDetected: false,
     });
+  });
+});
+
+describe("a cut-off whose apply job was lost (Redis flushed, a worker killed)", () => {
+  it("is applied by the next lease sweep, which finds the bucket still waiting for it", async () => {
+    const prefix = `keyturn-test-lost-${randomUUID().slice(0, 8)}`;
+    const connection = createRedisConnection("redis://127.0.0.1:6379", "producer");
+    const producer = createProducer({ connection, prefix });
+    const queue = new Queue("keyturn", { connection, prefix });
+    try {
+      const frank = await grant("frank@example.com");
+      const session = await sessionAs("frank");
+      await revokeRequest(reconcile, {
+        requestId: frank.requestId,
+        by: person("ann@example.com"),
+        asAdmin: false,
+      });
+      // Armed, with its bucket.apply message in the outbox: but nothing relays it here, as if the
+      // job had been lost.
+      const armed = await refreshSessionCutoffs(buckets, {
+        since: new Date(clock.now().getTime() - ARM_LOOKBACK_MS),
+      });
+      expect(armed.buckets).toEqual([BUCKET]);
+      expect(await read(session)).toBe("revenue,42");
+
+      const sweep = sweepLeasesHandler({ db, producer, now: () => clock.now(), bucketPolicies: buckets });
+      await sweep();
+      expect(await queue.getJobs(["prioritized", "waiting"])).not.toContainEqual(
+        expect.objectContaining({ name: "bucket.apply" }),
+      );
+      offsetMs += STALE_APPLY_MS + 1000;
+      await sweep();
+      const [job] = (await queue.getJobs(["prioritized", "waiting"])).filter(
+        (j) => j.name === "bucket.apply",
+      );
+      expect(job?.data).toEqual({ bucket: BUCKET });
+
+      const apply = bucketApplyHandler({
+        bucketPolicies: buckets,
+        metrics: createWorkerMetrics(),
+        logger: createLogger({ name: "test", level: "silent" }),
+      });
+      await apply({ bucket: BUCKET });
+      await deniedBy(read(session), "DenyEndedSessions1");
+      expect((await db.protectedBucket.findUniqueOrThrow({ where: { name: BUCKET } })).dirtySince).toBeNull();
+    } finally {
+      await clearPrefix(connection, prefix);
+      await queue.close();
+      await producer.close();
+      await connection.quit();
+    }
   });
 });

@@ -1,13 +1,14 @@
 // The worker's composition root: the only file that reads the environment.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { createBucketPolicyStore, createIdentityCenter } from "@keyturn/aws";
+import { createBucketPolicyStore, createIdentityCenter, createKeyturnIdentity } from "@keyturn/aws";
 import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import { loadWorkerConfig } from "@keyturn/config";
 import { createBucketPolicyUnitOfWork, createPrismaClient, createUnitOfWork } from "@keyturn/db";
 import { createLogger, exitOnSignal } from "@keyturn/observability";
 import { createRedisConnection, createRedisRateLimiter } from "@keyturn/queue";
 import { createSlackNotifier, createSlackWebClient } from "@keyturn/slack";
+import { MAX_SESSION_SECONDS } from "@keyturn/usecases";
 import { createLogNotifier } from "./log-notifier.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { startWorker } from "./worker-app.js";
@@ -42,6 +43,12 @@ const identityCenter = createIdentityCenter({
 });
 const clock = { now: () => new Date() };
 const ids = { uuid: randomUUID };
+// Who Keyturn is, so no bucket spec it applies can lock it out of the policy it manages.
+const keyturnIdentity = createKeyturnIdentity({
+  region: config.aws.region,
+  ...(config.aws.keyturnRoleArn === undefined ? {} : { roleArn: config.aws.keyturnRoleArn }),
+  onCall: metrics.observeAwsCall,
+});
 const owner = `${hostname()}:${process.pid}`;
 const worker = await startWorker({
   config,
@@ -66,7 +73,17 @@ const worker = await startWorker({
       forcePathStyle: config.aws.s3ForcePathStyle,
       onCall: metrics.observeAwsCall,
     }),
-    identityCenter,
+    keyturn: keyturnIdentity,
+    // From the adapter's cache of the sets (no call once warm); the longest AWS allows when
+    // Identity Center cannot answer, so a cut-off is never armed short.
+    sessionDurationSeconds: (name) =>
+      identityCenter.permissionSet(name).then(
+        (set) => set.sessionDurationSeconds,
+        (error: unknown) => {
+          logger.warn({ err: error, permissionSet: name }, "SessionDuration unknown; cutting off for 12 h");
+          return MAX_SESSION_SECONDS;
+        },
+      ),
   },
   notifier:
     config.slack === undefined

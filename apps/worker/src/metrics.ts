@@ -4,6 +4,17 @@ import type { SlackApiErrorObserver } from "@keyturn/slack";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 type QueueCounts = () => Promise<Record<string, number>>;
+/** Per protected bucket: what usecases' sessionCutoffStatus answers. */
+type CutoffStatus = () => Promise<
+  Array<{
+    bucket: string;
+    cutoffs: number;
+    capacity: number;
+    roleWide: number;
+    pendingSeconds: number;
+    failingSeconds: number;
+  }>
+>;
 
 /**
  * The worker's Prometheus series; one registry per worker instance so tests do not share state.
@@ -12,6 +23,35 @@ type QueueCounts = () => Promise<Record<string, number>>;
 export function createWorkerMetrics(options: { queueCounts?: QueueCounts } = {}) {
   const registry = new Registry();
   let queueCounts = options.queueCounts;
+  let cutoffStatus: CutoffStatus | undefined;
+  // One database read per scrape for the five bucket gauges, not one each.
+  let statusRead: { at: number; value: ReturnType<CutoffStatus> } | undefined;
+  const readStatus = () => {
+    if (cutoffStatus === undefined) {
+      return Promise.resolve([]);
+    }
+    if (statusRead === undefined || Date.now() - statusRead.at > 1000) {
+      statusRead = { at: Date.now(), value: cutoffStatus().catch(() => []) };
+    }
+    return statusRead.value;
+  };
+  const bucketGauge = (
+    name: string,
+    help: string,
+    pick: (entry: Awaited<ReturnType<CutoffStatus>>[number]) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["bucket"],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const entry of await readStatus()) {
+          this.set({ bucket: entry.bucket }, pick(entry));
+        }
+      },
+    });
   // keyturn_slack_api_errors_total has the same name and labels in the Slack app, so one query
   // covers both.
   const aws = registerAwsCallMetrics(registry);
@@ -31,6 +71,41 @@ export function createWorkerMetrics(options: { queueCounts?: QueueCounts } = {})
     countQueueWith(source: QueueCounts) {
       queueCounts = source;
     },
+    /** Where the session cut-off gauges read, when the worker manages bucket policies. */
+    reportCutoffsWith(source: CutoffStatus) {
+      cutoffStatus = source;
+    },
+    sessionCutoffs: bucketGauge(
+      "keyturn_session_cutoffs",
+      "Session cut-offs in force that concern the bucket (ended grants whose live sessions it refuses).",
+      (entry) => entry.cutoffs,
+    ),
+    sessionCutoffCapacity: bucketGauge(
+      "keyturn_session_cutoff_capacity",
+      "How many cut-offs of one set fit in the bucket's policy listed by user; beyond, they fold role-wide.",
+      (entry) => entry.capacity,
+    ),
+    sessionCutoffsRoleWide: bucketGauge(
+      "keyturn_session_cutoffs_role_wide",
+      "Cut-offs the applied policy folded into role-wide denies (overflow: holders of those sets must sign in again).",
+      (entry) => entry.roleWide,
+    ),
+    bucketPolicyPending: bucketGauge(
+      "keyturn_bucket_policy_pending_seconds",
+      "How long a change Keyturn wants in the bucket's policy (a cut-off) has waited to land; 0 when none.",
+      (entry) => entry.pendingSeconds,
+    ),
+    bucketPolicyFailing: bucketGauge(
+      "keyturn_bucket_policy_failing_seconds",
+      "How long applies of the bucket's policy have been failing (S3 refusing); 0 when the last one worked.",
+      (entry) => entry.failingSeconds,
+    ),
+    bucketPolicyApplyFailures: new Counter({
+      name: "keyturn_bucket_policy_apply_failures_total",
+      help: "Failed applies of a protected bucket's policy by Keyturn, by bucket and error code.",
+      labelNames: ["bucket", "code"],
+      registers: [registry],
+    }),
     jobs: new Counter({
       name: "keyturn_worker_jobs_total",
       help: "Job attempts by job name and outcome (completed, retried, failed).",

@@ -2,11 +2,20 @@ import type { WorkerConfig } from "@keyturn/config";
 import type { Db } from "@keyturn/db";
 import type { Logger } from "@keyturn/observability";
 import { assertHandlers, createProducer, createWorker, type Handlers, type Producer } from "@keyturn/queue";
-import type { IdentityCenter, Notifier, ReconcileDeps, SessionCutoffDeps } from "@keyturn/usecases";
+import {
+  type BucketPolicyS3Deps,
+  type IdentityCenter,
+  type Notifier,
+  type ReconcileDeps,
+  type SessionCutoffDeps,
+  sessionCutoffStatus,
+} from "@keyturn/usecases";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { startHealthServer } from "./health-server.js";
 import { assignmentReconcileHandler } from "./jobs/assignment-reconcile.js";
+import { bucketApplyHandler } from "./jobs/bucket-apply.js";
+import { cutoffArmHandler } from "./jobs/cutoff-arm.js";
 import { identityResolveHandler } from "./jobs/identity-resolve.js";
 import { requestNotifyHandler } from "./jobs/request-notify.js";
 import { requestTimeOutHandler } from "./jobs/request-time-out.js";
@@ -31,7 +40,7 @@ export type WorkerDeps = {
   notifier: Notifier;
   logger: Logger;
   /** Protected buckets (session cut-offs, policy drift); absent: no bucket policies are managed. */
-  bucketPolicies?: SessionCutoffDeps;
+  bucketPolicies?: SessionCutoffDeps & BucketPolicyS3Deps;
   /**
    * The registry /metrics serves. Created by the caller when its adapters count into it (AWS calls,
    * Slack errors); default: a fresh one.
@@ -60,6 +69,10 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const queue = new Queue("keyturn", { connection: deps.redis.producer, prefix: config.redis.prefix });
   const metrics = deps.metrics ?? createWorkerMetrics();
   metrics.countQueueWith(() => queue.getJobCounts("waiting", "delayed", "prioritized", "active", "failed"));
+  const bucketPolicies = deps.bucketPolicies;
+  if (bucketPolicies !== undefined) {
+    metrics.reportCutoffsWith(() => sessionCutoffStatus(bucketPolicies));
+  }
   const now = () => deps.reconcile.clock.now();
   const producer = createProducer({ connection: deps.redis.producer, prefix: config.redis.prefix, logger });
 
@@ -68,6 +81,17 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       reconcile: deps.reconcile,
       db,
       metrics,
+      logger,
+      ...(deps.bucketPolicies === undefined ? {} : { bucketPolicies: deps.bucketPolicies }),
+    }),
+    "cutoff.arm": cutoffArmHandler({
+      metrics,
+      logger,
+      ...(deps.bucketPolicies === undefined ? {} : { bucketPolicies: deps.bucketPolicies }),
+    }),
+    "bucket.apply": bucketApplyHandler({
+      metrics,
+      logger,
       ...(deps.bucketPolicies === undefined ? {} : { bucketPolicies: deps.bucketPolicies }),
     }),
     "identity.resolve": identityResolveHandler({

@@ -4,8 +4,17 @@ import { createPrismaClient, createUnitOfWork, type PrismaClient } from "@keytur
 import { createLogger } from "@keyturn/observability";
 import { createRedisConnection, createRedisRateLimiter } from "@keyturn/queue";
 import type { AwsEmulator } from "@keyturn/testkit";
-import type { Notifier, RequestNotification } from "@keyturn/usecases";
+import type {
+  BucketPolicyS3Deps,
+  Clock,
+  IdentityCenter,
+  IdGenerator,
+  Notifier,
+  RequestNotification,
+  SessionCutoffDeps,
+} from "@keyturn/usecases";
 import type { Redis } from "ioredis";
+import type { WorkerMetrics } from "./metrics.js";
 import { type RunningWorker, startWorker } from "./worker-app.js";
 
 /** A notifier that remembers what it was told (our own port; the Slack one is tested in apps/slack). */
@@ -30,6 +39,14 @@ export type HarnessOptions = {
   redisUrl?: string;
   /** Default: the reconciler's own (30 s). */
   claimTtlMs?: number;
+  /** Protected buckets, built from this worker's parts; default none. */
+  bucketPolicies?: (parts: {
+    db: PrismaClient;
+    clock: Clock;
+    ids: IdGenerator;
+    identityCenter: IdentityCenter;
+  }) => SessionCutoffDeps & BucketPolicyS3Deps;
+  metrics?: WorkerMetrics;
 };
 
 /** One worker process's worth of components, in this process: what main.ts wires, minus env. */
@@ -79,6 +96,10 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
     identityCenter,
     notifier: options.notifier ?? createRecordingNotifier(),
     logger,
+    ...(options.bucketPolicies === undefined
+      ? {}
+      : { bucketPolicies: options.bucketPolicies({ db, clock, ids, identityCenter }) }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   return {
     worker,

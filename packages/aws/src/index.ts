@@ -7,6 +7,7 @@ export {
   type IdentityCenterOptions,
 } from "./identity-center-client.js";
 export { parseIsoDurationSeconds } from "./iso-duration.js";
+export { createKeyturnIdentity, type KeyturnIdentityOptions } from "./keyturn-identity.js";
 export {
   type CallKind,
   createRateLimiter,

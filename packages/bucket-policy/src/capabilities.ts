@@ -193,9 +193,10 @@ export const DENY_UNENCRYPTED_SID = "DenyUnencryptedStorage";
 export const DENY_NOT_KMS_SID = "DenyStorageWithoutKMSEncryption";
 export const DENY_UNEXPECTED_KMS_KEY_SID = "DenyUnexpectedKMSKey";
 export const DENY_KMS_WITHOUT_KEY_SID = "DenyKMSWithoutPinnedKey";
+/** The prefix of the cut-off statements' Sids: `DenyEndedSessions1`, `DenyEndedSessions2`, ... */
 export const DENY_ENDED_SESSIONS_SID = "DenyEndedSessions";
 
-/** Every Sid the generator can emit, in the order it emits them. */
+/** Every fixed Sid the generator can emit, in the order it emits them (then the cut-offs'). */
 export const OWNED_SIDS: readonly string[] = [
   ...CAPABILITIES.map((capability) => ALLOW_SIDS[capability]),
   DENY_EVERYONE_ELSE_SID,
@@ -205,11 +206,14 @@ export const OWNED_SIDS: readonly string[] = [
   DENY_UNEXPECTED_KMS_KEY_SID,
   DENY_KMS_WITHOUT_KEY_SID,
   ...DATA_CAPABILITIES.map((capability) => DATA_DENY_SIDS[capability]),
-  DENY_ENDED_SESSIONS_SID,
 ];
 
 const OWNED = new Set(OWNED_SIDS);
 
+// The bare prefix is what Keyturn wrote before cut-offs were per set: still Keyturn's, so an
+// apply replaces it.
+const CUTOFF_SID = new RegExp(`^${DENY_ENDED_SESSIONS_SID}\\d*$`);
+
 export function isOwnedSid(sid: string | undefined): boolean {
-  return sid !== undefined && OWNED.has(sid);
+  return sid !== undefined && (OWNED.has(sid) || CUTOFF_SID.test(sid));
 }

@@ -1,5 +1,5 @@
 import { analyzeEffectiveAccess } from "./effective-access.js";
-import { generateBucketPolicy } from "./generate.js";
+import { generateBucketPolicy, sessionCutoffCapacity } from "./generate.js";
 import { livePolicyFingerprint, planBucketPolicy } from "./merge.js";
 import { parseBucketSpec, permissionSetsOf } from "./spec.js";
 
@@ -14,4 +14,5 @@ export const bucketPolicyEngine = {
   fingerprint: livePolicyFingerprint,
   permissionSetsOf,
   analyzeEffectiveAccess,
+  sessionCutoffCapacity,
 } as const;

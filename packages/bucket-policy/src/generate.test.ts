@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type ContextValue, evaluate, type PolicyInput } from "./evaluate.js";
-import { type GeneratedPolicy, generateBucketPolicy } from "./generate.js";
+import { type GeneratedBucketPolicy, generateBucketPolicy } from "./generate.js";
 import type { BucketSpec } from "./spec.js";
 import { parseBucketSpec, permissionSetPatterns, permissionSetsOf } from "./spec.js";
 
@@ -28,7 +28,7 @@ const storySpec = (overrides: Partial<BucketSpec> = {}): BucketSpec => ({
   ...overrides,
 });
 
-function generated(spec: BucketSpec): GeneratedPolicy {
+function generated(spec: BucketSpec): GeneratedBucketPolicy {
   const result = generateBucketPolicy(spec);
   if (!result.ok) {
     throw new Error(result.error.message);
@@ -37,7 +37,7 @@ function generated(spec: BucketSpec): GeneratedPolicy {
 }
 
 function decide(
-  policy: GeneratedPolicy,
+  policy: GeneratedBucketPolicy,
   request: {
     arn: string;
     action: string;
@@ -238,28 +238,78 @@ describe("generateBucketPolicy: statements", () => {
     });
   });
 
-  it("adds DenyEndedSessions for cut-off users, one entry each, lapsing at the last cut-off", () => {
-    const { policy } = generated(
-      storySpec({
-        sessionCutoffs: [
-          { identityStoreUserId: "user-b", until: "2030-01-01T02:00:00Z" },
-          { identityStoreUserId: "user-a", until: "2030-01-01T01:00:00.000Z" },
-          { identityStoreUserId: "user-b", until: "2030-01-01T01:30:00+00:00" },
-        ],
-      }),
-    );
-    expect(policy.Statement.at(-1)).toEqual({
-      Sid: "DenyEndedSessions",
+  it("adds one DenyEndedSessions statement per set and boundary, lapsing at its last cut-off", () => {
+    const cutoff = (user: string, set: string, until: string, issuedBefore?: string) => ({
+      identityStoreUserId: user,
+      accountId: ACCOUNT,
+      permissionSet: set,
+      until,
+      ...(issuedBefore === undefined ? {} : { issuedBefore }),
+    });
+    const spec = storySpec({
+      capabilities: {
+        ...storySpec().capabilities,
+        "read-data": [{ permissionSet: "S3Access" }, { permissionSet: "S3Read" }],
+      },
+      sessionCutoffs: [
+        cutoff("user-b", "S3Access", "2030-01-01T02:00:00Z"),
+        cutoff("user-a", "S3Access", "2030-01-01T01:00:00.000Z"),
+        cutoff("user-b", "S3Access", "2030-01-01T01:30:00+00:00"),
+        cutoff("user-c", "S3Access", "2030-01-01T03:00:00Z", "2030-01-01T02:00:00Z"),
+        cutoff("user-a", "S3Read", "2030-01-01T01:00:00Z"),
+      ],
+    });
+    const { policy, cutoffs } = generated(spec);
+    const resources = [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`];
+    const deny = (sid: string, set: string, times: Record<string, string>, users: string[]) => ({
+      Sid: sid,
       Effect: "Deny",
       Principal: { AWS: "*" },
-      Action: ["s3:*"],
-      Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
+      Action: "s3:*",
+      Resource: resources,
       Condition: {
-        DateLessThan: { "aws:CurrentTime": ["2030-01-01T02:00:00.000Z"] },
-        StringEquals: { "identitystore:userId": ["user-a", "user-b"] },
+        ArnLike: { "aws:PrincipalArn": permissionSetPatterns(ACCOUNT, set) },
+        DateLessThan: times,
+        StringLike: { "identitystore:userId": users },
       },
     });
-    expect(generated(storySpec()).policy.Statement.map((s) => s.Sid)).not.toContain("DenyEndedSessions");
+    expect(policy.Statement.slice(-3)).toEqual([
+      deny("DenyEndedSessions1", "S3Access", { "aws:CurrentTime": "2030-01-01T02:00:00.000Z" }, [
+        "user-a",
+        "user-b",
+      ]),
+      deny(
+        "DenyEndedSessions2",
+        "S3Access",
+        { "aws:CurrentTime": "2030-01-01T03:00:00.000Z", "aws:TokenIssueTime": "2030-01-01T02:00:00.000Z" },
+        ["user-c"],
+      ),
+      deny("DenyEndedSessions3", "S3Read", { "aws:CurrentTime": "2030-01-01T01:00:00.000Z" }, ["user-a"]),
+    ]);
+    expect(cutoffs).toEqual({ listed: 4, roleWide: [] });
+    expect(generated(storySpec()).policy.Statement.map((s) => s.Sid)).not.toContain("DenyEndedSessions1");
+  });
+
+  it("writes a long-form Identity Store id as its UUID under a wildcard, other ids as they are", () => {
+    const long = "906739ffd8-6d3c4f1e-0b6a-4b7e-9a51-2f0c1d2e3f40";
+    const { policy } = generated(
+      storySpec({
+        sessionCutoffs: [long, "6d3c4f1e-0b6a-4b7e-9a51-2f0c1d2e3f41"].map((identityStoreUserId) => ({
+          identityStoreUserId,
+          accountId: ACCOUNT,
+          permissionSet: "S3Access",
+          until: "2030-01-01T01:00:00Z",
+        })),
+      }),
+    );
+    expect(policy.Statement.at(-1)?.Condition).toMatchObject({
+      StringLike: {
+        "identitystore:userId": [
+          "*-6d3c4f1e-0b6a-4b7e-9a51-2f0c1d2e3f40",
+          "6d3c4f1e-0b6a-4b7e-9a51-2f0c1d2e3f41",
+        ],
+      },
+    });
   });
 });
 
@@ -277,14 +327,34 @@ describe("generateBucketPolicy: determinism and size", () => {
         "administer-resource": [{ roleArn: ADMIN }, { roleArn: CI }],
       },
       sessionCutoffs: [
-        { identityStoreUserId: "u2", until: "2030-01-01T00:00:00Z" },
-        { identityStoreUserId: "u1", until: "2030-01-01T00:00:00Z" },
+        {
+          identityStoreUserId: "u2",
+          accountId: ACCOUNT,
+          permissionSet: "S3Access",
+          until: "2030-01-01T00:00:00Z",
+        },
+        {
+          identityStoreUserId: "u1",
+          accountId: ACCOUNT,
+          permissionSet: "S3Access",
+          until: "2030-01-01T00:00:00Z",
+        },
       ],
     });
     const b = generated({
       sessionCutoffs: [
-        { until: "2030-01-01T00:00:00.000Z", identityStoreUserId: "u1" },
-        { identityStoreUserId: "u2", until: "2030-01-01T00:00:00+00:00" },
+        {
+          until: "2030-01-01T00:00:00.000Z",
+          permissionSet: "S3Access",
+          identityStoreUserId: "u1",
+          accountId: ACCOUNT,
+        },
+        {
+          identityStoreUserId: "u2",
+          accountId: ACCOUNT,
+          permissionSet: "S3Access",
+          until: "2030-01-01T00:00:00+00:00",
+        },
       ],
       capabilities: {
         "administer-resource": [{ roleArn: CI }, { roleArn: ADMIN }, { roleArn: ADMIN }],
@@ -428,7 +498,14 @@ describe("parseBucketSpec: validation", () => {
       {
         bucket: BUCKET,
         capabilities: { "read-data": [{ roleArn: ADMIN }] },
-        sessionCutoffs: [{ identityStoreUserId: "u1", until: "2030-01-01T00:00:00" }],
+        sessionCutoffs: [
+          {
+            identityStoreUserId: "u1",
+            accountId: ACCOUNT,
+            permissionSet: "S3Access",
+            until: "2030-01-01T00:00:00",
+          },
+        ],
       },
       "sessionCutoffs[0].until",
       /ISO 8601/,
@@ -481,7 +558,23 @@ describe("parseBucketSpec: validation", () => {
 
 describe("the generated policy, evaluated", () => {
   const policy = generated(
-    storySpec({ sessionCutoffs: [{ identityStoreUserId: "ended-user", until: "2030-01-01T01:00:00Z" }] }),
+    storySpec({
+      sessionCutoffs: [
+        {
+          identityStoreUserId: "ended-user",
+          accountId: ACCOUNT,
+          permissionSet: "S3Access",
+          until: "2030-01-01T01:00:00Z",
+        },
+        {
+          identityStoreUserId: "regranted-user",
+          accountId: ACCOUNT,
+          permissionSet: "S3Access",
+          until: "2030-01-01T01:00:00Z",
+          issuedBefore: "2030-01-01T00:20:00Z",
+        },
+      ],
+    }),
   );
   const dataRole = s3AccessRole("0123456789abcdef");
 
@@ -589,14 +682,34 @@ describe("the generated policy, evaluated", () => {
     expect(looseResult.ok && looseResult.evaluation.decision).toBe("Allow");
   });
 
-  it("refuses a cut-off user's live session until the cut-off lapses, and nobody else's", () => {
-    const session = (userId: string, at: string) => ({
-      arn: dataRole,
+  // IAM User Guide, "Revoking IAM role temporary security credentials": a Deny on
+  // aws:TokenIssueTime DateLessThan refuses sessions issued before the instant, not later ones.
+  it("refuses a cut-off user's sessions of that set until the cut-off lapses, and nobody else's", () => {
+    const session = (userId: string, at: string, issued = "2030-01-01T00:00:00Z", arn = dataRole) => ({
+      arn,
       action: "s3:GetObject",
-      context: { "identitystore:userId": userId, "aws:CurrentTime": at },
+      context: { "identitystore:userId": userId, "aws:CurrentTime": at, "aws:TokenIssueTime": issued },
     });
-    expect(decide(policy, session("ended-user", "2030-01-01T00:30:00Z")).sids).toEqual(["DenyEndedSessions"]);
+    expect(decide(policy, session("ended-user", "2030-01-01T00:30:00Z")).sids).toEqual([
+      "DenyEndedSessions1",
+    ]);
+    // Even a session minted after the end (Identity Center not done removing the assignment).
+    expect(
+      decide(policy, session("ended-user", "2030-01-01T00:30:00Z", "2030-01-01T00:29:00Z")).decision,
+    ).toBe("ExplicitDeny");
     expect(decide(policy, session("other-user", "2030-01-01T00:30:00Z")).decision).toBe("Allow");
     expect(decide(policy, session("ended-user", "2030-01-01T01:00:01Z")).decision).toBe("Allow");
+    // Another set's role is not this cut-off's business.
+    const otherSet = `${SSO}/eu-west-1/AWSReservedSSO_S3Read_0123456789abcdef`;
+    expect(
+      decide(policy, session("ended-user", "2030-01-01T00:30:00Z", undefined, otherSet)).sids,
+    ).not.toContain("DenyEndedSessions1");
+    // Held again from 00:20: the old session stays refused, the new grant's sessions work.
+    expect(
+      decide(policy, session("regranted-user", "2030-01-01T00:30:00Z", "2030-01-01T00:10:00Z")).sids,
+    ).toEqual(["DenyEndedSessions2"]);
+    expect(
+      decide(policy, session("regranted-user", "2030-01-01T00:30:00Z", "2030-01-01T00:20:00Z")).decision,
+    ).toBe("Allow");
   });
 });

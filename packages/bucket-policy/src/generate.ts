@@ -13,7 +13,6 @@ import {
   capabilityCoversBucket,
   DATA_CAPABILITIES,
   DATA_DENY_SIDS,
-  DENY_ENDED_SESSIONS_SID,
   DENY_EVERYONE_ELSE_SID,
   DENY_INSECURE_SID,
   DENY_KMS_WITHOUT_KEY_SID,
@@ -22,9 +21,17 @@ import {
   dataDenyActions,
 } from "./capabilities.js";
 import {
+  type CutoffFold,
+  type CutoffLayout,
+  cutoffStatements,
+  groupCutoffs,
+  nextFold,
+} from "./session-cutoffs.js";
+import {
   type BucketSpec,
   compareText,
   parseBucketSpec,
+  permissionSetsOf,
   principalPatterns,
   type ResolvedPrincipal,
   resolvePrincipal,
@@ -37,7 +44,16 @@ export type GenerateError =
   | PolicyTooLarge;
 /** `json` is the canonical text (what PutBucketPolicy sends); `bytes` its UTF-8 size. */
 export type GeneratedPolicy = { policy: JsonPolicy; json: string; bytes: number };
-export type GenerateResult = { ok: true; value: GeneratedPolicy } | { ok: false; error: GenerateError };
+/** A generated bucket policy, with how its session cut-offs were written. */
+export type GeneratedBucketPolicy = GeneratedPolicy & { cutoffs: CutoffLayout };
+export type GenerateResult = { ok: true; value: GeneratedBucketPolicy } | { ok: false; error: GenerateError };
+export type GenerateOptions = {
+  /**
+   * Bytes the caller will add (foreign statements kept by the merge): the cut-offs are folded
+   * until the policy plus these fits in S3's limit.
+   */
+  reserveBytes?: number;
+};
 
 const ANY_AWS_PRINCIPAL = { AWS: "*" } as const;
 
@@ -51,15 +67,16 @@ const ANY_AWS_PRINCIPAL = { AWS: "*" } as const;
  * 4. a deny of each data capability's actions to everyone not named for it, because in the same
  *    account an identity-policy Allow is enough: without these, an administrator listed only for
  *    administer-resource keeps the data through AdministratorAccess;
- * 5. `DenyEndedSessions` when there are cut-offs: Identity Center does not end live sessions when an
- *    assignment goes, so the ended users are refused by `identitystore:userId` until their
- *    sessions have run out. The statement also lapses by itself at the last cut-off's end, so a
- *    Keyturn that stopped running cannot lock anyone out for good.
+ * 5. `DenyEndedSessions<n>` when there are cut-offs (session-cutoffs.ts): Identity Center does not
+ *    end live sessions when an assignment goes, so the sessions of the set whose grant ended are
+ *    refused, per user, until they have run out. When they would not fit, they are folded into
+ *    role-wide denies of the set (never dropped), the least disruptive fold first.
  *
  * Pure and deterministic: the same spec, whatever the order of its lists, gives the same bytes.
- * A policy over S3's 20 KB limit is an error, never truncated.
+ * A policy over S3's 20 KB limit (with `reserveBytes`) even with every cut-off folded is an
+ * error, never truncated.
  */
-export function generateBucketPolicy(input: BucketSpec): GenerateResult {
+export function generateBucketPolicy(input: BucketSpec, options: GenerateOptions = {}): GenerateResult {
   const parsed = parseBucketSpec(input);
   if (!parsed.ok) {
     return { ok: false, error: parsed.error };
@@ -118,25 +135,24 @@ export function generateBucketPolicy(input: BucketSpec): GenerateResult {
       ...(principals.length === 0 ? {} : { Condition: principalCondition(principals, true) }),
     });
   }
-  const cutoffs = spec.sessionCutoffs ?? [];
-  const lastUntil = cutoffs
-    .map((cutoff) => cutoff.until)
-    .sort(compareText)
-    .at(-1);
-  if (lastUntil !== undefined) {
-    statements.push({
-      Sid: DENY_ENDED_SESSIONS_SID,
-      Effect: "Deny",
-      Principal: ANY_AWS_PRINCIPAL,
-      Action: ["s3:*"],
-      Resource: [bucketArn, objectsArn],
-      Condition: {
-        DateLessThan: { "aws:CurrentTime": [lastUntil] },
-        StringEquals: { "identitystore:userId": cutoffs.map((cutoff) => cutoff.identityStoreUserId) },
-      },
-    });
+  const sets = groupCutoffs(spec.sessionCutoffs ?? []);
+  const reserve = options.reserveBytes ?? 0;
+  let folds: Map<string, CutoffFold> | undefined = new Map();
+  let last: GenerateResult | undefined;
+  while (folds !== undefined) {
+    const cutoffs = cutoffStatements(sets, [bucketArn, objectsArn], folds);
+    const finished = finish(
+      { Version: "2012-10-17", Statement: [...statements, ...cutoffs.statements] },
+      reserve,
+    );
+    last = finished.ok ? { ok: true, value: { ...finished.value, cutoffs: cutoffs.layout } } : finished;
+    if (finished.ok) {
+      return last;
+    }
+    folds = nextFold(sets, folds);
   }
-  return finish({ Version: "2012-10-17", Statement: statements });
+  // Unreachable with an empty `folds` map above, but the compiler cannot tell.
+  return last ?? { ok: false, error: tooLarge(0, reserve) };
 }
 
 const SSE = "s3:x-amz-server-side-encryption";
@@ -183,21 +199,27 @@ function storageDenies(objectsArn: string, kmsKeyArn: string | undefined): JsonS
 /** Serializes and enforces the size limit; shared with the merge, which adds foreign statements. */
 export function finish(
   policy: JsonPolicy,
+  reserveBytes = 0,
 ): { ok: true; value: GeneratedPolicy } | { ok: false; error: PolicyTooLarge } {
   const json = serializePolicy(policy);
   const bytes = policyBytes(json);
-  if (bytes > MAX_POLICY_BYTES) {
-    return {
-      ok: false,
-      error: {
-        code: "POLICY_TOO_LARGE",
-        message: `the bucket policy would be ${bytes} bytes; S3 accepts at most ${MAX_POLICY_BYTES}`,
-        size: bytes,
-        limit: MAX_POLICY_BYTES,
-      },
-    };
+  if (bytes + reserveBytes > MAX_POLICY_BYTES) {
+    return { ok: false, error: tooLarge(bytes, reserveBytes) };
   }
   return { ok: true, value: { policy, json, bytes } };
+}
+
+function tooLarge(bytes: number, reserveBytes: number): PolicyTooLarge {
+  const size = bytes + reserveBytes;
+  return {
+    code: "POLICY_TOO_LARGE",
+    message:
+      reserveBytes === 0
+        ? `the bucket policy would be ${size} bytes; S3 accepts at most ${MAX_POLICY_BYTES}`
+        : `the bucket policy would be ${size} bytes with the ${reserveBytes} bytes of statements Keyturn did not write; S3 accepts at most ${MAX_POLICY_BYTES}`,
+    size,
+    limit: MAX_POLICY_BYTES,
+  };
 }
 
 /**
@@ -209,4 +231,49 @@ function principalCondition(principals: readonly ResolvedPrincipal[], negated: b
   const like = principals.some((principal) => principal.kind === "permission-set");
   const operator = `Arn${negated ? "Not" : ""}${like ? "Like" : "Equals"}`;
   return { [operator]: { "aws:PrincipalArn": patterns } };
+}
+
+/**
+ * How many cut-offs of one permission set, one per user, fit in the bucket's policy before any
+ * is folded role-wide: the bucket's session cut-off capacity. Measured by generating, with
+ * Identity Store ids of the long form (47 characters, `0123456789-<uuid>`), ending together.
+ * `reserveBytes` as for generateBucketPolicy (the foreign statements an apply keeps).
+ */
+export function sessionCutoffCapacity(spec: BucketSpec, options: GenerateOptions = {}): number {
+  const parsed = parseBucketSpec(spec);
+  if (!parsed.ok) {
+    return 0;
+  }
+  const { sessionCutoffs: _current, ...base } = parsed.spec;
+  const set = permissionSetsOf(base)[0] ?? { accountId: base.accountId ?? "000000000000", name: "Any" };
+  const fits = (count: number) => {
+    const sessionCutoffs = Array.from({ length: count }, (_, index) => ({
+      identityStoreUserId: syntheticUserId(index),
+      accountId: set.accountId,
+      permissionSet: set.name,
+      until: "2030-01-01T12:00:00.000Z",
+    }));
+    const generated = generateBucketPolicy({ ...base, sessionCutoffs }, options);
+    return generated.ok && generated.value.cutoffs.roleWide.length === 0;
+  };
+  let low = 0;
+  let high = 1;
+  while (fits(high)) {
+    low = high;
+    high *= 2;
+  }
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (fits(middle)) {
+      low = middle;
+    } else {
+      high = middle;
+    }
+  }
+  return low;
+}
+
+function syntheticUserId(index: number): string {
+  const hex = (value: number, width: number) => value.toString(16).padStart(width, "0").slice(-width);
+  return `906739ffd8-${hex(index, 8)}-${hex(index * 7, 4)}-4${hex(index, 3)}-8${hex(index * 3, 3)}-${hex(index * 13, 12)}`;
 }

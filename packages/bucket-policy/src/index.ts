@@ -50,12 +50,14 @@ export type {
 } from "./evaluate.js";
 export { evaluate, evaluateParsed } from "./evaluate.js";
 export type {
+  GeneratedBucketPolicy,
   GeneratedPolicy,
   GenerateError,
+  GenerateOptions,
   GenerateResult,
   PolicyTooLarge,
 } from "./generate.js";
-export { generateBucketPolicy } from "./generate.js";
+export { generateBucketPolicy, sessionCutoffCapacity } from "./generate.js";
 export type { IpBlock } from "./ip-address.js";
 export { ipInBlock, parseIpBlock } from "./ip-address.js";
 export type { ForeignStatement, PlanError, PlanResult, PolicyDiff, PolicyPlan } from "./merge.js";
@@ -72,6 +74,8 @@ export type {
   Statement,
 } from "./policy.js";
 export { parsePolicy } from "./policy.js";
+export type { CutoffFold, CutoffLayout } from "./session-cutoffs.js";
+export { compactUserId } from "./session-cutoffs.js";
 export type {
   BucketSpec,
   ParseSpecResult,

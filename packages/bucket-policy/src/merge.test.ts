@@ -124,7 +124,16 @@ describe("planBucketPolicy", () => {
 
   it("reports owned statements that were edited, are missing or are no longer generated", () => {
     const withCutoff = policyOf(
-      spec({ sessionCutoffs: [{ identityStoreUserId: "u-1", until: "2030-01-01T00:00:00Z" }] }),
+      spec({
+        sessionCutoffs: [
+          {
+            identityStoreUserId: "u-1",
+            accountId: ACCOUNT,
+            permissionSet: "S3Access",
+            until: "2030-01-01T00:00:00Z",
+          },
+        ],
+      }),
     );
     const edited = withCutoff.Statement.flatMap((statement): JsonStatement[] => {
       if (statement.Sid === "AllowRestrictedReadData") {
@@ -146,7 +155,7 @@ describe("planBucketPolicy", () => {
     });
     expect(result.diff.added.map((entry) => entry.sid)).toEqual(["DenyInsecureCommunications"]);
     expect(result.diff.removed.map((entry) => entry.sid).sort()).toEqual([
-      "DenyEndedSessions",
+      "DenyEndedSessions1",
       "DenyEveryoneElse",
     ]);
     expect(JSON.parse(result.merged.json)).toEqual(generated);

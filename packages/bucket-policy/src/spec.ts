@@ -6,8 +6,23 @@ import { CAPABILITIES, type Capability } from "./capabilities.js";
  */
 export type PrincipalRef = { roleArn: string } | { permissionSet: string; accountId?: string };
 
-/** A user whose sessions are refused until `until` (ISO 8601), though their role still matches. */
-export type SessionCutoff = { identityStoreUserId: string; until: string };
+/**
+ * A user whose sessions of one permission set are refused until `until` (ISO 8601), though the
+ * set's role still matches: their grant of the set ended while sessions issued under it live on.
+ * - `issuedBefore`: the user holds the set again under a new grant; only sessions issued
+ *   (`aws:TokenIssueTime`) before this instant are refused. Absent: every session is refused.
+ * - `closedAt`: Identity Center has removed the ended assignment, so no session of the ended grant
+ *   was issued after this instant. It changes nothing while the cut-off is listed by user; it
+ *   bounds the role-wide deny the cut-off folds into when the policy would not fit otherwise.
+ */
+export type SessionCutoff = {
+  identityStoreUserId: string;
+  accountId: string;
+  permissionSet: string;
+  until: string;
+  issuedBefore?: string;
+  closedAt?: string;
+};
 
 /** The declarative description of one bucket's policy. */
 export type BucketSpec = {
@@ -200,6 +215,16 @@ function readPrincipal(value: unknown, path: string, defaultAccount: string | un
   return fail(path, 'must have either "roleArn" or "permissionSet" (with an optional "accountId")');
 }
 
+const CUTOFF_KEYS = [
+  "accountId",
+  "closedAt",
+  "identityStoreUserId",
+  "issuedBefore",
+  "permissionSet",
+  "until",
+];
+const CUTOFF_REQUIRED = ["accountId", "identityStoreUserId", "permissionSet", "until"];
+
 function readCutoffs(
   value: unknown,
   problem: (path: string, message: string) => void,
@@ -214,36 +239,83 @@ function readCutoffs(
   const cutoffs: SessionCutoff[] = [];
   value.forEach((entry: unknown, index) => {
     const path = `sessionCutoffs[${index}]`;
-    if (!isRecord(entry) || Object.keys(entry).sort().join(",") !== "identityStoreUserId,until") {
-      problem(path, 'must be { "identityStoreUserId": ..., "until": ... }');
+    const keys = isRecord(entry) ? Object.keys(entry) : [];
+    if (
+      !isRecord(entry) ||
+      !keys.every((key) => CUTOFF_KEYS.includes(key)) ||
+      !CUTOFF_REQUIRED.every((key) => keys.includes(key))
+    ) {
+      problem(
+        path,
+        'must be { "identityStoreUserId", "accountId", "permissionSet", "until" } with optional "issuedBefore", "closedAt"',
+      );
       return;
     }
-    const { identityStoreUserId, until } = entry;
+    const { identityStoreUserId, accountId, permissionSet } = entry;
     if (typeof identityStoreUserId !== "string" || !USER_ID.test(identityStoreUserId)) {
       problem(`${path}.identityStoreUserId`, "must be an Identity Store user id");
       return;
     }
-    if (typeof until !== "string" || !ISO_DATE_TIME.test(until) || Number.isNaN(Date.parse(until))) {
-      problem(`${path}.until`, "must be an ISO 8601 date-time with an offset");
+    if (typeof accountId !== "string" || !ACCOUNT_ID.test(accountId)) {
+      problem(`${path}.accountId`, "must be a 12-digit AWS account id");
       return;
     }
-    cutoffs.push({ identityStoreUserId, until: new Date(until).toISOString() });
+    if (typeof permissionSet !== "string" || !PERMISSION_SET_NAME.test(permissionSet)) {
+      problem(`${path}.permissionSet`, "must be a permission set name");
+      return;
+    }
+    const instants: Record<string, string> = {};
+    for (const key of ["until", "issuedBefore", "closedAt"] as const) {
+      const instant = entry[key];
+      if (instant === undefined && key !== "until") {
+        continue;
+      }
+      if (typeof instant !== "string" || !ISO_DATE_TIME.test(instant) || Number.isNaN(Date.parse(instant))) {
+        problem(`${path}.${key}`, "must be an ISO 8601 date-time with an offset");
+        return;
+      }
+      instants[key] = new Date(instant).toISOString();
+    }
+    cutoffs.push({
+      identityStoreUserId,
+      accountId,
+      permissionSet,
+      until: instants.until ?? "",
+      ...(instants.issuedBefore === undefined ? {} : { issuedBefore: instants.issuedBefore }),
+      ...(instants.closedAt === undefined ? {} : { closedAt: instants.closedAt }),
+    });
   });
   return sortCutoffs(cutoffs);
 }
 
-/** One entry per user, the latest `until` winning, sorted by user id. */
+/**
+ * One entry per (user, set), sorted. Should one come twice, the merge refuses more, never less:
+ * the later `until`, every session refused if either refuses them all (else the later boundary),
+ * and a `closedAt` only if both know one (the later).
+ */
 export function sortCutoffs(cutoffs: readonly SessionCutoff[]): SessionCutoff[] {
-  const latest = new Map<string, string>();
-  for (const { identityStoreUserId, until } of cutoffs) {
-    const seen = latest.get(identityStoreUserId);
-    if (seen === undefined || Date.parse(until) > Date.parse(seen)) {
-      latest.set(identityStoreUserId, until);
+  const later = (a: string | undefined, b: string | undefined) =>
+    a === undefined || b === undefined ? undefined : Date.parse(b) > Date.parse(a) ? b : a;
+  const merged = new Map<string, SessionCutoff>();
+  for (const cutoff of cutoffs) {
+    const key = `${cutoff.accountId}/${cutoff.permissionSet}/${cutoff.identityStoreUserId}`;
+    const seen = merged.get(key);
+    if (seen === undefined) {
+      merged.set(key, cutoff);
+      continue;
     }
+    const issuedBefore = later(seen.issuedBefore, cutoff.issuedBefore);
+    const closedAt = later(seen.closedAt, cutoff.closedAt);
+    merged.set(key, {
+      identityStoreUserId: cutoff.identityStoreUserId,
+      accountId: cutoff.accountId,
+      permissionSet: cutoff.permissionSet,
+      until: later(seen.until, cutoff.until) ?? cutoff.until,
+      ...(issuedBefore === undefined ? {} : { issuedBefore }),
+      ...(closedAt === undefined ? {} : { closedAt }),
+    });
   }
-  return [...latest.entries()]
-    .sort(([a], [b]) => compareText(a, b))
-    .map(([identityStoreUserId, until]) => ({ identityStoreUserId, until }));
+  return [...merged.entries()].sort(([a], [b]) => compareText(a, b)).map(([, cutoff]) => cutoff);
 }
 
 function sortPrincipals(refs: readonly PrincipalRef[]): PrincipalRef[] {

@@ -28,3 +28,11 @@ export const RedisPrefix = z
   .string()
   .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
   .default("keyturn");
+
+/** An IAM role ARN, path included: Keyturn's own role, which bucket specs must keep in. */
+export const KeyturnRoleArn = z
+  .string()
+  .regex(
+    /^arn:aws[\w-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+    "must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<path>/<name>)",
+  );

@@ -2,6 +2,7 @@ export { type ApiConfig, ApiEnvSchema, loadApiConfig } from "./api.js";
 export {
   BoolFlag,
   DatabaseFragment,
+  KeyturnRoleArn,
   LogFragment,
   LogLevelSchema,
   Port,

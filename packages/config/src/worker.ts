@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { BoolFlag, DatabaseFragment, LogFragment, Port, RedisPrefix, RedisUrl } from "./fragments.js";
+import {
+  BoolFlag,
+  DatabaseFragment,
+  KeyturnRoleArn,
+  LogFragment,
+  Port,
+  RedisPrefix,
+  RedisUrl,
+} from "./fragments.js";
 import { type Loaded, parseEnv } from "./load.js";
 
 const Seconds = z.coerce.number().int().min(1);
@@ -35,6 +43,8 @@ export const WorkerEnvSchema = z
     AWS_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(20).default(18),
     /** Path-style S3 URLs, for S3-compatible endpoints and the local emulator. */
     AWS_S3_FORCE_PATH_STYLE: BoolFlag.default(false),
+    /** Keyturn's own role (with its path); unset: STS GetCallerIdentity says who it is. */
+    KEYTURN_ROLE_ARN: KeyturnRoleArn.optional(),
     /** Without a bot token the worker logs notifications instead of posting them to Slack. */
     SLACK_BOT_TOKEN: z
       .string()
@@ -80,6 +90,7 @@ export type WorkerConfig = {
     identityStoreId?: string;
     callsPerSecond: number;
     s3ForcePathStyle: boolean;
+    keyturnRoleArn?: string;
   };
   slack?: {
     botToken: string;
@@ -112,6 +123,7 @@ export function loadWorkerConfig(
       ...(e.AWS_IDENTITY_STORE_ID === undefined ? {} : { identityStoreId: e.AWS_IDENTITY_STORE_ID }),
       callsPerSecond: e.AWS_CALLS_PER_SECOND,
       s3ForcePathStyle: e.AWS_S3_FORCE_PATH_STYLE,
+      ...(e.KEYTURN_ROLE_ARN === undefined ? {} : { keyturnRoleArn: e.KEYTURN_ROLE_ARN }),
     },
     ...(e.SLACK_BOT_TOKEN === undefined
       ? {}

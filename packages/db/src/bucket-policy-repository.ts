@@ -1,5 +1,6 @@
 import type {
   AccessHolderQueries,
+  AssignmentForCutoff,
   BucketPolicySpec,
   ProtectedBucketRecord,
   ProtectedBucketRepository,
@@ -22,6 +23,11 @@ const toBucket = (row: ProtectedBucket): ProtectedBucketRecord => ({
   lastDriftCheckAt: row.lastDriftCheckAt,
   driftDetected: row.driftDetected,
   lastSeenHash: row.lastSeenHash,
+  lastPutAt: row.lastPutAt,
+  dirtySince: row.dirtySince,
+  cutoffsRoleWide: row.cutoffsRoleWide,
+  applyFailingSince: row.applyFailingSince,
+  lastApplyError: row.lastApplyError,
 });
 
 const toCutoff = (row: SessionCutoff): SessionCutoffRecord => ({
@@ -31,6 +37,10 @@ const toCutoff = (row: SessionCutoff): SessionCutoffRecord => ({
   until: row.until,
   createdAt: row.createdAt,
   removedAt: row.removedAt,
+  endedAt: row.endedAt,
+  issuedBefore: row.issuedBefore,
+  closedAt: row.closedAt,
+  sessionDurationSeconds: row.sessionDurationSeconds,
 });
 
 export function createProtectedBucketRepository(tx: Tx): ProtectedBucketRepository {
@@ -60,10 +70,37 @@ export function createProtectedBucketRepository(tx: Tx): ProtectedBucketReposito
         update: { accountId, spec: json, updatedAt: at },
       });
     },
-    async recordApplied({ name, hash, at }) {
+    async recordApplied({ name, hash, at, put, readAt, cutoffsRoleWide }) {
       await tx.protectedBucket.update({
         where: { name },
-        data: { lastAppliedHash: hash, lastAppliedAt: at, driftDetected: false, lastSeenHash: hash },
+        data: {
+          lastAppliedHash: hash,
+          lastAppliedAt: at,
+          driftDetected: false,
+          lastSeenHash: hash,
+          cutoffsRoleWide,
+          applyFailingSince: null,
+          lastApplyError: null,
+          ...(put ? { lastPutAt: at } : {}),
+        },
+      });
+      // A change committed after the apply read the cut-offs keeps the bucket dirty.
+      await tx.protectedBucket.updateMany({
+        where: { name, dirtySince: { lte: readAt } },
+        data: { dirtySince: null },
+      });
+    },
+    async recordApplyFailure({ name, at, startedAt, error }) {
+      // An apply that succeeded after this one began has the last word (they run concurrently).
+      await tx.$executeRaw`
+        UPDATE "ProtectedBucket"
+        SET "applyFailingSince" = COALESCE("applyFailingSince", ${at}), "lastApplyError" = ${error.slice(0, 2000)}
+        WHERE name = ${name} AND ("lastAppliedAt" IS NULL OR "lastAppliedAt" < ${startedAt})`;
+    },
+    async markDirty({ names, at }) {
+      await tx.protectedBucket.updateMany({
+        where: { name: { in: [...names] }, dirtySince: null },
+        data: { dirtySince: at },
       });
     },
     async recordDriftCheck({ name, at, driftDetected, liveHash }) {
@@ -88,28 +125,48 @@ export function createSessionCutoffRepository(tx: Tx): SessionCutoffRepository {
       const row = await tx.sessionCutoff.findUnique({ where: where(key) });
       return row === null ? null : toCutoff(row);
     },
-    async arm({ until, at, ...key }) {
-      // Locks the row (or the gap) so two runs for one user cannot both decide to arm.
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`session-cutoff:${key.identityStoreUserId}/${key.accountId}/${key.permissionSetName}`}))`;
-      const current = await tx.sessionCutoff.findUnique({ where: where(key) });
-      const inForce = current !== null && current.removedAt === null && current.until > at;
-      if (current !== null && inForce && current.until >= until) {
-        return { changed: false, record: toCutoff(current) };
+    async save({ cutoffs, at }) {
+      if (cutoffs.length === 0) {
+        return;
       }
-      // A cut-off still in force keeps its arming time; one that had ended is armed afresh.
-      const row = await tx.sessionCutoff.upsert({
-        where: where(key),
-        create: { ...key, until, createdAt: at },
-        update: { until, removedAt: null, ...(inForce ? {} : { createdAt: at }) },
-      });
-      return { changed: true, record: toCutoff(row) };
+      const column = <T>(pick: (cutoff: (typeof cutoffs)[number]) => T) => cutoffs.map(pick);
+      // One statement for hundreds of cut-offs: they are armed together when leases end together.
+      // A cut-off still in force keeps its arming time; an ended one is armed afresh.
+      await tx.$executeRaw`
+        INSERT INTO "SessionCutoff" ("identityStoreUserId", "accountId", "permissionSetName", "until",
+          "createdAt", "removedAt", "endedAt", "issuedBefore", "closedAt", "sessionDurationSeconds")
+        SELECT u, a, p, t, ${at}, NULL, e, ib, c, d
+        FROM unnest(
+          ${column((c) => c.identityStoreUserId)}::text[], ${column((c) => c.accountId)}::text[],
+          ${column((c) => c.permissionSetName)}::text[], ${column((c) => c.until)}::timestamptz[],
+          ${column((c) => c.endedAt)}::timestamptz[], ${column((c) => c.issuedBefore)}::timestamptz[],
+          ${column((c) => c.closedAt)}::timestamptz[], ${column((c) => c.sessionDurationSeconds)}::int[]
+        ) AS x(u, a, p, t, e, ib, c, d)
+        ON CONFLICT ("identityStoreUserId", "accountId", "permissionSetName") DO UPDATE SET
+          "until" = EXCLUDED."until",
+          "endedAt" = EXCLUDED."endedAt",
+          "issuedBefore" = EXCLUDED."issuedBefore",
+          "closedAt" = EXCLUDED."closedAt",
+          "sessionDurationSeconds" = EXCLUDED."sessionDurationSeconds",
+          "createdAt" = CASE WHEN "SessionCutoff"."removedAt" IS NULL THEN "SessionCutoff"."createdAt"
+                             ELSE EXCLUDED."createdAt" END,
+          "removedAt" = NULL`;
     },
-    async remove({ at, ...key }) {
-      const removed = await tx.sessionCutoff.updateMany({
-        where: { ...key, removedAt: null },
-        data: { removedAt: at },
-      });
-      return removed.count > 0;
+    async remove({ keys, at }) {
+      let removed = 0;
+      for (const key of keys) {
+        const result = await tx.sessionCutoff.updateMany({
+          where: {
+            identityStoreUserId: key.identityStoreUserId,
+            accountId: key.accountId,
+            permissionSetName: key.permissionSetName,
+            removedAt: null,
+          },
+          data: { removedAt: at },
+        });
+        removed += result.count;
+      }
+      return removed;
     },
     async active(at) {
       const rows = await tx.sessionCutoff.findMany({
@@ -118,12 +175,8 @@ export function createSessionCutoffRepository(tx: Tx): SessionCutoffRepository {
       });
       return rows.map(toCutoff);
     },
-    async due(at) {
-      const rows = await tx.sessionCutoff.findMany({
-        where: { removedAt: null, until: { lte: at } },
-        orderBy: [{ until: "asc" }, { identityStoreUserId: "asc" }],
-      });
-      return rows.map(toCutoff);
+    async unended() {
+      return (await tx.sessionCutoff.findMany({ where: { removedAt: null } })).map(toCutoff);
     },
   };
 }
@@ -168,37 +221,60 @@ export function createAccessHolderQueries(tx: Tx): AccessHolderQueries {
       return holders.sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
     },
     async assignment(id) {
-      const row = await tx.assignment.findUnique({
-        where: { id },
-        include: {
-          identity: { select: { email: true, identityStoreUserId: true } },
-          leases: true,
-          attempts: {
-            where: { operation: "delete", outcome: "succeeded" },
-            orderBy: { finishedAt: "desc" },
-            take: 1,
-          },
+      const [row] = await loadForCutoff(tx, { id });
+      return row ?? null;
+    },
+    async cutoffCandidates({ since, now, ids, withActiveCutoffs }) {
+      const ended = await tx.lease.findMany({
+        where: {
+          OR: [{ endsAt: { gt: since, lte: now } }, { releasedAt: { gt: since, lte: now } }],
         },
+        select: { assignmentId: true },
       });
-      if (row === null) {
-        return null;
+      const wanted = new Set([...(ids ?? []), ...ended.map((lease) => lease.assignmentId)]);
+      if (withActiveCutoffs === true) {
+        const active = await tx.$queryRaw<{ id: string }[]>`
+          SELECT a.id FROM "SessionCutoff" c
+          JOIN "Identity" i ON i."identityStoreUserId" = c."identityStoreUserId"
+          JOIN "Assignment" a ON a."identityId" = i.id AND a."accountId" = c."accountId"
+            AND a."permissionSetName" = c."permissionSetName"
+          WHERE c."removedAt" IS NULL`;
+        for (const row of active) {
+          wanted.add(row.id);
+        }
       }
-      return {
-        id: row.id,
-        accountId: row.accountId,
-        permissionSetName: row.permissionSetName,
-        origin: row.origin,
-        identity: row.identity,
-        provisionIntentAt: row.provisionIntentAt,
-        observedPresent: row.observedPresent,
-        leases: row.leases.map((lease) => ({
-          requestId: lease.requestId,
-          startsAt: lease.startsAt,
-          endsAt: lease.endsAt,
-          releasedAt: lease.releasedAt,
-        })),
-        lastRemovedAt: row.attempts[0]?.finishedAt ?? null,
-      };
+      return wanted.size === 0 ? [] : loadForCutoff(tx, { id: { in: [...wanted] } });
     },
   };
+}
+
+async function loadForCutoff(tx: Tx, where: Prisma.AssignmentWhereInput): Promise<AssignmentForCutoff[]> {
+  const rows = await tx.assignment.findMany({
+    where,
+    include: {
+      identity: { select: { email: true, identityStoreUserId: true } },
+      leases: true,
+      attempts: {
+        where: { operation: "delete", outcome: "succeeded" },
+        orderBy: { finishedAt: "desc" },
+        take: 1,
+      },
+    },
+  });
+  return rows.map((row) => ({
+    id: row.id,
+    accountId: row.accountId,
+    permissionSetName: row.permissionSetName,
+    origin: row.origin,
+    identity: row.identity,
+    provisionIntentAt: row.provisionIntentAt,
+    observedPresent: row.observedPresent,
+    leases: row.leases.map((lease) => ({
+      requestId: lease.requestId,
+      startsAt: lease.startsAt,
+      endsAt: lease.endsAt,
+      releasedAt: lease.releasedAt,
+    })),
+    lastRemovedAt: row.attempts[0]?.finishedAt ?? null,
+  }));
 }

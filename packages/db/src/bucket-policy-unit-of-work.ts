@@ -6,6 +6,7 @@ import {
   createSessionCutoffRepository,
 } from "./bucket-policy-repository.js";
 import { translateDatabaseError } from "./errors.js";
+import { createOutbox } from "./outbox.js";
 import type { Db } from "./prisma-types.js";
 
 const MAX_ATTEMPTS = 3;
@@ -47,6 +48,7 @@ export function createBucketPolicyUnitOfWork(
                 audit: {
                   append: (entry) => appendAudit(tx, { ...entry, id: deps.ids.uuid(), at: deps.clock.now() }),
                 },
+                outbox: createOutbox(tx, deps.ids, () => deps.clock.now()),
               });
               if (isRejection(result)) {
                 throw new Rejected(result);

@@ -9,16 +9,20 @@ export function createOutbox(tx: Tx, ids: { uuid(): string }, now: () => Date): 
   return {
     async add(message) {
       const at = now();
-      await tx.outboxMessage.create({
-        data: {
-          id: ids.uuid(),
-          topic: message.topic,
-          key: message.key,
-          payload: message.payload as Prisma.InputJsonValue,
-          createdAt: at,
-          availableAt: message.availableAt ?? at,
-        },
-      });
+      const data = {
+        id: ids.uuid(),
+        topic: message.topic,
+        key: message.key,
+        payload: message.payload as Prisma.InputJsonValue,
+        createdAt: at,
+        availableAt: message.availableAt ?? at,
+      };
+      if (message.ifAbsent === true) {
+        // ON CONFLICT (key) DO NOTHING: the message already written stands.
+        await tx.outboxMessage.createMany({ data: [data], skipDuplicates: true });
+      } else {
+        await tx.outboxMessage.create({ data });
+      }
       // Delivered at commit (never for a rolled-back transaction): wakes the relay at once.
       await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, ${message.topic})`;
     },

@@ -27,6 +27,8 @@ const validPayloads: { [K in (typeof JOB_NAMES)[number]]: Payload<K> } = {
   "request.time-out": { requestId: randomUUID() },
   "sweep.leases": {},
   "sweep.drift": {},
+  "cutoff.arm": {},
+  "bucket.apply": { bucket: "story-data" },
 };
 
 const noop = async () => {};
@@ -37,6 +39,8 @@ const allHandlers: Handlers = {
   "request.time-out": noop,
   "sweep.leases": noop,
   "sweep.drift": noop,
+  "cutoff.arm": noop,
+  "bucket.apply": noop,
 };
 
 describe("the job catalog", () => {
@@ -70,10 +74,15 @@ describe("the job catalog", () => {
     );
   });
 
-  it("ranks removals ahead of every other job, too", () => {
+  it("ranks removals ahead of every other job but the session cut-offs, which go first of all", () => {
     const removal = priorityOf("assignment.reconcile", reconcile("expired"));
+    const cutoffJobs: readonly string[] = ["cutoff.arm", "bucket.apply"];
     for (const name of JOB_NAMES.filter((n) => n !== "assignment.reconcile")) {
-      expect(priorityOf(name, validPayloads[name])).toBeGreaterThan(removal);
+      if (cutoffJobs.includes(name)) {
+        expect(priorityOf(name, validPayloads[name])).toBeLessThan(removal);
+      } else {
+        expect(priorityOf(name, validPayloads[name])).toBeGreaterThan(removal);
+      }
     }
   });
 

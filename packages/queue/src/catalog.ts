@@ -18,6 +18,8 @@ export const JOB_NAMES = [
   "request.time-out",
   "sweep.leases",
   "sweep.drift",
+  "cutoff.arm",
+  "bucket.apply",
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
@@ -73,6 +75,16 @@ export type SweepLeasesPayload = z.infer<typeof SweepLeasesPayloadSchema>;
 export const SweepDriftPayloadSchema = z.strictObject({});
 export type SweepDriftPayload = z.infer<typeof SweepDriftPayloadSchema>;
 
+/** Arms the session cut-offs of every lease ended by the time it runs (coalesced per instant). */
+export const CutoffArmPayloadSchema = z.strictObject({});
+export type CutoffArmPayload = z.infer<typeof CutoffArmPayloadSchema>;
+
+/** Applies a protected bucket's policy (its spec and the cut-offs in force). */
+export const BucketApplyPayloadSchema = z.strictObject({
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/),
+});
+export type BucketApplyPayload = z.infer<typeof BucketApplyPayloadSchema>;
+
 /** The BullMQ options a job kind is enqueued with; see `defaultJobOptions` below for the reasons. */
 export type JobOptions = {
   attempts: number;
@@ -88,6 +100,8 @@ const jobSchemas = {
   "request.time-out": RequestTimeOutPayloadSchema,
   "sweep.leases": SweepLeasesPayloadSchema,
   "sweep.drift": SweepDriftPayloadSchema,
+  "cutoff.arm": CutoffArmPayloadSchema,
+  "bucket.apply": BucketApplyPayloadSchema,
 } as const satisfies { [K in JobName]: z.ZodType };
 
 export type Payload<K extends JobName> = z.output<(typeof jobSchemas)[K]>;
@@ -106,7 +120,10 @@ export type JobCatalog = { readonly [K in JobName]: JobDefinition<K> };
 /**
  * Priority bands, lowest first. Every job gets an explicit band because BullMQ runs jobs without a
  * priority (0) before all prioritized ones.
- * - Removals come first: an ended lease must not wait behind grants (DESIGN.md "removals go before
+ * - Session cut-offs (arming them, and the bucket applies that land them) come first of all: they
+ *   end data access on time, and must not wait behind K removals queued at the Identity Center
+ *   quota (K/18 s), which equal priority would make them do (BullMQ runs equal priorities in order).
+ * - Removals come next: an ended lease must not wait behind grants (DESIGN.md "removals go before
  *   creations"), and revocation lag is the number we promise.
  * - Sweeps back removals up when Redis lost a job (invariant 4), so they rank just after them.
  * - Notifications and timeouts are cheap and touch no Identity Center quota; resolving a new
@@ -115,12 +132,13 @@ export type JobCatalog = { readonly [K in JobName]: JobDefinition<K> };
  * - Creations (approvals, extensions) follow; the drift scan is a slow background audit.
  */
 export const PRIORITY = {
-  removal: 1,
-  sweep: 2,
-  notify: 3,
-  timeOut: 4,
-  creation: 5,
-  drift: 6,
+  cutoff: 1,
+  removal: 2,
+  sweep: 3,
+  notify: 4,
+  timeOut: 5,
+  creation: 6,
+  drift: 7,
 } as const;
 
 const HOUR_S = 3600;
@@ -185,6 +203,21 @@ export const jobCatalog: JobCatalog = {
     queue: "keyturn",
     options: keep({ attempts: 3, firstRetryMs: 30_000 }),
     priority: () => PRIORITY.drift,
+  },
+  "cutoff.arm": {
+    schema: CutoffArmPayloadSchema,
+    queue: "keyturn",
+    // Database work only; after the retries the lease sweep arms what this missed.
+    options: keep({ attempts: 8, firstRetryMs: 500 }),
+    priority: () => PRIORITY.cutoff,
+  },
+  "bucket.apply": {
+    schema: BucketApplyPayloadSchema,
+    queue: "keyturn",
+    // S3 refusing: retried with backoff (~8.5 min), then the sweep re-applies a bucket whose wanted
+    // change has not landed, every sweep, until it does.
+    options: keep({ attempts: 10, firstRetryMs: 1_000 }),
+    priority: () => PRIORITY.cutoff,
   },
 };
 

@@ -61,6 +61,8 @@ function setup(options: { handlers?: Partial<Handlers>; concurrency?: number; pa
     "request.time-out": recorder("request.time-out"),
     "sweep.leases": recorder("sweep.leases"),
     "sweep.drift": recorder("sweep.drift"),
+    "cutoff.arm": recorder("cutoff.arm"),
+    "bucket.apply": recorder("bucket.apply"),
     ...options.handlers,
   };
   const producerConnection = createRedisConnection(REDIS_URL, "producer");

@@ -91,6 +91,18 @@ async function applyLeaseEffects(
       payload: { assignmentId, requestId: request.id, cause },
       ...(availableAt === undefined ? {} : { availableAt }),
     });
+  // The session cut-off is armed at the lease's end by a run of its own, independent of (and
+  // before) the removal, which waits its turn at the Identity Center quota. Leases ending at the
+  // same instant share one run: one PutBucketPolicy per bucket however many end together.
+  const cutOffAt = async (endsAt: Date) =>
+    tx.outbox.add({
+      topic: "cutoff.arm",
+      key: `cutoff-at:${endsAt.getTime()}`,
+      payload: {},
+      availableAt: endsAt,
+      ifAbsent: true,
+    });
+  const cutOffNow = async () => tx.outbox.add({ topic: "cutoff.arm", key: `cutoff:${auditId}`, payload: {} });
 
   switch (event.type) {
     case "RequestApproved": {
@@ -109,6 +121,7 @@ async function applyLeaseEffects(
       const lease = await tx.leases.setEndsAt(request.id, event.expiresAt);
       if (lease !== null) {
         await reconcile(lease.assignmentId, "lease_end", event.expiresAt);
+        await cutOffAt(event.expiresAt);
       }
       return;
     }
@@ -118,6 +131,10 @@ async function applyLeaseEffects(
       const lease = await tx.leases.release(request.id, event.at);
       if (lease !== null) {
         await reconcile(lease.assignmentId, event.type === "RequestExpired" ? "expired" : "released");
+        if (event.type !== "RequestExpired") {
+          // An expiry was cut off at its end already; a revocation or failure ends access now.
+          await cutOffNow();
+        }
       }
       return;
     }

@@ -70,7 +70,13 @@ export async function bucketAccessReport(
   }
   return deps.uow.run(async (tx): Promise<BucketPolicyResult<BucketAccessReport>> => {
     const cutoffs = cutoffsFor(deps.engine, record.spec, await tx.cutoffs.active(at));
-    const cutOff = new Set(cutoffs.map((cutoff) => cutoff.identityStoreUserId));
+    // A holder whose every session of that set is refused does not hold it; one granted again
+    // (the cut-off refuses only sessions from before) does.
+    const cutOff = new Set(
+      cutoffs
+        .filter((cutoff) => cutoff.issuedBefore === undefined)
+        .map((cutoff) => `${cutoff.identityStoreUserId}/${cutoff.accountId}/${cutoff.permissionSet}`),
+    );
     const holdersOf = new Map<string, SetHolder[]>();
     const capabilities: CapabilityReport[] = [];
     for (const access of analysis.value.capabilities) {
@@ -88,7 +94,8 @@ export async function bucketAccessReport(
                 at,
               })
             ).filter(
-              (holder) => holder.identityStoreUserId === null || !cutOff.has(holder.identityStoreUserId),
+              (holder) =>
+                holder.identityStoreUserId === null || !cutOff.has(`${holder.identityStoreUserId}/${key}`),
             );
           holdersOf.set(key, holders);
         }

@@ -1,5 +1,6 @@
 import type { AssignmentOrigin, LeaseView } from "@keyturn/core";
-import type { AuditLog, Clock } from "./ports.js";
+import type { KeyturnIdentity } from "./keyturn-principal.js";
+import type { AuditLog, Clock, Outbox } from "./ports.js";
 
 // Ports of the bucket-policy use cases. The policy logic itself lives in @keyturn/bucket-policy,
 // which is pure and cannot import this package, so these types restate the part of its API the
@@ -19,7 +20,15 @@ export type PolicyStatementJson = Readonly<Record<string, unknown>>;
 export type PolicyDocumentJson = { Version?: string; Id?: string; Statement: PolicyStatementJson[] };
 
 export type BucketPrincipalRef = { roleArn: string } | { permissionSet: string; accountId?: string };
-export type BucketSessionCutoff = { identityStoreUserId: string; until: string };
+/** bucket-policy's SessionCutoff (see its spec.ts). */
+export type BucketSessionCutoff = {
+  identityStoreUserId: string;
+  accountId: string;
+  permissionSet: string;
+  until: string;
+  issuedBefore?: string;
+  closedAt?: string;
+};
 export type BucketPolicySpec = {
   bucket: string;
   accountId?: string;
@@ -31,6 +40,17 @@ export type BucketPolicySpec = {
 
 export type SpecProblem = { path: string; message: string };
 export type GeneratedBucketPolicy = { policy: PolicyDocumentJson; json: string; bytes: number };
+/** How the generator wrote the cut-offs: per user, or folded role-wide when they did not fit. */
+export type CutoffLayout = {
+  listed: number;
+  roleWide: Array<{
+    accountId: string;
+    permissionSet: string;
+    fold: "closed" | "all";
+    issuedBefore: string | null;
+    cutoffs: number;
+  }>;
+};
 export type PolicyTooLargeError = { code: "POLICY_TOO_LARGE"; message: string; size: number; limit: number };
 export type InvalidLivePolicyError = { code: "INVALID_LIVE_POLICY"; message: string };
 
@@ -92,12 +112,16 @@ export type BucketPolicyEngine = {
   ):
     | { ok: true; spec: BucketPolicySpec }
     | { ok: false; error: { code: "INVALID_SPEC"; message: string; problems: SpecProblem[] } };
+  /** `reserveBytes`: room to leave (the foreign statements an apply keeps); cut-offs fold to fit. */
   generate(
     spec: BucketPolicySpec,
+    options?: { reserveBytes?: number },
   ): Outcome<
-    GeneratedBucketPolicy,
+    GeneratedBucketPolicy & { cutoffs: CutoffLayout },
     { code: "INVALID_SPEC"; message: string; problems: SpecProblem[] } | PolicyTooLargeError
   >;
+  /** How many cut-offs of one set fit listed by user (long-form user ids). */
+  sessionCutoffCapacity(spec: BucketPolicySpec, options?: { reserveBytes?: number }): number;
   plan(input: {
     live: string | null;
     generated: PolicyDocumentJson;
@@ -126,6 +150,11 @@ export type BucketPolicyStore = {
 };
 
 export type ProtectedBucketRecord = {
+  lastPutAt: Date | null;
+  dirtySince: Date | null;
+  cutoffsRoleWide: number;
+  applyFailingSince: Date | null;
+  lastApplyError: string | null;
   name: string;
   accountId: string | null;
   spec: BucketPolicySpec;
@@ -144,7 +173,22 @@ export type ProtectedBucketRepository = {
   lock(name: string): Promise<ProtectedBucketRecord | null>;
   list(): Promise<ProtectedBucketRecord[]>;
   save(input: { name: string; accountId: string | null; spec: BucketPolicySpec; at: Date }): Promise<void>;
-  recordApplied(input: { name: string; hash: string; at: Date }): Promise<void>;
+  /**
+   * After an apply: the hash in force, whether it put (then `lastPutAt = at`), and the dirty mark
+   * cleared unless a change was committed after `readAt` (when the apply read the cut-offs).
+   */
+  recordApplied(input: {
+    name: string;
+    hash: string;
+    at: Date;
+    put: boolean;
+    readAt: Date;
+    cutoffsRoleWide: number;
+  }): Promise<void>;
+  /** A failed apply: kept on the row (first failure time, last error) until one succeeds. */
+  recordApplyFailure(input: { name: string; at: Date; startedAt: Date; error: string }): Promise<void>;
+  /** Marks buckets as wanting an apply (keeps an earlier mark). */
+  markDirty(input: { names: readonly string[]; at: Date }): Promise<void>;
   recordDriftCheck(input: {
     name: string;
     at: Date;
@@ -154,20 +198,37 @@ export type ProtectedBucketRepository = {
 };
 
 export type CutoffKey = { identityStoreUserId: string; accountId: string; permissionSetName: string };
-export type SessionCutoffRecord = CutoffKey & { until: Date; createdAt: Date; removedAt: Date | null };
+/** What a cut-off says; see bucket-policy's SessionCutoff and prisma's SessionCutoff. */
+export type CutoffTerms = {
+  endedAt: Date;
+  until: Date;
+  issuedBefore: Date | null;
+  closedAt: Date | null;
+  sessionDurationSeconds: number;
+};
+export type SessionCutoffRecord = CutoffKey & {
+  until: Date;
+  createdAt: Date;
+  removedAt: Date | null;
+  endedAt: Date | null;
+  issuedBefore: Date | null;
+  closedAt: Date | null;
+  sessionDurationSeconds: number | null;
+};
 
 export type SessionCutoffRepository = {
   find(key: CutoffKey): Promise<SessionCutoffRecord | null>;
-  /** Creates or re-arms the cut-off (or moves `until` later); `changed` is false if it already held. */
-  arm(
-    input: CutoffKey & { until: Date; at: Date },
-  ): Promise<{ changed: boolean; record: SessionCutoffRecord }>;
-  /** Ends a cut-off not yet removed (lifted or expired); false when there was none. */
-  remove(input: CutoffKey & { at: Date }): Promise<boolean>;
+  /**
+   * Writes these cut-offs as in force, in one statement (hundreds end together): new ones are
+   * armed at `at`, existing ones take the new terms (an ended one is armed afresh).
+   */
+  save(input: { cutoffs: ReadonlyArray<CutoffKey & CutoffTerms>; at: Date }): Promise<void>;
+  /** Ends the cut-offs still in force among `keys` (expired); the number ended. */
+  remove(input: { keys: readonly CutoffKey[]; at: Date }): Promise<number>;
   /** Cut-offs in force at `at`. */
   active(at: Date): Promise<SessionCutoffRecord[]>;
-  /** Cut-offs whose `until` has passed but that are not marked removed yet. */
-  due(at: Date): Promise<SessionCutoffRecord[]>;
+  /** Cut-offs not ended yet, including those past their `until` (due to be marked expired). */
+  unended(): Promise<SessionCutoffRecord[]>;
 };
 
 /** Someone who can assume a permission set's role in an account right now, as Keyturn knows it. */
@@ -197,6 +258,17 @@ export type AssignmentForCutoff = {
 export type AccessHolderQueries = {
   holders(input: { accountId: string; permissionSetName: string; at: Date }): Promise<SetHolder[]>;
   assignment(id: string): Promise<AssignmentForCutoff | null>;
+  /**
+   * Keyturn's assignments that may call for a cut-off: those in `ids`, those with a lease that
+   * ended (or was released) in (since, now], and, with `withActiveCutoffs`, those of every
+   * cut-off in force.
+   */
+  cutoffCandidates(input: {
+    since: Date;
+    now: Date;
+    ids?: readonly string[];
+    withActiveCutoffs?: boolean;
+  }): Promise<AssignmentForCutoff[]>;
 };
 
 export type BucketPolicyTransaction = {
@@ -204,6 +276,8 @@ export type BucketPolicyTransaction = {
   cutoffs: SessionCutoffRepository;
   access: AccessHolderQueries;
   audit: AuditLog;
+  /** For `bucket.apply` messages, written with the change that calls for the apply. */
+  outbox: Outbox;
 };
 
 export type BucketPolicyUnitOfWork = {
@@ -214,6 +288,8 @@ export type BucketPolicyDeps = {
   uow: BucketPolicyUnitOfWork;
   clock: Clock;
   engine: BucketPolicyEngine;
+  /** Keyturn's own principal, so no spec locks it out; absent: not checked. */
+  keyturn?: KeyturnIdentity;
 };
 
 /** For the use cases that read or write the live policy in S3. */
@@ -221,6 +297,7 @@ export type BucketPolicyS3Deps = BucketPolicyDeps & { store: BucketPolicyStore }
 
 export type BucketPolicyErrorCode =
   | "BUCKET_NOT_FOUND"
+  | "LOCKOUT_SPEC"
   | "ASSIGNMENT_NOT_FOUND"
   | "INVALID_BUCKET_SPEC"
   | "POLICY_TOO_LARGE"

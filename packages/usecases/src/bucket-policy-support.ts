@@ -6,6 +6,7 @@ import type {
   BucketPolicyResult,
   BucketPolicySpec,
   BucketSessionCutoff,
+  CutoffLayout,
   GeneratedBucketPolicy,
   SessionCutoffRecord,
 } from "./bucket-policy-ports.js";
@@ -40,7 +41,11 @@ export function cutoffsFor(
     .filter((cutoff) => sets.has(`${cutoff.accountId}/${cutoff.permissionSetName}`))
     .map((cutoff) => ({
       identityStoreUserId: cutoff.identityStoreUserId,
+      accountId: cutoff.accountId,
+      permissionSet: cutoff.permissionSetName,
       until: cutoff.until.toISOString(),
+      ...(cutoff.issuedBefore === null ? {} : { issuedBefore: cutoff.issuedBefore.toISOString() }),
+      ...(cutoff.closedAt === null ? {} : { closedAt: cutoff.closedAt.toISOString() }),
     }));
 }
 
@@ -55,14 +60,20 @@ export function specNamesSet(
     .some((named) => named.accountId === set.accountId && named.name === set.permissionSetName);
 }
 
-/** The policy Keyturn wants on the bucket now: its spec plus the cut-offs in force. */
+/**
+ * The policy Keyturn wants on the bucket now: its spec plus the cut-offs in force, folded to
+ * leave `reserveBytes` for the foreign statements an apply keeps.
+ */
 export function desiredPolicy(
   engine: BucketPolicyEngine,
   spec: BucketPolicySpec,
   cutoffs: readonly BucketSessionCutoff[],
-): BucketPolicyResult<GeneratedBucketPolicy> {
+  reserveBytes = 0,
+): BucketPolicyResult<GeneratedBucketPolicy & { cutoffs: CutoffLayout }> {
   const { sessionCutoffs: _stored, ...rest } = spec;
-  const generated = engine.generate(cutoffs.length === 0 ? rest : { ...rest, sessionCutoffs: cutoffs });
+  const generated = engine.generate(cutoffs.length === 0 ? rest : { ...rest, sessionCutoffs: cutoffs }, {
+    reserveBytes,
+  });
   if (generated.ok) {
     return generated;
   }
@@ -133,4 +144,18 @@ export function defaultEncryptionProblem(
     ],
   });
   return `bucket '${bucket}' ${now}, but Keyturn's policy refuses only uploads that name another encryption (multipart parts name none), so an upload that names none would not be ${wanted}. Set the bucket's default encryption first: aws s3api put-bucket-encryption --bucket ${bucket} --server-side-encryption-configuration '${configuration}' (or set kmsRequired: false in the spec)`;
+}
+
+/**
+ * The bytes the foreign statements of a live policy add when kept (each statement's compact JSON
+ * and a comma): what the cut-offs must leave free. The canonical text orders keys differently,
+ * but its length is the same.
+ */
+export function foreignBytes(
+  statements: ReadonlyArray<{ statement: Readonly<Record<string, unknown>> }>,
+): number {
+  return statements.reduce(
+    (sum, { statement }) => sum + new TextEncoder().encode(JSON.stringify(statement)).length + 1,
+    0,
+  );
 }

@@ -1,212 +1,418 @@
-import { desiredState } from "@keyturn/core";
-import { AppError } from "./app-error.js";
-import { applyBucketPolicy } from "./apply-bucket-policy.js";
+import { randomUUID } from "node:crypto";
+import { desiredState, type LeaseView } from "@keyturn/core";
 import type {
-  BucketPolicyResult,
-  BucketPolicyS3Deps,
+  AssignmentForCutoff,
+  BucketPolicyDeps,
   CutoffKey,
+  CutoffTerms,
+  ProtectedBucketRecord,
   SessionCutoffRecord,
 } from "./bucket-policy-ports.js";
-import { failure, specNamesSet } from "./bucket-policy-support.js";
-import type { IdentityCenter } from "./identity-center.js";
+import { cutoffsFor, specNamesSet } from "./bucket-policy-support.js";
 import { SYSTEM } from "./principal.js";
 
-export type SessionCutoffDeps = BucketPolicyS3Deps & { identityCenter: IdentityCenter };
+// Session cut-offs: Identity Center leaves live sessions running when an assignment goes, and the
+// SSO portal keeps minting new ones until the removal has gone through (up to ~K/18 s for K
+// removals at the quota). So when a user's grant of a permission set ends, every protected bucket
+// naming the set refuses that user's sessions of that set (its role pattern + the user), from the
+// lease's end until the last session issued under the ended grant has expired. Armed at the end
+// itself, independently of DeleteAccountAssignment, for all leases ending together at once.
 
-export type BucketReapplied = { bucket: string; put: boolean };
-
-export type SessionCutoffReport = {
-  outcome: "armed" | "already_armed" | "lifted" | "none";
-  /** Why nothing was done, for `none`. */
-  reason?: string;
-  cutoff: SessionCutoffRecord | null;
-  buckets: BucketReapplied[];
+/** A session cut-off's deps: the bucket-policy transactions and each set's SessionDuration. */
+export type SessionCutoffDeps = BucketPolicyDeps & {
+  /**
+   * The permission set's SessionDuration (seconds). The worker answers from its Identity Center
+   * cache and falls back to the 12 h maximum when it cannot ask: too long only costs capacity.
+   */
+  sessionDurationSeconds(permissionSetName: string): Promise<number>;
 };
 
 /**
- * Run after an assignment's reconcile. Identity Center leaves live sessions running when an
- * assignment goes, so when a user's access to a permission set has ended (no live lease, not
- * preexisting, gone from AWS) every protected bucket naming the set refuses that user's sessions
- * (DenyEndedSessions, keyed on the Identity Center user id) until the last session issued before
- * the removal has expired: removal time + the set's SessionDuration. When the user holds the set
- * again, the cut-off is lifted.
- *
- * Idempotent: the cut-off's end derives from when the assignment was removed (the attempt log),
- * not from when this runs, and the buckets are re-applied on every run while the cut-off is in
- * force, so a run that died after arming is finished by the next. Throws a retryable AppError if
- * a bucket could not be re-applied, after trying all of them.
+ * Until removal is confirmed, the ended grant may still mint sessions: the cut-off's end is
+ * provisional, in steps of this, so it moves at most once per step (one PutBucketPolicy) while
+ * Identity Center is slow, and not at all when the removal is confirmed within the first step.
  */
-export async function cutOffSessions(
-  deps: SessionCutoffDeps,
-  input: { assignmentId: string },
-): Promise<BucketPolicyResult<SessionCutoffReport>> {
-  const now = deps.clock.now();
-  const assignment = await deps.uow.run((tx) => tx.access.assignment(input.assignmentId));
-  if (assignment === null) {
-    return failure("ASSIGNMENT_NOT_FOUND", `no assignment ${input.assignmentId}`);
-  }
-  const userId = assignment.identity.identityStoreUserId;
-  if (userId === null) {
-    return nothing("the user was never resolved in Identity Center, so no session can exist");
-  }
-  const set = { accountId: assignment.accountId, permissionSetName: assignment.permissionSetName };
-  const buckets = await deps.uow.run((tx) => tx.buckets.list());
-  if (!buckets.some((bucket) => specNamesSet(deps.engine, bucket.spec, set))) {
-    return nothing("no protected bucket names this permission set");
-  }
-  const key: CutoffKey = {
-    identityStoreUserId: userId,
-    accountId: assignment.accountId,
-    permissionSetName: assignment.permissionSetName,
-  };
-  const target = { accountId: key.accountId, permissionSetName: key.permissionSetName, principalId: userId };
-  // Run right after a reconcile, the assignment's state in AWS is known: ask AWS only when not.
-  const inAws = async () => assignment.observedPresent ?? (await deps.identityCenter.hasAssignment(target));
-  const existing = await deps.uow.run((tx) => tx.cutoffs.find(key));
+export const PROVISIONAL_STEP_MS = 10 * 60_000;
+/** How far back the sweep looks for ended leases: the longest session plus a step. */
+export const SWEEP_LOOKBACK_MS = 12 * 3600_000 + PROVISIONAL_STEP_MS;
+/** How far back the run at a lease's end looks (leases that ended moments ago, revocations). */
+export const ARM_LOOKBACK_MS = 15 * 60_000;
+/** The SessionDuration assumed when Identity Center cannot say: the most it allows. */
+export const MAX_SESSION_SECONDS = 12 * 3600;
 
-  if (desiredState(assignment.origin, assignment.leases, now).present) {
-    if (existing === null || existing.until <= now) {
-      return nothing("the user holds the permission set");
-    }
-    // Lifted only once the user can use the set again, so an old session does not come back early.
-    if (!(await inAws())) {
-      return nothing("the new grant is not in AWS yet");
-    }
-    const lifted = await deps.uow.run(async (tx) => {
-      const removed = await tx.cutoffs.remove({ ...key, at: now });
-      if (removed) {
-        await tx.audit.append({
-          actor: SYSTEM,
-          action: "session_cutoff.lifted",
-          data: { ...key, assignmentId: assignment.id },
-        });
-      }
-      return tx.cutoffs.find(key);
-    });
-    return {
-      ok: true,
-      value: {
-        outcome: "lifted",
-        cutoff: lifted,
-        buckets: await reapply(deps, [key], "session_cutoff_lifted"),
-      },
+const SECOND = 1000;
+const ceilSecond = (at: Date) => new Date(Math.ceil(at.getTime() / SECOND) * SECOND);
+
+/**
+ * The cut-off an assignment's history calls for at `now`, or null. Pure.
+ *
+ * Access runs are the unions of its leases (start to end or release). When a run ended at E:
+ * - and none runs now: every session of the set is refused. Until removal is confirmed at R,
+ *   new ones may still be minted: the end is R + SessionDuration once R is known, before that a
+ *   provisional E + n steps + SessionDuration that keeps moving while removal is pending.
+ * - and a later run started at C (a new grant): only sessions issued before C, rounded up to
+ *   the second, are refused (aws:TokenIssueTime is in whole seconds), until C + SessionDuration
+ *   (R + SessionDuration if removal was confirmed before C).
+ * Never for an assignment Keyturn did not create (preexisting) or a user never resolved.
+ */
+export function cutoffTerms(
+  assignment: AssignmentForCutoff,
+  sessionDurationSeconds: number,
+  now: Date,
+): CutoffTerms | null {
+  if (
+    assignment.origin !== "keyturn" ||
+    assignment.provisionIntentAt === null ||
+    assignment.identity.identityStoreUserId === null
+  ) {
+    return null;
+  }
+  const runs = accessRuns(assignment.leases);
+  const ended = runs.filter((run) => run.end <= now.getTime());
+  const last = ended.at(-1);
+  if (last === undefined) {
+    return null;
+  }
+  const endedAt = new Date(last.end);
+  const duration = sessionDurationSeconds * SECOND;
+  const removedAt =
+    assignment.lastRemovedAt !== null && assignment.lastRemovedAt.getTime() >= last.end
+      ? assignment.lastRemovedAt
+      : null;
+  const current = runs.find((run) => run.start <= now.getTime() && now.getTime() < run.end);
+  let terms: CutoffTerms;
+  if (current !== undefined) {
+    const issuedBefore = ceilSecond(new Date(current.start));
+    const lastIssue =
+      removedAt !== null && removedAt.getTime() <= current.start ? ceilSecond(removedAt) : issuedBefore;
+    terms = {
+      endedAt,
+      issuedBefore,
+      closedAt: removedAt === null ? null : ceilSecond(removedAt),
+      until: new Date(lastIssue.getTime() + duration),
+      sessionDurationSeconds,
+    };
+  } else {
+    const closedAt = removedAt === null ? null : ceilSecond(removedAt);
+    const steps = Math.max(1, Math.ceil((now.getTime() - last.end) / PROVISIONAL_STEP_MS));
+    const lastIssue = closedAt ?? new Date(last.end + steps * PROVISIONAL_STEP_MS);
+    terms = {
+      endedAt,
+      issuedBefore: null,
+      closedAt,
+      until: new Date(lastIssue.getTime() + duration),
+      sessionDurationSeconds,
     };
   }
+  return terms.until > now ? terms : null;
+}
 
-  if (await inAws()) {
-    return nothing("the assignment is still in AWS; the reconcile removing it runs this again");
-  }
-  if (assignment.provisionIntentAt === null) {
-    return nothing("Keyturn never created this assignment, so it issued no session");
-  }
-  const { sessionDurationSeconds } = await deps.identityCenter.permissionSet(key.permissionSetName);
-  const removedAt = assignment.lastRemovedAt ?? now;
-  const until = new Date(removedAt.getTime() + sessionDurationSeconds * 1000);
-  if (until <= now) {
-    return nothing("every session issued before the removal has expired");
-  }
-  const armed = await deps.uow.run(async (tx) => {
-    const result = await tx.cutoffs.arm({ ...key, until, at: now });
-    if (result.changed) {
-      await tx.audit.append({
-        actor: SYSTEM,
-        action: "session_cutoff.added",
-        data: {
-          ...key,
-          assignmentId: assignment.id,
-          removedAt: removedAt.toISOString(),
-          until: result.record.until.toISOString(),
-          sessionDurationSeconds,
-        },
-      });
+/** The lease intervals merged where they overlap or touch, in order. */
+function accessRuns(leases: readonly LeaseView[]): Array<{ start: number; end: number }> {
+  const intervals = leases
+    .map((lease) => ({
+      start: lease.startsAt.getTime(),
+      end: Math.min(lease.endsAt.getTime(), lease.releasedAt?.getTime() ?? Number.POSITIVE_INFINITY),
+    }))
+    .filter((interval) => interval.end > interval.start)
+    .sort((a, b) => a.start - b.start);
+  const runs: Array<{ start: number; end: number }> = [];
+  for (const interval of intervals) {
+    const previous = runs.at(-1);
+    if (previous !== undefined && interval.start <= previous.end) {
+      previous.end = Math.max(previous.end, interval.end);
+    } else {
+      runs.push({ ...interval });
     }
-    return result;
+  }
+  return runs;
+}
+
+export type CutoffChange = CutoffKey & {
+  change: "added" | "updated" | "expired";
+  until: string;
+  issuedBefore: string | null;
+};
+
+export type RefreshReport = {
+  changes: CutoffChange[];
+  /** Buckets marked for an apply (a `bucket.apply` message was written for each). */
+  buckets: string[];
+};
+
+const keyOf = (key: CutoffKey) => `${key.identityStoreUserId}/${key.accountId}/${key.permissionSetName}`;
+const sameTime = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === (b?.getTime() ?? null);
+
+/**
+ * Brings the stored cut-offs in line with the leases, in one transaction: arms the ones ended
+ * leases call for, moves their terms (a new grant's boundary, the removal confirmed, a
+ * provisional end), and ends the expired. Every bucket whose policy this changes is marked dirty
+ * and gets a `bucket.apply` message in the same transaction, so a crash loses nothing: the sweep
+ * finds what a lost job did not do. One audit event per kind of change, listing the cut-offs.
+ *
+ * Which assignments: `assignmentIds`, those with a lease ended since `since`, and (`sweep`) those
+ * of every cut-off in force. Idempotent: a second run changes nothing.
+ */
+export async function refreshSessionCutoffs(
+  deps: SessionCutoffDeps,
+  input: { since: Date; assignmentIds?: readonly string[]; sweep?: boolean },
+): Promise<RefreshReport> {
+  const now = deps.clock.now();
+  const loaded = await deps.uow.run(async (tx) => ({
+    buckets: await tx.buckets.list(),
+    candidates: await tx.access.cutoffCandidates({
+      since: input.since,
+      now,
+      ...(input.assignmentIds === undefined ? {} : { ids: input.assignmentIds }),
+      withActiveCutoffs: input.sweep === true,
+    }),
+  }));
+  const protectedSet = (accountId: string, permissionSetName: string) =>
+    loaded.buckets.some((bucket) => specNamesSet(deps.engine, bucket.spec, { accountId, permissionSetName }));
+  const candidates = loaded.candidates.filter((candidate) =>
+    protectedSet(candidate.accountId, candidate.permissionSetName),
+  );
+  if (candidates.length === 0 && input.sweep !== true) {
+    return { changes: [], buckets: [] };
+  }
+  const durations = new Map<string, number>();
+  for (const name of new Set(candidates.map((candidate) => candidate.permissionSetName))) {
+    durations.set(name, await deps.sessionDurationSeconds(name));
+  }
+  return deps.uow.run(async (tx) => {
+    const at = deps.clock.now();
+    const current = new Map((await tx.cutoffs.unended()).map((row) => [keyOf(row), row]));
+    const saves: Array<CutoffKey & CutoffTerms> = [];
+    const changes: CutoffChange[] = [];
+    const seen = new Set<string>();
+    let closedOnly = true;
+    for (const candidate of candidates) {
+      const userId = candidate.identity.identityStoreUserId;
+      if (userId === null) {
+        continue;
+      }
+      const key: CutoffKey = {
+        identityStoreUserId: userId,
+        accountId: candidate.accountId,
+        permissionSetName: candidate.permissionSetName,
+      };
+      seen.add(keyOf(key));
+      const computed = cutoffTerms(
+        candidate,
+        durations.get(candidate.permissionSetName) ?? MAX_SESSION_SECONDS,
+        at,
+      );
+      const row = current.get(keyOf(key));
+      // The same ended grant keeps the end it was armed with when removal turns out quicker than
+      // the provisional step: a cut-off never shortens (that would be one more PutBucketPolicy per
+      // bucket for every removal confirmed), it only lasts up to a step longer than it must.
+      const terms =
+        computed !== null &&
+        row !== undefined &&
+        sameTime(row.endedAt, computed.endedAt) &&
+        sameTime(row.issuedBefore, computed.issuedBefore) &&
+        row.until > computed.until
+          ? { ...computed, until: row.until }
+          : computed;
+      if (terms === null) {
+        // Rows of other users (an identity re-pinned since) are left to expire on their own.
+        if (row !== undefined && row.until <= at) {
+          changes.push(change(key, "expired", row));
+        }
+        continue;
+      }
+      if (row !== undefined && sameTerms(row, terms)) {
+        continue;
+      }
+      if (row !== undefined) {
+        closedOnly &&=
+          sameTime(row.until, terms.until) &&
+          sameTime(row.issuedBefore, terms.issuedBefore) &&
+          !sameTime(row.closedAt, terms.closedAt);
+      } else {
+        closedOnly = false;
+      }
+      saves.push({ ...key, ...terms });
+      changes.push(change(key, row === undefined ? "added" : "updated", terms));
+    }
+    if (input.sweep === true) {
+      for (const row of current.values()) {
+        if (!seen.has(keyOf(row)) && row.until <= at) {
+          changes.push(change(row, "expired", row));
+        }
+      }
+    }
+    if (changes.length === 0) {
+      return { changes, buckets: [] };
+    }
+    const expired = changes.filter((entry) => entry.change === "expired");
+    if (expired.length > 0) {
+      closedOnly = false;
+      await tx.cutoffs.remove({ keys: expired, at });
+    }
+    if (saves.length > 0) {
+      await tx.cutoffs.save({ cutoffs: saves, at });
+    }
+    for (const kind of ["added", "updated", "expired"] as const) {
+      const entries = changes.filter((entry) => entry.change === kind);
+      if (entries.length > 0) {
+        await tx.audit.append({
+          actor: SYSTEM,
+          action: `session_cutoff.${kind}`,
+          data: { cutoffs: entries.map(({ change: _kind, ...entry }) => entry) },
+        });
+      }
+    }
+    // A removal confirmed (closedAt) changes nothing in a policy that lists every cut-off by user.
+    const buckets = loaded.buckets
+      .filter((bucket) => changes.some((entry) => specNamesSet(deps.engine, bucket.spec, entry)))
+      .filter((bucket) => !(closedOnly && bucket.cutoffsRoleWide === 0))
+      .map((bucket) => bucket.name);
+    await requestApplies(tx, buckets, at);
+    return { changes, buckets };
   });
+}
+
+function change(
+  key: CutoffKey,
+  kind: CutoffChange["change"],
+  terms: { until: Date; issuedBefore: Date | null },
+): CutoffChange {
   return {
-    ok: true,
-    value: {
-      outcome: armed.changed ? "armed" : "already_armed",
-      cutoff: armed.record,
-      buckets: await reapply(deps, [key], "session_cutoff"),
-    },
+    identityStoreUserId: key.identityStoreUserId,
+    accountId: key.accountId,
+    permissionSetName: key.permissionSetName,
+    change: kind,
+    until: terms.until.toISOString(),
+    issuedBefore: terms.issuedBefore?.toISOString() ?? null,
   };
+}
+
+function sameTerms(row: SessionCutoffRecord, terms: CutoffTerms): boolean {
+  return (
+    sameTime(row.until, terms.until) &&
+    sameTime(row.issuedBefore, terms.issuedBefore) &&
+    sameTime(row.closedAt, terms.closedAt) &&
+    sameTime(row.endedAt, terms.endedAt) &&
+    row.sessionDurationSeconds === terms.sessionDurationSeconds
+  );
+}
+
+type Tx = Parameters<Parameters<BucketPolicyDeps["uow"]["run"]>[0]>[0];
+
+/** Marks the buckets dirty and writes one `bucket.apply` message each, in the caller's transaction. */
+async function requestApplies(tx: Tx, names: readonly string[], at: Date): Promise<void> {
+  if (names.length === 0) {
+    return;
+  }
+  await tx.buckets.markDirty({ names, at });
+  for (const name of names) {
+    await tx.outbox.add({
+      topic: "bucket.apply",
+      key: `apply:${name}:${randomUUID()}`,
+      payload: { bucket: name },
+    });
+  }
 }
 
 /**
- * The sweep's half: cut-offs whose sessions have all expired leave the bucket policies. The
- * buckets are re-applied first and the cut-offs marked removed only after every re-apply worked,
- * so a failure leaves them due and the next run tries again.
+ * Before an assignment is granted: if the user's sessions of the set are cut off from an earlier
+ * grant, the cut-off must first take its boundary (only sessions issued before the new grant
+ * refused), and that must be in every bucket's policy, or the new grant's sessions would be
+ * refused. Answers the boundary (the grant must not be created before it, so that every session
+ * it issues is on the right side of it) and the buckets whose policy must be applied first.
  */
-export async function expireSessionCutoffs(
-  deps: BucketPolicyS3Deps,
-): Promise<{ expired: SessionCutoffRecord[]; buckets: BucketReapplied[] }> {
+export async function prepareGrant(
+  deps: SessionCutoffDeps,
+  input: { assignmentId: string },
+): Promise<{ boundary: Date | null; buckets: string[] }> {
   const now = deps.clock.now();
-  const due = await deps.uow.run((tx) => tx.cutoffs.due(now));
-  if (due.length === 0) {
-    return { expired: [], buckets: [] };
+  const assignment = await deps.uow.run((tx) => tx.access.assignment(input.assignmentId));
+  if (assignment === null || !desiredState(assignment.origin, assignment.leases, now).present) {
+    return { boundary: null, buckets: [] };
   }
-  const buckets = await reapply(deps, due, "session_cutoff_expired");
-  await deps.uow.run(async (tx) => {
-    for (const cutoff of due) {
-      const key: CutoffKey = {
-        identityStoreUserId: cutoff.identityStoreUserId,
-        accountId: cutoff.accountId,
-        permissionSetName: cutoff.permissionSetName,
-      };
-      if (await tx.cutoffs.remove({ ...key, at: now })) {
-        await tx.audit.append({
-          actor: SYSTEM,
-          action: "session_cutoff.expired",
-          data: { ...key, until: cutoff.until.toISOString() },
-        });
-      }
+  const userId = assignment.identity.identityStoreUserId;
+  if (userId === null) {
+    return { boundary: null, buckets: [] };
+  }
+  await refreshSessionCutoffs(deps, { since: now, assignmentIds: [input.assignmentId] });
+  return deps.uow.run(async (tx) => {
+    const key = {
+      identityStoreUserId: userId,
+      accountId: assignment.accountId,
+      permissionSetName: assignment.permissionSetName,
+    };
+    const row = await tx.cutoffs.find(key);
+    if (row === null || row.removedAt !== null || row.until <= deps.clock.now()) {
+      return { boundary: null, buckets: [] };
     }
+    const buckets = (await tx.buckets.list())
+      .filter((bucket) => bucket.dirtySince !== null && specNamesSet(deps.engine, bucket.spec, key))
+      .map((bucket) => bucket.name);
+    return { boundary: row.issuedBefore, buckets };
   });
-  return { expired: due, buckets };
 }
 
-/** Re-applies every protected bucket whose spec names one of the cut-offs' permission sets. */
-async function reapply(
-  deps: BucketPolicyS3Deps,
-  cutoffs: readonly CutoffKey[],
-  reason: string,
-): Promise<BucketReapplied[]> {
-  const all = await deps.uow.run((tx) => tx.buckets.list());
-  const affected = all.filter((bucket) =>
-    cutoffs.some((cutoff) => specNamesSet(deps.engine, bucket.spec, cutoff)),
-  );
-  const applied: BucketReapplied[] = [];
-  const failures: string[] = [];
-  let retryable = false;
-  for (const bucket of affected) {
-    try {
-      const result = await applyBucketPolicy(deps, {
-        name: bucket.name,
-        by: SYSTEM,
-        reason,
-        checkDefaultEncryption: false,
-      });
-      if (result.ok) {
-        applied.push({ bucket: bucket.name, put: result.value.put });
-      } else {
-        failures.push(`${bucket.name}: ${result.error.message}`);
-      }
-    } catch (error) {
-      if (!(error instanceof AppError)) {
-        throw error;
-      }
-      retryable ||= error.retryable;
-      failures.push(`${bucket.name}: ${error.message}`);
+/**
+ * Buckets whose wanted change has waited longer than `olderThanMs` (its job lost with Redis, or
+ * S3 refusing): the sweep applies them again.
+ */
+export async function staleBuckets(
+  deps: BucketPolicyDeps,
+  input: { olderThanMs: number },
+): Promise<string[]> {
+  const now = deps.clock.now().getTime();
+  const buckets = await deps.uow.run((tx) => tx.buckets.list());
+  return buckets
+    .filter((bucket) => bucket.dirtySince !== null && now - bucket.dirtySince.getTime() >= input.olderThanMs)
+    .map((bucket) => bucket.name);
+}
+
+export type BucketCutoffStatus = {
+  bucket: string;
+  /** Cut-offs in force that concern the bucket. */
+  cutoffs: number;
+  /** How many fit listed by user (the alert threshold is a share of it). */
+  capacity: number;
+  /** Cut-offs the last applied policy wrote role-wide (overflow). */
+  roleWide: number;
+  /** Seconds a wanted change has waited to land (0: none waiting). */
+  pendingSeconds: number;
+  /** Seconds the applies have been failing (0: the last one worked). */
+  failingSeconds: number;
+};
+
+/** What /metrics shows per protected bucket. */
+export async function sessionCutoffStatus(deps: BucketPolicyDeps): Promise<BucketCutoffStatus[]> {
+  const now = deps.clock.now();
+  const { buckets, active } = await deps.uow.run(async (tx) => ({
+    buckets: await tx.buckets.list(),
+    active: await tx.cutoffs.active(now),
+  }));
+  const age = (since: Date | null) =>
+    since === null ? 0 : Math.max(0, (now.getTime() - since.getTime()) / 1000);
+  return buckets.map((bucket: ProtectedBucketRecord) => ({
+    bucket: bucket.name,
+    cutoffs: cutoffsFor(deps.engine, bucket.spec, active).length,
+    capacity: capacityOf(deps, bucket),
+    roleWide: bucket.cutoffsRoleWide,
+    pendingSeconds: age(bucket.dirtySince),
+    failingSeconds: age(bucket.applyFailingSince),
+  }));
+}
+
+// Generating a policy a few dozen times per bucket is not free: remembered per spec.
+const capacities = new Map<string, number>();
+
+function capacityOf(deps: BucketPolicyDeps, bucket: ProtectedBucketRecord): number {
+  const key = JSON.stringify(bucket.spec);
+  let capacity = capacities.get(key);
+  if (capacity === undefined) {
+    capacity = deps.engine.sessionCutoffCapacity(bucket.spec);
+    if (capacities.size > 1000) {
+      capacities.clear();
     }
+    capacities.set(key, capacity);
   }
-  if (failures.length > 0) {
-    throw new AppError("BUCKET_POLICY_REAPPLY_FAILED", `could not re-apply ${failures.join("; ")}`, {
-      retryable,
-    });
-  }
-  return applied;
-}
-
-function nothing(reason: string): BucketPolicyResult<SessionCutoffReport> {
-  return { ok: true, value: { outcome: "none", reason, cutoff: null, buckets: [] } };
+  return capacity;
 }

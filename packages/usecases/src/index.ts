@@ -14,15 +14,24 @@ export { cancelRequest } from "./cancel-request.js";
 export { type BucketDriftReport, checkBucketPolicyDrift } from "./check-bucket-policy-drift.js";
 export { createApiToken, hashToken } from "./create-api-token.js";
 export {
-  type BucketReapplied,
-  cutOffSessions,
-  expireSessionCutoffs,
+  ARM_LOOKBACK_MS,
+  type BucketCutoffStatus,
+  type CutoffChange,
+  cutoffTerms,
+  MAX_SESSION_SECONDS,
+  PROVISIONAL_STEP_MS,
+  prepareGrant,
+  type RefreshReport,
+  refreshSessionCutoffs,
   type SessionCutoffDeps,
-  type SessionCutoffReport,
+  SWEEP_LOOKBACK_MS,
+  sessionCutoffStatus,
+  staleBuckets,
 } from "./cut-off-sessions.js";
 export { expireRequest } from "./expire-request.js";
 export { extendRequest } from "./extend-request.js";
 export { failRequest } from "./fail-request.js";
+export { type GeneratedBucketPolicyView, generateBucketPolicy } from "./generate-bucket-policy.js";
 export type {
   AssignmentTarget,
   ChangeStatus,
@@ -30,6 +39,13 @@ export type {
   IdentityCenterUser,
   ProvisioningOutcome,
 } from "./identity-center.js";
+export {
+  checkLockout,
+  KEYTURN_CAPABILITIES,
+  type KeyturnIdentity,
+  type KeyturnPrincipal,
+  ownRole,
+} from "./keyturn-principal.js";
 export type { Notifier, RequestNotification } from "./notifier.js";
 export { overrideDecision } from "./override-decision.js";
 export * from "./ports.js";

@@ -172,6 +172,12 @@ export type OutboxMessage = {
   key: string;
   payload: Record<string, unknown>;
   availableAt?: Date;
+  /**
+   * A message with this key already written (and perhaps relayed) is kept and this one dropped,
+   * instead of failing the transaction: for triggers many changes share, such as one session
+   * cut-off run per instant at which leases end.
+   */
+  ifAbsent?: boolean;
 };
 export type Outbox = { add(message: OutboxMessage): Promise<void> };
 
@@ -184,6 +190,8 @@ export const OUTBOX_TOPICS = [
   "identity.resolve",
   "request.notify",
   "request.time-out",
+  "cutoff.arm",
+  "bucket.apply",
 ] as const;
 export type OutboxTopic = (typeof OUTBOX_TOPICS)[number];
 

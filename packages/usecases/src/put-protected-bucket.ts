@@ -1,13 +1,17 @@
 import { canonicalJson } from "@keyturn/core";
 import type { BucketPolicyDeps, BucketPolicyResult, BucketPolicySpec } from "./bucket-policy-ports.js";
 import { desiredPolicy, failure } from "./bucket-policy-support.js";
+import { checkLockout } from "./keyturn-principal.js";
 import type { AuditActor } from "./ports.js";
 
 /**
  * Puts a bucket under Keyturn's protection, or replaces its spec (an idempotent PUT: identical
  * specs change nothing). Only the spec is stored; the policy reaches S3 when someone applies it.
- * The spec must generate a policy within S3's size limit, so a spec that could never be applied
- * is refused here rather than at apply time.
+ * Refused (nothing written):
+ * - a spec that does not give Keyturn's own principal administer-resource and read-config: once
+ *   applied, Keyturn could no longer read or write the policy, and cut-offs would stop landing;
+ * - a spec whose policy would not fit S3's limit even with every permission set's cut-offs
+ *   folded into one role-wide deny, so that cut-offs can always be applied however many there are.
  */
 export async function putProtectedBucket(
   deps: BucketPolicyDeps,
@@ -28,6 +32,22 @@ export async function putProtectedBucket(
     return failure("INVALID_BUCKET_SPEC", parsed.error.message, { problems: parsed.error.problems });
   }
   const spec = parsed.spec;
+  const lockout = await checkLockout(deps, spec);
+  if (!lockout.ok) {
+    return lockout;
+  }
+  // One cut-off per set is as large as that set's role-wide deny (the most folded form).
+  const worstCase = deps.engine.permissionSetsOf(spec).map((set) => ({
+    identityStoreUserId: "00000000-0000-0000-0000-000000000000",
+    accountId: set.accountId,
+    permissionSet: set.name,
+    until: "2030-01-01T00:00:00.000Z",
+    issuedBefore: "2030-01-01T00:00:00.000Z",
+  }));
+  const folded = desiredPolicy(deps.engine, spec, worstCase);
+  if (!folded.ok) {
+    return folded;
+  }
   const generated = desiredPolicy(deps.engine, spec, []);
   if (!generated.ok) {
     return generated;

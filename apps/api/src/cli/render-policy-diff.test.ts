@@ -13,7 +13,14 @@ function preview(overrides: Partial<BucketPolicyPreview["plan"]> = {}): BucketPo
   return {
     bucket: "data",
     spec: { bucket: "data", capabilities: {} },
-    sessionCutoffs: [{ identityStoreUserId: "u-1", until: "2030-01-01T01:00:00.000Z" }],
+    sessionCutoffs: [
+      {
+        identityStoreUserId: "u-1",
+        accountId: "111122223333",
+        permissionSet: "S3Access",
+        until: "2030-01-01T01:00:00.000Z",
+      },
+    ],
     generated: { policy: { Statement: [] }, json: "{}", bytes: 2 },
     live: null,
     plan: {

@@ -6,6 +6,7 @@ import { registerApplyBucketPolicy } from "./buckets/apply-bucket-policy.js";
 import { registerGetBucket } from "./buckets/get-bucket.js";
 import { registerGetBucketAccess } from "./buckets/get-bucket-access.js";
 import { registerGetBucketPolicy } from "./buckets/get-bucket-policy.js";
+import { registerGetGeneratedPolicy } from "./buckets/get-generated-policy.js";
 import { registerPutBucket } from "./buckets/put-bucket.js";
 import { registerGetFlow } from "./flows/get-flow.js";
 import { registerListFlows } from "./flows/list-flows.js";
@@ -50,6 +51,7 @@ export function registerV1Routes(v1: App, deps: RouteDeps): void {
   registerPutBucket(v1, deps);
   registerGetBucket(v1, deps);
   registerGetBucketPolicy(v1, deps);
+  registerGetGeneratedPolicy(v1, deps);
   registerApplyBucketPolicy(v1, deps);
   registerGetBucketAccess(v1, deps);
 }

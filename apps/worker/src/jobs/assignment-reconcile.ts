@@ -1,28 +1,51 @@
 import type { Db } from "@keyturn/db";
-import { type Payload, RunLater } from "@keyturn/queue";
+import type { Logger } from "@keyturn/observability";
+import { type Payload, REMOVAL_CAUSES, RunLater } from "@keyturn/queue";
 import {
   AppError,
-  cutOffSessions,
+  type BucketPolicyS3Deps,
+  prepareGrant,
   type ReconcileDeps,
   reconcileAssignment,
+  refreshSessionCutoffs,
   type SessionCutoffDeps,
 } from "@keyturn/usecases";
 import type { WorkerMetrics } from "../metrics.js";
+import { applyForCutoffs } from "./bucket-apply.js";
 
 /**
  * Runs the reconciler for one assignment. "Busy" (another worker holds the claim) is retryable,
  * so the job comes back after backoff instead of being lost; "pending" (AWS is still deleting)
  * brings the same job back after the reconciler's delay, without holding a worker meanwhile; when the run removed access, the
  * revocation lag — from the lease's end to the assignment being gone — is observed.
+ *
+ * With protected buckets, around the reconcile: a grant of a set whose earlier sessions are cut
+ * off waits until the cut-off refuses only sessions issued before the new grant (in every
+ * bucket's policy, and that instant has passed), so the new grant's sessions are never refused;
+ * after it, the cut-off takes what the run learned (the removal confirmed).
  */
 export function assignmentReconcileHandler(deps: {
   reconcile: ReconcileDeps;
   db: Db;
   metrics: WorkerMetrics;
-  /** Protected buckets: live sessions of a user whose access ended are refused there too. */
-  bucketPolicies?: SessionCutoffDeps;
+  logger: Logger;
+  bucketPolicies?: SessionCutoffDeps & BucketPolicyS3Deps;
 }) {
   return async (payload: Payload<"assignment.reconcile">): Promise<void> => {
+    const buckets = deps.bucketPolicies;
+    // A lease's end, a release or an expiry grants nothing: no boundary to prepare. (Also keeps the
+    // database free for the cut-off itself when hundreds of leases end at once.)
+    if (buckets !== undefined && !REMOVAL_CAUSES.has(payload.cause)) {
+      const prepared = await prepareGrant(buckets, { assignmentId: payload.assignmentId });
+      for (const bucket of prepared.buckets) {
+        await applyForCutoffs(buckets, bucket, deps);
+      }
+      const waitMs = (prepared.boundary?.getTime() ?? 0) - buckets.clock.now().getTime();
+      if (waitMs > 0) {
+        // At most a second: the boundary is the new grant's start rounded up to the second.
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
     const result = await reconcileAssignment(deps.reconcile, { assignmentId: payload.assignmentId });
     if (!result.ok) {
       throw new AppError(result.error.code, result.error.message, { retryable: false });
@@ -43,13 +66,12 @@ export function assignmentReconcileHandler(deps: {
         `AWS is still carrying out a change to assignment ${payload.assignmentId}`,
       );
     }
-    if (deps.bucketPolicies !== undefined) {
-      // Deleting an assignment leaves sessions running until they expire; the cut-off closes the
-      // data to them within this same job. A failed re-apply throws retryable and the job retries.
-      const cutoff = await cutOffSessions(deps.bucketPolicies, { assignmentId: payload.assignmentId });
-      if (!cutoff.ok && cutoff.error.code !== "ASSIGNMENT_NOT_FOUND") {
-        throw new AppError(cutoff.error.code, cutoff.error.message, { retryable: false });
-      }
+    if (buckets !== undefined && (report.actions.length > 0 || report.activated.length > 0)) {
+      // What the run changed in AWS (a removal confirmed, a grant made) may change a cut-off.
+      await refreshSessionCutoffs(buckets, {
+        since: buckets.clock.now(),
+        assignmentIds: [payload.assignmentId],
+      });
     }
     if (report.actions.includes("deleted")) {
       const leases = await deps.db.lease.findMany({ where: { assignmentId: payload.assignmentId } });

@@ -1,18 +1,29 @@
 import { assignmentsNeedingReconcile, type Db, pendingRequestsPastTimeout } from "@keyturn/db";
 import type { Producer } from "@keyturn/queue";
-import { type BucketPolicyS3Deps, expireSessionCutoffs } from "@keyturn/usecases";
+import {
+  type BucketPolicyS3Deps,
+  refreshSessionCutoffs,
+  type SessionCutoffDeps,
+  SWEEP_LOOKBACK_MS,
+  staleBuckets,
+} from "@keyturn/usecases";
+
+/** A bucket whose wanted change has waited this long gets another apply from the sweep. */
+export const STALE_APPLY_MS = 10_000;
 
 /**
  * The safety net for lost jobs (a Redis flush, a crash between commit and enqueue): re-derives from
  * the database every assignment that may be out of line and every pending request past its
  * deadline, and enqueues them. Job ids carry the sweep's instant, so each sweep enqueues afresh and
- * one sweep never enqueues the same work twice.
+ * one sweep never enqueues the same work twice. With protected buckets it also arms any session
+ * cut-off a lost run missed, ends the expired ones, and applies again every bucket whose wanted
+ * change has not landed (its job lost, or S3 refusing).
  */
 export function sweepLeasesHandler(deps: {
   db: Db;
   producer: Producer;
   now: () => Date;
-  bucketPolicies?: BucketPolicyS3Deps;
+  bucketPolicies?: SessionCutoffDeps & BucketPolicyS3Deps;
 }) {
   return async (): Promise<void> => {
     const now = deps.now();
@@ -32,8 +43,17 @@ export function sweepLeasesHandler(deps: {
       );
     }
     if (deps.bucketPolicies !== undefined) {
-      // Session cut-offs whose sessions have all expired leave the bucket policies.
-      await expireSessionCutoffs(deps.bucketPolicies);
+      await refreshSessionCutoffs(deps.bucketPolicies, {
+        since: new Date(stamp - SWEEP_LOOKBACK_MS),
+        sweep: true,
+      });
+      for (const bucket of await staleBuckets(deps.bucketPolicies, { olderThanMs: STALE_APPLY_MS })) {
+        await deps.producer.enqueue(
+          "bucket.apply",
+          { bucket },
+          { jobId: `sweep-apply-${bucket}-${stamp}`, now },
+        );
+      }
     }
   };
 }

@@ -3,9 +3,10 @@ import type { IncomingHttpHeaders } from "node:http";
 import {
   type ContextValue,
   type Evaluation,
-  evaluate,
-  type PolicyInput,
+  evaluateParsed,
+  type ParsedPolicyInput,
   type Principal,
+  parsePolicy,
 } from "@keyturn/bucket-policy";
 import type { EmulatorContext } from "./call.js";
 import type { Bucket, Caller } from "./state.js";
@@ -139,6 +140,8 @@ export function requestContext(
           "aws:userid": userIdOf(caller),
           "aws:username": caller.kind === "user" ? caller.roleArn.split("/").at(-1) : undefined,
           "identitystore:userId": caller.identityStoreUserId,
+          "aws:TokenIssueTime":
+            caller.issuedAt === undefined ? undefined : new Date(caller.issuedAt).toISOString(),
         };
   return {
     "aws:SecureTransport": request.secureTransport ? "true" : "false",
@@ -181,17 +184,15 @@ export function decideAccess(
   const caller = identity.kind === "caller" ? identity.caller : undefined;
   const context = requestContext(caller, request, ctx.state.now());
   const identityDocuments = caller?.kind === "root" ? [ROOT_IDENTITY_POLICY] : (caller?.policies ?? []);
-  const identityPolicies: PolicyInput[] = identityDocuments.map((document, index) => ({
-    kind: "identity",
-    name: `identity-policy-${index + 1}`,
-    document,
-  }));
+  const identityPolicies: ParsedPolicyInput[] = identityDocuments.map((document, index) =>
+    parsedOnce("identity", `identity-policy-${index + 1}`, document),
+  );
   const bucketPolicy = request.bucket?.policy;
-  const resourcePolicies: PolicyInput[] =
+  const resourcePolicies: ParsedPolicyInput[] =
     bucketPolicy === undefined || request.bucket === undefined
       ? []
-      : [{ kind: "resource", name: `bucket-policy:${request.bucket.name}`, document: bucketPolicy.document }];
-  const result = evaluate(
+      : [parsedOnce("resource", `bucket-policy:${request.bucket.name}`, bucketPolicy.document)];
+  const evaluation = evaluateParsed(
     {
       principal: principalOf(caller),
       action: request.action,
@@ -202,12 +203,6 @@ export function decideAccess(
     },
     [...identityPolicies, ...resourcePolicies],
   );
-  if (!result.ok) {
-    throw new AwsError("InternalError", `Stored policy cannot be evaluated: ${result.error.message}`, {
-      status: 500,
-    });
-  }
-  const evaluation = result.evaluation;
   const who = describeIdentity(identity);
   switch (evaluation.decision) {
     case "Allow":
@@ -256,4 +251,31 @@ function explicitDenyMessage(who: string, request: AccessRequest, evaluation: Ev
 
 function implicitDenyMessage(who: string, request: AccessRequest): string {
   return `User: ${who} is not authorized to perform: ${request.action} on resource: "${request.resource}" because no identity-based or resource-based policy allows the ${request.action} action`;
+}
+
+// A stored policy is parsed once, not on every request: a bucket policy near S3's 20 KB (hundreds
+// of session cut-offs) would otherwise cost a parse per GetObject. Keyed by the stored document,
+// which a PutBucketPolicy replaces rather than edits.
+const parsedDocuments = new WeakMap<object, ParsedPolicyInput["policy"]>();
+
+function parsedOnce(kind: "identity" | "resource", name: string, document: unknown): ParsedPolicyInput {
+  const key = typeof document === "object" && document !== null ? document : undefined;
+  let policy = key === undefined ? undefined : parsedDocuments.get(key);
+  if (policy === undefined) {
+    const parsed = parsePolicy(document, kind);
+    if (!parsed.ok) {
+      throw new AwsError(
+        "InternalError",
+        `Stored policy cannot be evaluated: ${name}: ${parsed.error.message}`,
+        {
+          status: 500,
+        },
+      );
+    }
+    policy = parsed.policy;
+    if (key !== undefined) {
+      parsedDocuments.set(key, policy);
+    }
+  }
+  return { kind, name, policy };
 }

@@ -11,6 +11,7 @@ import { executeS3, routeS3 } from "./s3.js";
 import { ssoAdminOperations } from "./sso-admin.js";
 import { portalOperation, portalOperations } from "./sso-portal.js";
 import { EmulatorState } from "./state.js";
+import { getCallerIdentity, isStsRequest, stsError, stsOperation, stsResponse } from "./sts.js";
 import type { AwsEmulator, AwsEmulatorOptions, ServiceName } from "./types.js";
 import {
   AwsError,
@@ -141,6 +142,33 @@ function sourceIpOf(req: IncomingMessage): string | undefined {
   return address?.startsWith("::ffff:") === true && address.includes(".") ? address.slice(7) : address;
 }
 
+async function handleSts(ctx: EmulatorContext, req: IncomingMessage, body: Buffer, res: ServerResponse) {
+  const requestId = ctx.state.ids.uuid();
+  const operation = stsOperation(body) ?? "";
+  const accessKeyId = /Credential=([^/,\s]+)\//.exec(header(req, "authorization") ?? "")?.[1];
+  const result = await performCall(ctx, { service: "sts", operation, input: {} }, requestId, () => {
+    if (operation !== "GetCallerIdentity") {
+      throw new AwsError("InvalidAction", `Could not find operation ${operation} for version 2011-06-15`);
+    }
+    return getCallerIdentity(ctx, accessKeyId);
+  });
+  if (result.ok) {
+    send(
+      res,
+      200,
+      { "content-type": "text/xml", "x-amzn-RequestId": requestId },
+      stsResponse(operation, result.value, requestId),
+    );
+  } else {
+    send(
+      res,
+      result.error.status,
+      { "content-type": "text/xml", "x-amzn-RequestId": requestId },
+      stsError(result.error, requestId),
+    );
+  }
+}
+
 function isAwsChunked(req: IncomingMessage): boolean {
   const encodings = (header(req, "content-encoding") ?? "").split(",").map((part) => part.trim());
   return (
@@ -220,6 +248,10 @@ async function handle(
   const target = header(req, "x-amz-target");
   if (target !== undefined) {
     await handleJsonRpc(ctx, target, body, res);
+    return;
+  }
+  if (method === "POST" && rawPath === "/" && isStsRequest(header(req, "authorization"))) {
+    await handleSts(ctx, req, body, res);
     return;
   }
   // Portal calls are unsigned and carry the bearer token; a signed request to a bucket that

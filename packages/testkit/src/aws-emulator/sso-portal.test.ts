@@ -129,6 +129,49 @@ describe("SSO portal GetRoleCredentials", () => {
     expect(log.at(-1)?.caller).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/${role?.name}/alice`);
   });
 
+  // IAM User Guide, "AWS global condition context keys": aws:TokenIssueTime is present in requests
+  // signed with temporary credentials, and "Revoking IAM role temporary security credentials"
+  // denies on it with DateLessThan: sessions issued before the instant are refused, later ones not.
+  it("puts the session's issue time in the request context as aws:TokenIssueTime", async () => {
+    const bucket = "issue-time";
+    const before = await credentialsFor("alice");
+    const boundary = new Date(clock + 2000).toISOString();
+    clock += 2500;
+    const after = await credentialsFor("alice");
+    emulator.seed({
+      buckets: [
+        {
+          name: bucket,
+          accountId: ACCOUNT,
+          objects: { "a.txt": "a" },
+          policy: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { AWS: "*" },
+                Action: "s3:GetObject",
+                Resource: `arn:aws:s3:::${bucket}/*`,
+                Condition: { Null: { "aws:TokenIssueTime": "false" } },
+              },
+              {
+                Effect: "Deny",
+                Principal: { AWS: "*" },
+                Action: "s3:GetObject",
+                Resource: `arn:aws:s3:::${bucket}/*`,
+                Condition: { DateLessThan: { "aws:TokenIssueTime": boundary } },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    const get = (credentials: RoleCredentials | undefined) =>
+      s3As(credentials).send(new GetObjectCommand({ Bucket: bucket, Key: "a.txt" }));
+    expect((await caught(get(before))).name).toBe("AccessDenied");
+    expect(await (await get(after)).Body?.transformToString()).toBe("a");
+  });
+
   it("grants through a group assignment", async () => {
     await admin.send(new CreateAccountAssignmentCommand(assignment("Engineering", "GROUP")));
     const credentials = await credentialsFor("bob");

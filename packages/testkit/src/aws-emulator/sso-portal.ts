@@ -83,6 +83,9 @@ const getRoleCredentials: PortalHandler = (request, ctx) => {
     sessionName: user.userName,
     identityStoreUserId: user.userId,
     expiresAt: expiration,
+    // Whole seconds, as STS reports credential times: a policy's TokenIssueTime boundary must
+    // then be a whole second too, or a session issued in the same second would fall either side.
+    issuedAt: Math.floor(state.now() / 1000) * 1000,
     policies: set.policies,
   });
   return { roleCredentials: { accessKeyId, secretAccessKey, sessionToken, expiration } };

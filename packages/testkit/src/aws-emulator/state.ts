@@ -125,6 +125,12 @@ export type Caller = {
   sessionName: string | undefined;
   identityStoreUserId: string | undefined;
   expiresAt: number | undefined;
+  /**
+   * When temporary credentials were issued (epoch ms, whole seconds): the request context's
+   * `aws:TokenIssueTime`, a global key present only for temporary credentials (IAM User Guide,
+   * "AWS global condition context keys"). Undefined for long-term keys.
+   */
+  issuedAt: number | undefined;
   policies: readonly PolicyDocument[];
 };
 
@@ -390,6 +396,7 @@ export class EmulatorState {
       sessionName: kind === "role" ? registration.sessionName : undefined,
       identityStoreUserId: undefined,
       expiresAt: undefined,
+      issuedAt: undefined,
       policies: [...(registration.policies ?? [])],
     });
   }

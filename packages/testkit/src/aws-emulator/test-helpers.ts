@@ -98,18 +98,14 @@ export async function putDefaultEncryption(
 }
 
 /**
- * Keyturn's own role in the data account, allowed by its identity policy exactly what Keyturn
- * calls on protected buckets (docs/operations.md): read and put the policy, read the encryption.
+ * Keyturn's own role as an emulator caller, with what its data-account role is given in
+ * deploy/terraform: read and write the policies (and read the encryption) of `buckets`.
  */
-export function keyturnS3Caller(
-  accessKeyId: string,
-  roleArn: string,
-  buckets: readonly string[],
-): SeedCaller {
+export function keyturnCaller(accessKeyId: string, roleArn: string, buckets: readonly string[]): SeedCaller {
   return {
     accessKeyId,
     roleArn,
-    accountId: roleArn.split(":")[4] ?? "",
+    accountId: roleArn.split(":")[4] ?? ACCOUNT,
     policies: [
       {
         Version: "2012-10-17",

@@ -1,7 +1,7 @@
 // Public types of the local AWS emulator. Everything here is plain data so that the same shapes
 // travel over the admin HTTP surface (/_emulator/...) as JSON.
 
-export type ServiceName = "sso-admin" | "identitystore" | "s3" | "sso-portal";
+export type ServiceName = "sso-admin" | "identitystore" | "s3" | "sso-portal" | "sts";
 
 export type QuotaOptions = {
   enabled: boolean;

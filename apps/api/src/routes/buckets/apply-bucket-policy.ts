@@ -23,7 +23,7 @@ export function registerApplyBucketPolicy(app: App, deps: RouteDeps): void {
     async (request) => {
       const s3 = withS3(deps);
       const { token } = authOf(request);
-      const result = await callingS3(() =>
+      const result = await callingS3(request.params.name, () =>
         applyBucketPolicy(s3, {
           name: request.params.name,
           dropForeign: request.body.dropForeign,

@@ -18,7 +18,9 @@ export function registerGetBucketAccess(app: App, deps: RouteDeps): void {
     },
     async (request) => {
       const s3 = withS3(deps);
-      const result = await callingS3(() => bucketAccessReport(s3, { name: request.params.name }));
+      const result = await callingS3(request.params.name, () =>
+        bucketAccessReport(s3, { name: request.params.name }),
+      );
       if (!result.ok) {
         throw bucketProblem(result.error);
       }

@@ -17,7 +17,9 @@ export function registerGetBucketPolicy(app: App, deps: RouteDeps): void {
     },
     async (request) => {
       const s3 = withS3(deps);
-      const result = await callingS3(() => previewBucketPolicy(s3, { name: request.params.name }));
+      const result = await callingS3(request.params.name, () =>
+        previewBucketPolicy(s3, { name: request.params.name }),
+      );
       if (!result.ok) {
         throw bucketProblem(result.error);
       }

@@ -95,6 +95,15 @@ const PolicySchema = z.object({
   Id: z.string().optional(),
   Statement: z.array(StatementSchema),
 });
+const SessionCutoffSchema = z.object({
+  identityStoreUserId: z.string(),
+  accountId: z.string(),
+  permissionSet: z.string(),
+  until: z.string(),
+  issuedBefore: z.string().optional(),
+  closedAt: z.string().optional(),
+});
+
 const SidList = z.array(z.string());
 
 export const DiffSchema = z
@@ -150,7 +159,7 @@ export const PolicyViewSchema = z
       lastDriftCheckAt: z.string().nullable(),
     }),
     diff: DiffSchema,
-    sessionCutoffs: z.array(z.object({ identityStoreUserId: z.string(), until: z.string() })),
+    sessionCutoffs: z.array(SessionCutoffSchema),
     live: PolicySchema.nullable(),
     generated: z.object({ policy: PolicySchema, bytes: z.number().int() }),
     toApply: z.object({ policy: PolicySchema, bytes: z.number().int() }),
@@ -159,6 +168,31 @@ export const PolicyViewSchema = z
     id: "BucketPolicyView",
     description: "The bucket's live policy against the one Keyturn generates",
   });
+
+export const GeneratedPolicyViewSchema = z
+  .object({
+    bucket: z.string(),
+    policy: PolicySchema,
+    bytes: z.number().int(),
+    sessionCutoffs: z.array(SessionCutoffSchema),
+    cutoffLayout: z.object({
+      listed: z.number().int(),
+      roleWide: z.array(
+        z.object({
+          accountId: z.string(),
+          permissionSet: z.string(),
+          fold: z.enum(["closed", "all"]),
+          issuedBefore: z.string().nullable(),
+          cutoffs: z.number().int(),
+        }),
+      ),
+    }),
+    sessionCutoffCapacity: z
+      .number()
+      .int()
+      .meta({ description: "How many cut-offs of one set fit listed by user; beyond, they fold role-wide" }),
+  })
+  .meta({ id: "GeneratedBucketPolicy", description: "The policy Keyturn would apply, computed without S3" });
 
 export const ApplyBodySchema = z.strictObject({
   confirm: z.literal(true, { error: "must be true: applying replaces the bucket's policy" }),
@@ -251,7 +285,7 @@ export const AccessReportSchema = z
       }),
     ),
     unanalyzed: z.array(z.object({ statement: z.string(), reason: z.string() })),
-    sessionCutoffs: z.array(z.object({ identityStoreUserId: z.string(), until: z.string() })),
+    sessionCutoffs: z.array(SessionCutoffSchema),
   })
   .meta({ id: "BucketAccessReport", description: "Who can do what on the bucket right now" });
 

@@ -29,11 +29,12 @@ export function withS3(deps: RouteDeps): BucketPolicyS3Deps {
 }
 
 /**
- * Runs a use case that calls S3. What S3 says is the caller's business (Keyturn's role lacks
- * s3:GetBucketPolicy, the bucket does not exist): 502 with its code and message; trouble that may
- * pass (throttling, timeouts) is 503 with Retry-After.
+ * Runs a use case that calls S3 for `bucket`. S3 refusing Keyturn the bucket's policy (onboarding
+ * a bucket whose current policy does not let Keyturn in) is 409 with what the operator must do;
+ * anything else S3 says (the bucket does not exist) is 502 with its code and message; trouble that
+ * may pass (throttling, timeouts) is 503 with Retry-After.
  */
-export async function callingS3<T>(work: () => Promise<T>): Promise<T> {
+export async function callingS3<T>(bucket: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -44,6 +45,18 @@ export async function callingS3<T>(work: () => Promise<T>): Promise<T> {
       throw new HttpProblem("UNAVAILABLE", `S3 is unavailable or throttling; retry shortly (${error.code})`, {
         headers: { "retry-after": "5" },
       });
+    }
+    if (error.code === "AWS_ACCESS_DENIED") {
+      throw new HttpProblem(
+        "BUCKET_POLICY_ACCESS_DENIED",
+        `S3 refuses Keyturn's role the policy of bucket '${bucket}' (${error.message}): its current policy does not let Keyturn read and write it. ` +
+          `Fetch the policy Keyturn would apply with GET /v1/buckets/${bucket}/policy/generated (it reads nothing from S3), ` +
+          `and have someone allowed to change the bucket's policy (an administrator its current policy allows, or the bucket owner account's root user) ` +
+          `put it: aws s3api put-bucket-policy --bucket ${bucket} --policy file://policy.json. ` +
+          `Or add Keyturn's role to the current policy's Allow for s3:GetBucketPolicy and s3:PutBucketPolicy (and to any Deny's exceptions). ` +
+          "Then apply again: POST /v1/buckets/" +
+          `${bucket}/policy/apply.`,
+      );
     }
     throw new HttpProblem("S3_ERROR", `S3 refused the call: ${error.code}: ${error.message}`);
   }

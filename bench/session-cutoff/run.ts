@@ -1,0 +1,320 @@
+// Session cut-off: K leases end at the same instant T on one protected bucket; how long until each
+// ended user's live session is refused by S3?
+//
+//   pnpm exec tsx bench/session-cutoff/run.ts [--k 300] [--overflow true] [--workers 2]
+//
+// For each run: a database of its own (migrated), a Redis prefix of its own, the AWS emulator in a
+// process of its own with Identity Center's quotas ON, and worker processes running src/main.ts as
+// deployed (32 jobs each, sweep every 30 s, 18 Identity Center calls/s), pointed at the emulator.
+//
+// Set up, not measured: K users granted S3Access (as in bench/revocation-lag: requests approved
+// and activated through the use cases, the grants taken as done), the bucket protected and its
+// policy applied, and one live session per user from the SSO portal (real client-sso), each
+// checked to read. The leases are then rescheduled to end at T, with the one "cutoff.arm" outbox
+// message that leases ending at one instant share. Four warm-up leases end 4 s before T so the
+// workers have run the cut-off path once, as long-running workers have.
+//
+// Measured, from T: every session is polled with GetObject (real S3 client, 8 at a time) until
+// S3 refuses it; its lag is the moment the refusal came back minus T, so it includes the polling
+// round (an upper bound). The PutBucketPolicy calls come from the emulator's call log.
+// Run twice: K = 300, and K = twice the bucket's cut-off capacity (the overflow path).
+import { availableParallelism, loadavg } from "node:os";
+import { parseArgs } from "node:util";
+import { startEmulatorProcess } from "../../apps/worker/src/testing/emulator-process.js";
+import { type LiveSession, openSession, tryRead } from "../../apps/worker/src/testing/live-sessions.js";
+import { createBucketPolicyStore } from "../../packages/aws/src/index.js";
+import { bucketPolicyEngine, sessionCutoffCapacity } from "../../packages/bucket-policy/src/index.js";
+import {
+  createBucketPolicyUnitOfWork,
+  createPrismaClient,
+  createUnitOfWork,
+  type PrismaClient,
+} from "../../packages/db/src/index.js";
+import { keyturnCaller } from "../../packages/testkit/src/aws-emulator/test-helpers.js";
+import { testFlowRules } from "../../packages/testkit/src/flow-rules.js";
+import { maxCallsInAnyWindow } from "../../packages/testkit/src/index.js";
+import {
+  applyBucketPolicy,
+  type BucketPolicyS3Deps,
+  type Deps,
+  putFlow,
+  putProtectedBucket,
+} from "../../packages/usecases/src/index.js";
+import { grantActiveLeases, inParallel } from "../support/grants.js";
+import { startDeployedWorker } from "../support/processes.js";
+import { type BenchRow, printBenchResult, summarize } from "../support/report.js";
+import { cleanUp, createScratchDatabase, onCleanUp, scratchRedisPrefix, sleep } from "../support/scratch.js";
+
+const ACCOUNT = "111122223333";
+const BUCKET = "cutoff-bench";
+const KEY = "data.csv";
+// The access key every child worker signs with (apps/worker/src/testing/child-worker.ts).
+const KEYTURN_KEY = "AKIAKEYTURNEXAMPLE01";
+const KEYTURN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Keyturn`;
+const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/Admin`;
+const WARM_UP = 4;
+// Polls at a time: the emulator is one process, and a flood of reads queued ahead of Keyturn's
+// PutBucketPolicy would delay the very thing measured.
+const POLL_WIDTH = 8;
+const MAX_WAIT_MS = 30_000;
+
+const SPEC = {
+  accountId: ACCOUNT,
+  capabilities: {
+    "administer-resource": [{ roleArn: ADMIN_ROLE }, { roleArn: KEYTURN_ROLE }],
+    "read-config": [{ roleArn: ADMIN_ROLE }, { roleArn: KEYTURN_ROLE }],
+    "read-data": [{ permissionSet: "S3Access" }],
+    "write-data": [{ permissionSet: "S3Access" }],
+    "delete-data": [{ permissionSet: "S3Access" }],
+  },
+};
+
+const { values } = parseArgs({
+  options: {
+    k: { type: "string", default: "300" },
+    overflow: { type: "string", default: "true" },
+    workers: { type: "string", default: "2" },
+  },
+});
+const baseK = Number.parseInt(values.k ?? "300", 10);
+const workerCount = Number.parseInt(values.workers ?? "2", 10);
+const capacity = sessionCutoffCapacity({ bucket: BUCKET, ...SPEC });
+
+type Run = {
+  k: number;
+  /** From T to the first PutBucketPolicy after the cut-offs were armed (Keyturn's part of the lag). */
+  landedMs: number;
+  refused: number;
+  lagMs: ReturnType<typeof summarize>;
+  maxPutsInOneSecond: number;
+  puts: number;
+  roleWide: boolean;
+};
+
+async function runOnce(k: number): Promise<Run> {
+  const database = await createScratchDatabase();
+  const prefix = scratchRedisPrefix("cutoff");
+  const emulator = await startEmulatorProcess({ quotas: true });
+  onCleanUp("emulator", () => emulator.close());
+  const db: PrismaClient = createPrismaClient({ databaseUrl: database.url, maxConnections: 16 });
+  onCleanUp("bench database connections", () => db.$disconnect());
+
+  const users = Array.from({ length: k + WARM_UP }, (_, i) => ({
+    userName: i < k ? `ended${i}` : `warm${i - k}`,
+    emails: [i < k ? `ended${i}@example.com` : `warm${i - k}@example.com`],
+  }));
+  const seeded = await emulator.seed({
+    accounts: [ACCOUNT],
+    users,
+    permissionSets: [{ name: "S3Access", sessionDuration: "PT1H" }],
+    callers: [keyturnCaller(KEYTURN_KEY, KEYTURN_ROLE, [BUCKET])],
+    buckets: [{ name: BUCKET, accountId: ACCOUNT, objects: { [KEY]: "revenue,42" } }],
+  });
+
+  const clock = { now: () => new Date() };
+  const ids = { uuid: () => crypto.randomUUID() };
+  const deps: Deps = { uow: createUnitOfWork(db, { clock, ids }), clock, ids };
+  const store = createBucketPolicyStore({
+    region: emulator.region,
+    endpoint: emulator.endpoint,
+    credentials: { accessKeyId: KEYTURN_KEY, secretAccessKey: "x" },
+  });
+  onCleanUp("S3 store", async () => store.close());
+  const buckets: BucketPolicyS3Deps = {
+    uow: createBucketPolicyUnitOfWork(db, { clock, ids }),
+    clock,
+    engine: bucketPolicyEngine,
+    store,
+  };
+  const system = { type: "system", id: "bench" } as const;
+  if (!(await putFlow(deps, { name: "s3", by: system, rules: testFlowRules() })).ok) {
+    throw new Error("flow");
+  }
+  if (!(await putProtectedBucket(buckets, { name: BUCKET, spec: SPEC, by: system })).ok) {
+    throw new Error("protect");
+  }
+  if (!(await applyBucketPolicy(buckets, { name: BUCKET, by: system, reason: "bench" })).ok) {
+    throw new Error("apply");
+  }
+
+  await grantActiveLeases({
+    db,
+    deps,
+    emulator,
+    users,
+    userIds: seeded.users,
+    flowName: "s3",
+    accountId: ACCOUNT,
+    permissionSet: "S3Access",
+    durationSeconds: 3600,
+  });
+
+  // One live session per ended user, each reading before T.
+  const sessions: LiveSession[] = await inParallel(users.slice(0, k), 16, (user) =>
+    openSession(emulator, { userName: user.userName, accountId: ACCOUNT, roleName: "S3Access" }),
+  );
+  onCleanUp("sessions", async () => {
+    for (const session of sessions) {
+      session.destroy();
+    }
+  });
+  const before = await inParallel(sessions, POLL_WIDTH, (session) => tryRead(session, BUCKET, KEY));
+  if (before.some((outcome) => outcome !== "read")) {
+    throw new Error(`not every session reads before T: ${[...new Set(before)].join(", ")}`);
+  }
+
+  // T: leases, requests and their messages rescheduled; the instant's one cut-off message.
+  const endsAt = Date.now() + 12_000 + k * 10;
+  const at = new Date(endsAt);
+  const warmAt = new Date(endsAt - 4_000);
+  const warmEmails = users.slice(k).map((user) => user.emails[0] ?? "");
+  await db.lease.updateMany({ data: { endsAt: at } });
+  await db.accessRequest.updateMany({ data: { expiresAt: at } });
+  await db.outboxMessage.updateMany({
+    where: { sentAt: null, topic: "assignment.reconcile" },
+    data: { availableAt: at },
+  });
+  const warm = await db.accessRequest.findMany({
+    where: { requester: { email: { in: warmEmails } } },
+    select: { id: true },
+  });
+  for (const request of warm) {
+    await db.lease.updateMany({ where: { requestId: request.id }, data: { endsAt: warmAt } });
+    await db.accessRequest.update({ where: { id: request.id }, data: { expiresAt: warmAt } });
+    await db.outboxMessage.updateMany({
+      where: {
+        sentAt: null,
+        topic: "assignment.reconcile",
+        payload: { path: ["requestId"], equals: request.id },
+      },
+      data: { availableAt: warmAt },
+    });
+  }
+  await db.outboxMessage.deleteMany({ where: { sentAt: null, topic: "cutoff.arm" } });
+  for (const instant of [warmAt, at]) {
+    await db.outboxMessage.create({
+      data: {
+        id: crypto.randomUUID(),
+        topic: "cutoff.arm",
+        key: `cutoff-at:${instant.getTime()}`,
+        payload: {},
+        createdAt: new Date(),
+        availableAt: instant,
+      },
+    });
+  }
+
+  for (let i = 0; i < workerCount; i++) {
+    await startDeployedWorker({ databaseUrl: database.url, emulator, prefix });
+  }
+  // Warmed up: the warm-up cut-offs are in the policy.
+  while (Date.now() < endsAt - 500) {
+    const armed = await db.sessionCutoff.count({ where: { removedAt: null } });
+    const bucket = await db.protectedBucket.findUniqueOrThrow({ where: { name: BUCKET } });
+    if (armed >= WARM_UP && bucket.dirtySince === null) {
+      break;
+    }
+    await sleep(100);
+  }
+  await sleep(Math.max(0, endsAt - Date.now()));
+
+  // From T: poll every session until S3 refuses it.
+  const refusedAt = new Array<number | undefined>(k).fill(undefined);
+  while (Date.now() < endsAt + MAX_WAIT_MS) {
+    const pending = refusedAt.flatMap((value, index) => (value === undefined ? [index] : []));
+    if (pending.length === 0) {
+      break;
+    }
+    await inParallel(pending, POLL_WIDTH, async (index) => {
+      const session = sessions[index];
+      if (session !== undefined && (await tryRead(session, BUCKET, KEY)) === "refused") {
+        refusedAt[index] = Date.now();
+      }
+    });
+  }
+  const lags = refusedAt.flatMap((value) => (value === undefined ? [] : [value - endsAt]));
+  const missing = k - lags.length;
+  const log = await emulator.callLog();
+  const puts = log.filter((call) => call.operation === "PutBucketPolicy" && call.input.bucket === BUCKET);
+  const bucket = await db.protectedBucket.findUniqueOrThrow({ where: { name: BUCKET } });
+  // Where the time went: arming (the audit event's instant), then each put, from T.
+  const armed = await db.auditEvent.findMany({
+    where: { action: "session_cutoff.added", at: { gte: new Date(endsAt - 1000) } },
+    select: { at: true },
+  });
+  const fromT = (instant: number) => `${((instant - endsAt) / 1000).toFixed(2)} s`;
+  console.log(
+    `  K=${k}: armed at ${armed.map((event) => fromT(event.at.getTime())).join(", ")}; PutBucketPolicy at ${puts
+      .filter((call) => call.at >= endsAt - 1000)
+      .map((call) => fromT(call.at))
+      .join(", ")}`,
+  );
+  const armedAt = Math.min(
+    ...armed.map((event) => event.at.getTime()).filter((instant) => instant >= endsAt),
+  );
+  const landed = puts.find((call) => call.at >= armedAt);
+  const run: Run = {
+    k,
+    landedMs: landed === undefined ? Number.POSITIVE_INFINITY : landed.at - endsAt,
+    refused: lags.length,
+    lagMs: summarize([...lags, ...new Array<number>(missing).fill(Number.POSITIVE_INFINITY)]),
+    maxPutsInOneSecond: maxCallsInAnyWindow(puts, 1000, () => true),
+    puts: puts.filter((call) => call.at >= endsAt - 5_000).length,
+    roleWide: bucket.cutoffsRoleWide > 0,
+  };
+  await cleanUp();
+  return run;
+}
+
+const load = loadavg()
+  .map((value) => value.toFixed(2))
+  .join(" ");
+const shared = `${availableParallelism()} CPUs shared with other work, load ${load}`;
+console.log(
+  `session cut-off: ${workerCount} worker process(es); capacity of this bucket's policy: ${capacity} cut-offs (${shared})`,
+);
+const runs: Run[] = [await runOnce(baseK)];
+if (values.overflow !== "false") {
+  runs.push(await runOnce(2 * capacity));
+}
+const seconds = (ms: number) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : `> ${MAX_WAIT_MS / 1000}`);
+const rows: BenchRow[] = [
+  {
+    metric: `capacity: cut-offs that fit one bucket's policy listed by user (47-char user ids, this spec)`,
+    figure: String(capacity),
+    target: "—",
+    met: null,
+  },
+];
+for (const run of runs) {
+  const overflow = run.k > capacity;
+  console.log(`
+K = ${run.k}${overflow ? " (twice the capacity: the overflow path)" : ""}: ${run.refused}/${run.k} sessions refused
+  endsAt -> the PutBucketPolicy carrying the cut-offs: ${seconds(run.landedMs)} s
+  lag endsAt -> live session refused by S3 (polled, so an upper bound): p50 ${seconds(run.lagMs.p50)} s, p99 ${seconds(run.lagMs.p99)} s, max ${seconds(run.lagMs.max)} s
+  PutBucketPolicy from T-5 s: ${run.puts}, most in any 1 s: ${run.maxPutsInOneSecond}; folded role-wide at the end: ${run.roleWide}`);
+  const putsMet = run.maxPutsInOneSecond <= 1;
+  if (overflow) {
+    rows.push({
+      metric: `K=${run.k} (2x capacity) ending together: slowest ended session refused (p50 ${seconds(run.lagMs.p50)} s; policy put at ${seconds(run.landedMs)} s; ${shared})`,
+      figure: `${seconds(run.lagMs.max)} s`,
+      target: "<= 5.00 s",
+      met: run.refused === run.k && run.lagMs.max <= 5000,
+    });
+  } else {
+    rows.push({
+      metric: `K=${run.k} ending in one second: p99 endsAt -> live session refused (p50 ${seconds(run.lagMs.p50)} s; policy put at ${seconds(run.landedMs)} s; ${shared})`,
+      figure: `${seconds(run.lagMs.p99)} s`,
+      target: "<= 2.00 s",
+      met: run.refused === run.k && run.lagMs.p99 <= 2000,
+    });
+  }
+  rows.push({
+    metric: `K=${run.k}: most PutBucketPolicy to the bucket in any 1 s`,
+    figure: String(run.maxPutsInOneSecond),
+    target: "<= 1",
+    met: putsMet,
+  });
+}
+printBenchResult("session-cutoff", rows);
+process.exit(0);
