@@ -40,7 +40,10 @@ export type RedisRateLimiterOptions = {
   prefix?: string;
   /** Default 18: a margin under Identity Center's 20 calls/s, shared by every process. */
   callsPerSecond?: number;
-  /** Default 14: one under AWS's 15 outstanding CreateAccountAssignment calls, shared likewise. */
+  /**
+   * Default 10, shared likewise: the lower of the outstanding CreateAccountAssignment figures AWS
+   * documents (10 on the Identity Center quotas page, 15 on the account access manager page).
+   */
   maxOutstandingCreations?: number;
   /**
    * Default 30 s: how long a permit outlives its holder's last renewal. Holders renew every third
@@ -174,8 +177,8 @@ function unavailable(error: unknown): AppError {
 
 /**
  * A `RateLimiter` shared by every process that uses the same Redis and prefix, so that all workers
- * together stay inside Identity Center's quotas (20 calls/s shared by all its APIs, 15 outstanding
- * creations). Create one per process, like the in-process limiter it replaces.
+ * together stay inside Identity Center's quotas (20 calls/s shared by all its APIs, 10 outstanding
+ * creations by default). Create one per process, like the in-process limiter it replaces.
  */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
   const { redis, logger } = options;
@@ -183,7 +186,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   const intervalMs = 1000 / requirePositive("callsPerSecond", options.callsPerSecond ?? 18, false);
   const maxCreations = requirePositive(
     "maxOutstandingCreations",
-    options.maxOutstandingCreations ?? 14,
+    options.maxOutstandingCreations ?? 10,
     true,
   );
   const permitTtlMs = requirePositive("creationPermitTtlMs", options.creationPermitTtlMs ?? 30_000, true);
