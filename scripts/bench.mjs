@@ -24,6 +24,7 @@ const BENCHES = [
   { name: "api-list", args: [], limitS: 120 },
   { name: "memory", args: [], limitS: 180 },
   { name: "revocation-lag", args: ["--k", "100,1000"], limitS: 420 },
+  { name: "rate-limiter", args: [], limitS: 90 },
 ];
 
 // `pnpm bench -- --only x` may pass the "--" along.
