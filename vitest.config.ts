@@ -1,9 +1,15 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 const sources = "{apps,packages}/*/src/**";
 
 export default defineConfig({
   test: {
+    // Vitest's default (one worker less than the cores) runs the files one by one on two cores,
+    // yet most of the suite's time is spent waiting on the AWS quota, child processes and timers,
+    // not computing: two files at a time halve it there. Tests assert invariants, never speed, so
+    // sharing the cores changes no verdict.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       {
         test: {
