@@ -126,6 +126,33 @@ function stats(samples: Sample[]) {
   };
 }
 
+/** The i-th interaction of a burst: a requester's `/access` and an approver's Approve click. */
+function interaction(fake: SlackFake, requestIds: string[], i: number) {
+  const requester = requesters[i % requesters.length];
+  const approver = approvers[i % approvers.length];
+  const requestId = requestIds[i % requestIds.length];
+  if (requester === undefined || approver === undefined || requestId === undefined) {
+    throw new Error("missing fixture");
+  }
+  const triggerId = fake.newTriggerId(requester.id);
+  const responseUrl = fake.newResponseUrl({ kind: "actions", channelId: CHANNEL, userId: approver.id });
+  return {
+    triggerId,
+    responseUrl,
+    command: (client: SignedSlackClient) =>
+      client.slashCommand({ command: "/access", userId: requester.id, triggerId }),
+    click: (client: SignedSlackClient) =>
+      client.blockAction({
+        userId: approver.id,
+        actionId: ACTION_IDS.approve,
+        channelId: CHANNEL,
+        messageTs: `${Math.floor(Date.now() / 1000)}.${pad(i)}000`,
+        value: requestId,
+        responseUrl,
+      }),
+  };
+}
+
 async function burst(
   target: Target,
   fake: SlackFake,
@@ -135,30 +162,12 @@ async function burst(
   const responseUrls: string[] = [];
   const sends: Array<Promise<{ kind: Sample["kind"]; delivery: SlackDelivery }>> = [];
   for (let i = 0; i < BURST; i++) {
-    const requester = requesters[i];
-    const approver = approvers[i];
-    const requestId = requestIds[i];
-    if (requester === undefined || approver === undefined || requestId === undefined) {
-      throw new Error("burst: missing fixture");
-    }
-    const triggerId = fake.newTriggerId(requester.id);
-    const responseUrl = fake.newResponseUrl({ kind: "actions", channelId: CHANNEL, userId: approver.id });
-    triggers.push(triggerId);
-    responseUrls.push(responseUrl);
+    const one = interaction(fake, requestIds, i);
+    triggers.push(one.triggerId);
+    responseUrls.push(one.responseUrl);
     sends.push(
-      target.client
-        .slashCommand({ command: "/access", userId: requester.id, triggerId })
-        .then((delivery) => ({ kind: "command" as const, delivery })),
-      target.client
-        .blockAction({
-          userId: approver.id,
-          actionId: ACTION_IDS.approve,
-          channelId: CHANNEL,
-          messageTs: `${Math.floor(Date.now() / 1000)}.${pad(i)}000`,
-          value: requestId,
-          responseUrl,
-        })
-        .then((delivery) => ({ kind: "click" as const, delivery })),
+      one.command(target.client).then((delivery) => ({ kind: "command" as const, delivery })),
+      one.click(target.client).then((delivery) => ({ kind: "click" as const, delivery })),
     );
   }
   // Answers that arrived while after-ack work was running: it could have delayed them.
@@ -191,33 +200,16 @@ async function cpuPerAck(target: Target, fake: SlackFake, count: number): Promis
   const requestIds = await target.prepare();
   let totalMicros = 0;
   for (let i = 0; i < count; i++) {
-    const requester = requesters[i % requesters.length];
-    const approver = approvers[i % approvers.length];
-    const requestId = requestIds[i % requestIds.length];
-    if (requester === undefined || approver === undefined || requestId === undefined) {
-      throw new Error("cpuPerAck: missing fixture");
-    }
-    const triggerId = fake.newTriggerId(requester.id);
-    const responseUrl = fake.newResponseUrl({ kind: "actions", channelId: CHANNEL, userId: approver.id });
+    const one = interaction(fake, requestIds, i);
+    const isCommand = i % 2 === 0;
     const before = process.cpuUsage();
-    if (i % 2 === 0) {
-      await target.client.slashCommand({ command: "/access", userId: requester.id, triggerId });
-    } else {
-      await target.client.blockAction({
-        userId: approver.id,
-        actionId: ACTION_IDS.approve,
-        channelId: CHANNEL,
-        messageTs: `${Math.floor(Date.now() / 1000)}.${pad(i)}000`,
-        value: requestId,
-        responseUrl,
-      });
-    }
+    await (isCommand ? one.command(target.client) : one.click(target.client));
     const used = process.cpuUsage(before);
     totalMicros += used.user + used.system;
     await target.settle(
-      i % 2 === 0
-        ? { triggers: [triggerId], responseUrls: [] }
-        : { triggers: [], responseUrls: [responseUrl] },
+      isCommand
+        ? { triggers: [one.triggerId], responseUrls: [] }
+        : { triggers: [], responseUrls: [one.responseUrl] },
     );
   }
   return totalMicros / count / 1000;

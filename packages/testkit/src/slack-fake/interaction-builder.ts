@@ -18,13 +18,17 @@ import type { JsonObject, SlackFake, SlackStateValues, SlackView } from "./types
 // ones the fake accepts.
 
 export type InteractionBuilderOptions = {
+  /** With a fake: trigger ids it accepts, response URLs it records, users/messages/views it knows. */
   fake?: SlackFake;
   teamId?: string;
   teamDomain?: string;
   appId?: string;
   /** The legacy verification token Slack still puts in every payload. */
   verificationToken?: string;
-  /** Milliseconds since the epoch, for action timestamps and view hashes. */
+  /**
+   * Milliseconds since the epoch, for action timestamps and view hashes (and, for the signed
+   * client, `X-Slack-Request-Timestamp`, which Bolt compares with its own clock).
+   */
   now?: () => number;
 };
 

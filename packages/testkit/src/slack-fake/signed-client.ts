@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import {
   type BlockActionInput,
+  type InteractionBuilderOptions,
   SlackInteractionBuilder,
   type SlashCommandInput,
   type ViewClosedInput,
@@ -8,7 +9,6 @@ import {
 } from "./interaction-builder.js";
 import { interactionForm } from "./interaction-payloads.js";
 import { slackSignature } from "./signing.js";
-import type { SlackFake } from "./types.js";
 
 export type {
   BlockActionInput,
@@ -21,21 +21,12 @@ export type {
 // Sends an app's HTTP receiver exactly what Slack sends: the same bodies, content type, signature
 // and retry headers, so Bolt's own verification and parsing run in tests.
 
-export type SlackClientOptions = {
+export type SlackClientOptions = InteractionBuilderOptions & {
   /** Where the app listens, e.g. `http://127.0.0.1:3000`. */
   appUrl: string;
   signingSecret: string;
   /** Request path on `appUrl`; Bolt's HTTP and Express receivers default to `/slack/events`. */
   path?: string;
-  /** With a fake: trigger ids it accepts, response URLs it records, users/messages/views it knows. */
-  fake?: SlackFake;
-  teamId?: string;
-  teamDomain?: string;
-  appId?: string;
-  /** The legacy verification token Slack still puts in every payload. */
-  verificationToken?: string;
-  /** Milliseconds since the epoch for `X-Slack-Request-Timestamp`; Bolt compares it with its own clock. */
-  now?: () => number;
 };
 
 export type SlackSendOptions = {
