@@ -109,16 +109,17 @@ describe.each(IDENTITY_CENTER_BACKENDS)("the reconciler against $name", ({ name,
     expect((active.expiresAt?.getTime() ?? 0) - (active.activatedAt?.getTime() ?? 0)).toBe(600_000);
     expect((await db.identity.findUniqueOrThrow({ where: { email } })).identityStoreUserId).toBe(principal);
 
-    // Before its end, a run changes nothing.
-    offsetMs = 599_000;
+    // A minute before its end (whatever time the steps above took), a run changes nothing.
+    const expiresAt = active.expiresAt?.getTime() ?? 0;
+    offsetMs = expiresAt - 60_000 - Date.now();
     expect((await reconcileUntilSettled(deps, assignmentId)).actions).toEqual([]);
     expect(await principalsInAws()).toEqual([principal]);
 
-    // After it: removed in AWS, the request expired, each step audited.
-    offsetMs = 601_000;
+    // A minute after it: removed in AWS, the request expired, each step audited.
+    offsetMs = expiresAt + 60_000 - Date.now();
     const removed = await reconcileUntilSettled(deps, assignmentId);
-    expect(removed.actions).toEqual(["deleted"]);
-    expect(removed.expired).toEqual([requestId]);
+    expect(removed.actions, JSON.stringify(removed)).toEqual(["deleted"]);
+    expect(removed.expired, JSON.stringify(removed)).toEqual([requestId]);
     expect(await principalsInAws()).toEqual([]);
     expect((await db.accessRequest.findUniqueOrThrow({ where: { id: requestId } })).status).toBe("expired");
     const attempts = await db.reconcileAttempt.findMany({
@@ -156,7 +157,8 @@ describe.each(IDENTITY_CENTER_BACKENDS)("the reconciler against $name", ({ name,
     };
     expect((await identityCenter.deleteAssignment(target)).status).toBe("SUCCEEDED");
 
-    offsetMs = 601_000;
+    const { expiresAt } = await db.accessRequest.findUniqueOrThrow({ where: { id: requestId } });
+    offsetMs = (expiresAt?.getTime() ?? 0) + 60_000 - Date.now();
     const report = await reconcileUntilSettled(deps, assignmentId);
     expect(report.expired).toEqual([requestId]);
     expect((await db.accessRequest.findUniqueOrThrow({ where: { id: requestId } })).status).toBe("expired");

@@ -92,6 +92,13 @@ export function translateDatabaseError(error: unknown): DatabaseError {
     case "57P03":
       return new DatabaseError("UNAVAILABLE", "the database is unavailable", true, { cause: error });
     default:
+      // Prisma's P2028 when no pooled connection came free within the transaction's maxWait (a
+      // busy database or an exhausted pool): nothing was run, so running it again is safe.
+      if (message.includes("Unable to start a transaction in the given time")) {
+        return new DatabaseError("UNAVAILABLE", "no database connection came free in time", true, {
+          cause: error,
+        });
+      }
       if (lostConnection(error)) {
         return new DatabaseError("UNAVAILABLE", "the connection to the database was lost", true, {
           cause: error,
