@@ -4,12 +4,18 @@ const sources = "{apps,packages}/*/src/**";
 
 export default defineConfig({
   test: {
+    // Test files run one at a time on a two-core machine (Vitest's default, cores - 1). Running two
+    // at once halved the time spent waiting on the AWS quota, but worker.int and redis-flush.int
+    // then stalled each other's reconciles (claims held, jobs "busy" for minutes; not explained
+    // yet), so one at a time it stays.
     projects: [
       {
         test: {
           name: "unit",
           include: [`${sources}/*.test.ts`],
           exclude: [`${sources}/*.int.test.ts`, `${sources}/*.e2e.test.ts`, "**/node_modules/**"],
+          // Many talk to the in-process emulators over HTTP: a bound for a hung test, not a speed limit.
+          testTimeout: 60_000,
         },
       },
       {
@@ -19,8 +25,9 @@ export default defineConfig({
           name: "int",
           include: [`${sources}/*.int.test.ts`, `${sources}/*.e2e.test.ts`],
           globalSetup: ["./packages/testkit/src/database/global-setup.ts"],
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          // Bounds that end a hung test, generous for a machine whose cores are busy elsewhere.
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
     ],

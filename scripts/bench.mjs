@@ -25,6 +25,7 @@ const BENCHES = [
   { name: "memory", args: [], limitS: 180 },
   { name: "revocation-lag", args: ["--k", "100,1000"], limitS: 420 },
   { name: "session-cutoff", args: ["--k", "300"], limitS: 420 },
+  { name: "rate-limiter", args: [], limitS: 90 },
 ];
 
 // `pnpm bench -- --only x` may pass the "--" along.

@@ -84,6 +84,19 @@ install_deps() {
   pnpm --silent db:generate >/dev/null
 }
 
+# The AWS contract tests run packages/aws and the reconciler against moto_server (an AWS emulator
+# written by others) as well as against our own; each test file starts its own on a free port.
+# Without it they cannot run, and CI must not pass as if they had.
+ensure_moto() {
+  if command -v moto_server >/dev/null; then
+    log "using moto_server ($(command -v moto_server))"
+    return
+  fi
+  log "moto_server not found: the AWS contract tests need it. Install it with"
+  log "  pip install 'moto[server]==5.2.1'   (Python 3; puts moto_server on PATH)"
+  exit 1
+}
+
 setup_all() {
   ensure_node
   ensure_pnpm

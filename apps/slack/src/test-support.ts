@@ -173,8 +173,10 @@ export function createOutboxPump(deps: {
 export type SlackWorld = {
   db: PrismaClient;
   fake: SlackFake;
+  /** Signed HTTP requests to the app; in Socket Mode use `fake.socketMode` instead. */
   slack: SignedSlackClient;
   app: KeyturnSlackApp;
+  /** Where the app listens in HTTP mode; empty in Socket Mode (the app dials out). */
   appUrl: string;
   emulator: AwsEmulator;
   identityCenter: IdentityCenterAdapter;
@@ -198,10 +200,11 @@ export type SlackWorld = {
 };
 
 /**
- * A database of its own, the AWS emulator, the fake Slack and the real app on port 0. Read it in
- * tests and hooks (after beforeAll), not at module level.
+ * A database of its own, the AWS emulator, the fake Slack and the real app: on port 0 over HTTP
+ * (the default), or connected to the fake over Socket Mode. Read it in tests and hooks (after
+ * beforeAll), not at module level.
  */
-export function useSlackWorld(): SlackWorld {
+export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): SlackWorld {
   const database = useTestDatabase();
   let world: SlackWorld | undefined;
   let redis: ReturnType<typeof createRedisConnection> | undefined;
@@ -254,13 +257,16 @@ export function useSlackWorld(): SlackWorld {
       slack: {
         botToken: fake.botToken,
         apiUrl: fake.url,
-        transport: { mode: "http", signingSecret: SIGNING_SECRET, port: 0 },
+        transport:
+          options.transport === "socket"
+            ? { mode: "socket", appToken: fake.socketMode.appToken }
+            : { mode: "http", signingSecret: SIGNING_SECRET, port: 0 },
       },
       aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
       replays,
     });
     const { port } = await app.start(0);
-    const appUrl = `http://127.0.0.1:${port}`;
+    const appUrl = port === null ? "" : `http://127.0.0.1:${port}`;
     const slack = createSlackClient({ appUrl, signingSecret: SIGNING_SECRET, fake });
     const notifier = createSlackNotifier({
       client: createSlackWebClient({ token: fake.botToken, apiUrl: fake.url }),

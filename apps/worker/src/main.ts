@@ -31,6 +31,7 @@ const limiter = createRedisRateLimiter({
   redis: redis.producer,
   prefix: config.redis.prefix,
   callsPerSecond: config.aws.callsPerSecond,
+  maxOutstandingCreations: config.aws.maxOutstandingCreations,
   logger,
 });
 const identityCenter = createIdentityCenter({

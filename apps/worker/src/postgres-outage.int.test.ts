@@ -104,5 +104,5 @@ describe("a PostgreSQL outage during a burst of approvals", () => {
     await eventually(
       async () => (await db.accessRequest.findUniqueOrThrow({ where: { id: after } })).status === "active",
     );
-  }, 120_000);
+  }, 400_000);
 });

@@ -61,11 +61,11 @@ describe("PostgreSQL restarted during a burst of approvals", () => {
     );
     // Awaited below; a rejection while the server is down must not go unhandled.
     approvals.catch(() => undefined);
-    await eventually(async () => (await db.accessRequest.count().catch(() => 0)) >= APPROVALS / 4, 30_000);
+    await eventually(async () => (await db.accessRequest.count().catch(() => 0)) >= APPROVALS / 4, 120_000);
     await server.restart();
     await eventually(
       async () => (await db.accessRequest.count().catch(() => 0)) >= (APPROVALS * 3) / 4,
-      30_000,
+      120_000,
     );
     await server.restart();
     const requestIds = await approvals;
@@ -85,7 +85,7 @@ describe("PostgreSQL restarted during a burst of approvals", () => {
     const after = await submitAndApprove({ deps, db }, APPROVALS, retries);
     await eventually(
       async () => (await db.accessRequest.findUniqueOrThrow({ where: { id: after } })).status === "active",
-      30_000,
+      120_000,
     );
-  }, 180_000);
+  }, 400_000);
 });

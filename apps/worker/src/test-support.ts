@@ -64,9 +64,12 @@ export async function reconcileUntilSettled(deps: ReconcileDeps, assignmentId: s
         };
       }
     } catch (error) {
-      if (!(error instanceof AppError && error.retryable) || run >= maxRuns) {
+      // As the worker's job does: only an AppError that says so is final; anything else (a busy
+      // database, a lost connection) comes back after backoff.
+      if ((error instanceof AppError && !error.retryable) || run >= maxRuns) {
         throw error;
       }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 }

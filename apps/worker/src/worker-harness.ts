@@ -125,10 +125,13 @@ export async function clearPrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== "0");
 }
 
-/** Polls a condition that has no event to await (a row changing in another process's transaction). */
+/**
+ * Polls a condition that has no event to await (a row changing in another process's transaction).
+ * The default bound is generous: it is there to end a test that hangs, not to judge speed.
+ */
 export async function eventually<T>(
   probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
   everyMs = 50,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

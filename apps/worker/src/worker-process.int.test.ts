@@ -20,13 +20,15 @@ import { clearPrefix, eventually } from "./worker-harness.js";
 
 // Worker processes (src/main.ts, configured through the environment) killed and stopped the way an
 // orchestrator does it, while a reconcile waits on AWS: the emulator keeps every assignment request
-// IN_PROGRESS for 3 s, so a signal sent once CreateAccountAssignment is in the call log arrives
-// while the worker polls its status.
-const CREATION_MS = 3_000;
+// IN_PROGRESS for 6 s, so a signal sent once CreateAccountAssignment is in the call log arrives
+// while the worker polls its status (with seconds to spare on a machine whose cores are busy).
+const CREATION_MS = 6_000;
 // A dead worker's claim must outlive the creation it left in flight: the next worker then finds the
-// assignment in AWS instead of asking for it a second time. 6 s: the claim was renewed at most a
-// third of it before the kill, so it lapses 4-6 s after it, past the 3 s creation.
-const CLAIM_TTL_S = 6;
+// assignment in AWS instead of asking for it a second time. 12 s: the claim was renewed at most a
+// third of it before the kill, so it lapses 8-12 s after it, past the 6 s creation.
+const CLAIM_TTL_S = 12;
+// Bounds on waiting for a child process's work: they end a hung test, they do not judge speed.
+const EVENT_WAIT_MS = 120_000;
 
 const database = useTestDatabase();
 const prefix = `kt-process-${randomUUID().slice(0, 8)}`;
@@ -68,7 +70,11 @@ function principalOf(userName: string): string {
 }
 
 const waitForCreateCall = (principalId: string) =>
-  eventually(async () => callsFor(emulator.callLog(), "CreateAccountAssignment", principalId)[0], 20_000, 10);
+  eventually(
+    async () => callsFor(emulator.callLog(), "CreateAccountAssignment", principalId)[0],
+    EVENT_WAIT_MS,
+    10,
+  );
 
 /**
  * Reconcile jobs still to run, apart from lease ends (due in ten minutes) and the jobs a killed
@@ -110,7 +116,7 @@ describe("worker processes", () => {
     expect(lease.assignment.provisionIntentAt).not.toBeNull();
 
     const second = await startWorker();
-    await eventually(async () => (await requestRow(requestId)).status === "active", 30_000).catch(
+    await eventually(async () => (await requestRow(requestId)).status === "active", EVENT_WAIT_MS).catch(
       (error: unknown) => {
         throw new Error(`request never became active\n${explain(second)}`, { cause: error });
       },
@@ -120,7 +126,7 @@ describe("worker processes", () => {
     const connection = new Redis("redis://127.0.0.1:6379");
     const queue = new Queue("keyturn", { connection, prefix });
     try {
-      await eventually(async () => (await pendingReconciles(queue, killed.at)) === 0, 40_000, 200);
+      await eventually(async () => (await pendingReconciles(queue, killed.at)) === 0, EVENT_WAIT_MS, 200);
     } finally {
       await queue.close();
       await connection.quit();
@@ -136,7 +142,7 @@ describe("worker processes", () => {
 
     second.signal("SIGTERM");
     expect(await second.exited).toMatchObject({ code: 0, signal: null });
-  }, 120_000);
+  }, 400_000);
 
   it("SIGTERM during an assignment's creation: the job runs to its end, then the process exits 0", async () => {
     const principal = principalOf("bob");
@@ -163,5 +169,5 @@ describe("worker processes", () => {
     expect(lease.assignment.claimedBy).toBeNull();
     expect(callsFor(emulator.callLog(), "CreateAccountAssignment", principal)).toHaveLength(1);
     expect(emulator.assignments().filter((a) => a.principalId === principal)).toHaveLength(1);
-  }, 60_000);
+  }, 300_000);
 });

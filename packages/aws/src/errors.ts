@@ -105,6 +105,12 @@ export function awsErrorName(error: unknown): string | undefined {
   return aws?.$metadata === undefined ? undefined : aws.name;
 }
 
+/** The request id AWS gave a failed call, when it answered at all. */
+export function awsRequestIdOf(error: unknown): string | undefined {
+  const requestId = asAwsLike(error)?.$metadata?.requestId;
+  return typeof requestId === "string" && requestId !== "" ? requestId : undefined;
+}
+
 /** A member AWS sent with the error, e.g. Identity Store's `ResourceType`. */
 export function awsErrorMember(error: unknown, member: string): unknown {
   return typeof error === "object" && error !== null ? (error as Record<string, unknown>)[member] : undefined;

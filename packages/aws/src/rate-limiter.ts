@@ -34,7 +34,10 @@ export type RateLimiterOptions = {
    * worst window at 19 with the default rate, under AWS's 20.
    */
   burst?: number;
-  /** Default 14: one under AWS's 15, which cannot be raised. */
+  /**
+   * Default 10: AWS documents both 10 (IAM Identity Center quotas page) and 15 (account access
+   * manager quotas page) outstanding CreateAccountAssignment calls; the lower is the safe one.
+   */
   maxOutstandingCreations?: number;
   time?: TimeSource;
 };
@@ -76,7 +79,7 @@ class ProcessRateLimiter implements RateLimiter {
     this.#burst = requirePositive("burst", options.burst ?? 1, true);
     this.#maxCreations = requirePositive(
       "maxOutstandingCreations",
-      options.maxOutstandingCreations ?? 14,
+      options.maxOutstandingCreations ?? 10,
       true,
     );
     this.#time = options.time ?? systemTime;

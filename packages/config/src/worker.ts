@@ -41,6 +41,12 @@ export const WorkerEnvSchema = z
       .optional(),
     /** Shared by all worker processes through Redis; Identity Center allows 20 in total. */
     AWS_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(20).default(18),
+    /**
+     * CreateAccountAssignment calls in flight at once, shared by all worker processes. AWS's pages
+     * disagree (10 on the IAM Identity Center quotas page, 15 on the account access manager
+     * quotas page); the default is the lower, which cannot be exceeded whichever is in force.
+     */
+    AWS_MAX_OUTSTANDING_CREATIONS: z.coerce.number().int().min(1).max(15).default(10),
     /** Path-style S3 URLs, for S3-compatible endpoints and the local emulator. */
     AWS_S3_FORCE_PATH_STYLE: BoolFlag.default(false),
     /** Keyturn's own role (with its path); unset: STS GetCallerIdentity says who it is. */
@@ -89,6 +95,7 @@ export type WorkerConfig = {
     instanceArn?: string;
     identityStoreId?: string;
     callsPerSecond: number;
+    maxOutstandingCreations: number;
     s3ForcePathStyle: boolean;
     keyturnRoleArn?: string;
   };
@@ -122,6 +129,7 @@ export function loadWorkerConfig(
         : { instanceArn: e.AWS_IDENTITY_CENTER_INSTANCE_ARN }),
       ...(e.AWS_IDENTITY_STORE_ID === undefined ? {} : { identityStoreId: e.AWS_IDENTITY_STORE_ID }),
       callsPerSecond: e.AWS_CALLS_PER_SECOND,
+      maxOutstandingCreations: e.AWS_MAX_OUTSTANDING_CREATIONS,
       s3ForcePathStyle: e.AWS_S3_FORCE_PATH_STYLE,
       ...(e.KEYTURN_ROLE_ARN === undefined ? {} : { keyturnRoleArn: e.KEYTURN_ROLE_ARN }),
     },

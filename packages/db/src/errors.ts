@@ -91,6 +91,13 @@ export function translateDatabaseError(error: unknown): DatabaseError {
     case "57P02":
     case "57P03":
       return new DatabaseError("UNAVAILABLE", "the database is unavailable", true, { cause: error });
+    // Prisma's transaction API gave up: no pooled connection came free within maxWait, or the
+    // transaction outlived its timeout and was rolled back (a busy database, an exhausted pool).
+    // Nothing was committed, so running it again is safe.
+    case "P2028":
+      return new DatabaseError("UNAVAILABLE", "the database did not serve the transaction in time", true, {
+        cause: error,
+      });
     default:
       if (lostConnection(error)) {
         return new DatabaseError("UNAVAILABLE", "the connection to the database was lost", true, {

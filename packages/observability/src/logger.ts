@@ -39,7 +39,14 @@ export function createLogger(options: LoggerOptions): Logger {
       ? { transport: { target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } } }
       : {}),
   };
-  return options.destination === undefined
-    ? pino(settings)
-    : pino(settings, options.destination as DestinationStream);
+  if (options.destination !== undefined) {
+    return pino(settings, options.destination as DestinationStream);
+  }
+  if (settings.transport !== undefined) {
+    return pino(settings);
+  }
+  // Not pino's default synchronous stdout: a line written while a burst of Slack interactions is
+  // being acknowledged would block the event loop whenever the pipe to the log collector is full,
+  // and every ack behind it waits. Buffered writes are flushed on exit by pino itself.
+  return pino(settings, pino.destination({ dest: 1, sync: false }));
 }

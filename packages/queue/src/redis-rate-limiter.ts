@@ -40,7 +40,10 @@ export type RedisRateLimiterOptions = {
   prefix?: string;
   /** Default 18: a margin under Identity Center's 20 calls/s, shared by every process. */
   callsPerSecond?: number;
-  /** Default 14: one under AWS's 15 outstanding CreateAccountAssignment calls, shared likewise. */
+  /**
+   * Default 10, shared likewise: the lower of the outstanding CreateAccountAssignment figures AWS
+   * documents (10 on the Identity Center quotas page, 15 on the account access manager page).
+   */
   maxOutstandingCreations?: number;
   /**
    * Default 30 s: how long a permit outlives its holder's last renewal. Holders renew every third
@@ -49,6 +52,12 @@ export type RedisRateLimiterOptions = {
   creationPermitTtlMs?: number;
   /** Only `sleep` is used: every instant is read from Redis, the one clock all processes share. */
   time?: TimeSource;
+  /**
+   * Default 40: how late after its slot a call may still go before the caller gives the slot up
+   * (see MAX_LATENESS_MS). A test that asserts the order slots are handed out in, on a machine too
+   * busy to wake anyone on time, turns the giving up off with Infinity.
+   */
+  maxLatenessMs?: number;
   logger?: QueueLogger;
 };
 
@@ -67,7 +76,9 @@ export type RedisRateLimiterOptions = {
  * poll (about once per interval each while held back), unordered among themselves, and they starve
  * while removals keep coming, which is the point.
  *
- * The key expires a second after `next` has passed: by then it would not change any answer.
+ * The key expires a second after `next` has passed: by then it would not change any answer. The
+ * reply carries Redis's own instant too, from which each process maps the slot onto its own clock
+ * (see RedisClock).
  */
 const ACQUIRE_SCRIPT = `
 local time = redis.call("TIME")
@@ -77,11 +88,11 @@ local horizon = tonumber(ARGV[2])
 local nextFree = tonumber(redis.call("GET", KEYS[1])) or now
 local slot = math.max(now, nextFree)
 if horizon >= 0 and slot - now > horizon then
-  return {0, string.format("%.3f", slot - horizon - now)}
+  return {0, string.format("%.3f", slot - horizon - now), string.format("%.3f", now)}
 end
 local after = slot + interval
 redis.call("SET", KEYS[1], string.format("%.3f", after), "PX", math.ceil(after - now) + 1000)
-return {1, string.format("%.3f", slot - now)}
+return {1, string.format("%.3f", slot - now), string.format("%.3f", now)}
 `;
 
 /*
@@ -112,9 +123,9 @@ const HORIZON_INTERVALS: Record<CallKind, number> = { removal: -1, read: 4, crea
 // rarely: permits are usually released long before they expire.
 const MIN_RETRY_MS = 1;
 // How late after its slot a call may still go, and how many late slots a caller gives up at most.
-// Sends at most L ms after slots spaced T apart put into any 1 s window only the slots of a
-// (1000 + L) ms stretch: at 18/s (T = 55.6 ms) and L = 40 that is 19 calls, under AWS's 20, with
-// room left for the SDK's own jitter between this check and the wire.
+// A call goes no earlier than its slot and at most L ms after it, so any 1 s window holds only the
+// slots of a (1000 + L) ms stretch: at 18/s (T = 55.6 ms) and L = 40 that is 19 calls, under AWS's
+// 20, with room left for the SDK's own jitter between this check and the wire.
 const MAX_LATENESS_MS = 40;
 const MAX_LATE_SLOTS = 5;
 const PERMIT_POLL_MS = 50;
@@ -137,7 +148,7 @@ async function runScript(
   { source, sha }: Script,
   keys: string[],
   args: Array<string | number>,
-): Promise<{ granted: boolean; waitMs: number }> {
+): Promise<{ granted: boolean; waitMs: number; redisNow: number }> {
   let reply: unknown;
   try {
     reply = await redis.evalsha(sha, keys.length, ...keys, ...args);
@@ -147,10 +158,55 @@ async function runScript(
     }
     reply = await redis.eval(source, keys.length, ...keys, ...args);
   }
-  if (!Array.isArray(reply) || reply.length !== 2) {
+  if (!Array.isArray(reply) || reply.length < 2) {
     throw new Error("Unexpected rate limiter script reply");
   }
-  return { granted: Number(reply[0]) === 1, waitMs: Number(reply[1]) };
+  return { granted: Number(reply[0]) === 1, waitMs: Number(reply[1]), redisNow: Number(reply[2]) };
+}
+
+// How fast our estimate of Redis's clock may drift from our own: NTP slews a wall clock by at
+// most 500 ppm, and performance.now() does not slew at all.
+const DRIFT_PER_MS = 0.0005;
+
+/**
+ * Maps instants of Redis's clock (where the slots are) onto this process's clock. Every script
+ * reply is a sample: Redis read its clock somewhere between our request and our reading of the
+ * reply, so the offset lies within half the round trip of the midpoint. The sample with the
+ * tightest bound (aged by the drift allowance) is kept, and an instant is mapped to the latest our
+ * time it may correspond to: a call never goes before its slot, however long a request waited for
+ * a busy Redis or a reply for a busy event loop, and a slow round trip alone does not make a
+ * caller late, since the quickest round trip seen sets the bound.
+ */
+class RedisClock {
+  #offset = 0;
+  #bound = Number.POSITIVE_INFINITY;
+  #sampledAt = 0;
+  readonly #time: TimeSource;
+
+  constructor(time: TimeSource) {
+    this.#time = time;
+  }
+
+  sample(asked: number, replied: number, redisNow: number): void {
+    if (!Number.isFinite(redisNow)) {
+      return;
+    }
+    const bound = (replied - asked) / 2;
+    if (bound <= this.#agedBound(replied)) {
+      this.#offset = redisNow - (asked + replied) / 2;
+      this.#bound = bound;
+      this.#sampledAt = replied;
+    }
+  }
+
+  /** The latest local instant that Redis's `redisInstant` may be. */
+  toLocal(redisInstant: number): number {
+    return redisInstant - this.#offset + this.#agedBound(this.#time.now());
+  }
+
+  #agedBound(at: number): number {
+    return this.#bound + Math.max(0, at - this.#sampledAt) * DRIFT_PER_MS;
+  }
 }
 
 function requirePositive(name: string, value: number, integer: boolean): number {
@@ -174,8 +230,8 @@ function unavailable(error: unknown): AppError {
 
 /**
  * A `RateLimiter` shared by every process that uses the same Redis and prefix, so that all workers
- * together stay inside Identity Center's quotas (20 calls/s shared by all its APIs, 15 outstanding
- * creations). Create one per process, like the in-process limiter it replaces.
+ * together stay inside Identity Center's quotas (20 calls/s shared by all its APIs, 10 outstanding
+ * creations by default). Create one per process, like the in-process limiter it replaces.
  */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
   const { redis, logger } = options;
@@ -183,14 +239,16 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   const intervalMs = 1000 / requirePositive("callsPerSecond", options.callsPerSecond ?? 18, false);
   const maxCreations = requirePositive(
     "maxOutstandingCreations",
-    options.maxOutstandingCreations ?? 14,
+    options.maxOutstandingCreations ?? 10,
     true,
   );
   const permitTtlMs = requirePositive("creationPermitTtlMs", options.creationPermitTtlMs ?? 30_000, true);
   const time = options.time ?? systemTime;
+  const maxLatenessMs = options.maxLatenessMs ?? MAX_LATENESS_MS;
   const nextSlotKey = `${prefix}:rate-limit:next-slot`;
   const permitsKey = `${prefix}:rate-limit:creation-permits`;
 
+  const redisClock = new RedisClock(time);
   const takePermit = (permit: string) =>
     runScript(redis, permitScript, [permitsKey], [permit, maxCreations, permitTtlMs]);
 
@@ -200,19 +258,19 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
       let lateSlots = 0;
       for (;;) {
         const asked = time.now();
-        let answer: { granted: boolean; waitMs: number };
+        let answer: { granted: boolean; waitMs: number; redisNow: number };
         try {
           answer = await runScript(redis, acquireScript, [nextSlotKey], [intervalMs, horizon]);
         } catch (error) {
           throw unavailable(error);
         }
+        redisClock.sample(asked, time.now(), answer.redisNow);
         if (!answer.granted) {
           await time.sleep(Math.max(MIN_RETRY_MS, answer.waitMs));
           continue;
         }
-        // The slot is an instant: counted from the request, not from the reply, which a busy event
-        // loop may have handled late.
-        const due = asked + answer.waitMs;
+        // The slot is an instant of Redis's clock: mapped onto ours, never early (RedisClock).
+        const due = redisClock.toLocal(answer.redisNow + answer.waitMs);
         const wait = due - time.now();
         if (wait > 0) {
           await time.sleep(wait);
@@ -220,7 +278,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
         // A caller that wakes well after its slot (a stalled process, an overloaded machine) would
         // send together with the holders of the next slots, and AWS counts arrivals: it gives the
         // slot up and takes a new one. Bounded, so that a process stalled all the time still sends.
-        if (time.now() - due <= MAX_LATENESS_MS || lateSlots >= MAX_LATE_SLOTS) {
+        if (time.now() - due <= maxLatenessMs || lateSlots >= MAX_LATE_SLOTS) {
           return;
         }
         lateSlots++;
@@ -234,7 +292,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     async withCreationSlot(run) {
       const permit = randomUUID();
       for (;;) {
-        let answer: { granted: boolean; waitMs: number };
+        let answer: { granted: boolean; waitMs: number; redisNow: number };
         try {
           answer = await takePermit(permit);
         } catch (error) {

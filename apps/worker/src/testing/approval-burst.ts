@@ -77,7 +77,7 @@ export async function expectEveryApprovalAppliedOnce(input: {
   await eventually(
     async () =>
       (await db.accessRequest.count({ where: { id: { in: requestIds }, status: "active" } })) === count,
-    60_000,
+    120_000,
   ).catch((error: unknown) => {
     throw new Error(`not every request became active\n${input.workerOutput().slice(-8_000)}`, {
       cause: error,

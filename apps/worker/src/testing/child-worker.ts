@@ -110,8 +110,9 @@ export async function startChildWorker(options: ChildWorkerOptions): Promise<Chi
     }),
     new Promise<never>((_, reject) => {
       setTimeout(
-        () => reject(new Error(`worker process did not start within 30 s:\n${output}`)),
-        30_000,
+        // A bound that ends a hung start, generous for a machine whose cores are busy elsewhere.
+        () => reject(new Error(`worker process did not start within 120 s:\n${output}`)),
+        120_000,
       ).unref();
     }),
   ]);

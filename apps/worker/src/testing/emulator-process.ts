@@ -38,7 +38,8 @@ export async function startEmulatorProcess(options: { quotas: boolean }): Promis
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let output = "";
   const listening = await new Promise<{ endpoint: string; region: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`emulator did not start:\n${output}`)), 30_000);
+    // A bound that ends a hung start, generous for a machine whose cores are busy elsewhere.
+    const timer = setTimeout(() => reject(new Error(`emulator did not start:\n${output}`)), 120_000);
     const read = (chunk: Buffer) => {
       output += chunk.toString("utf8");
       const match = /AWS emulator listening on (http:\/\/\S+) \(region (\S+)\)/.exec(output);

@@ -101,22 +101,22 @@ describe("quotas", () => {
     });
   });
 
-  it("allows at most 15 outstanding creations", async () => {
+  it("allows at most 10 outstanding creations by default (the stricter documented figure)", async () => {
     let clock = 0;
     await withEmulator(
       { now: () => clock, assignmentDelayMs: 500, quotas: { enabled: true, callsPerSecond: 1000 } },
       async (_emulator, client, seed) => {
-        for (let i = 0; i < 15; i++) {
+        for (let i = 0; i < 10; i++) {
           const created = await client.send(new CreateAccountAssignmentCommand(assignment(seed, `user${i}`)));
           expect(created.AccountAssignmentCreationStatus?.Status).toBe("IN_PROGRESS");
         }
         const refused = await caught(
-          client.send(new CreateAccountAssignmentCommand(assignment(seed, "user15"))),
+          client.send(new CreateAccountAssignmentCommand(assignment(seed, "user10"))),
         );
         expect(refused.name).toBe("ThrottlingException");
         expect(refused.message).toContain("Too many requests");
         clock += 500;
-        const accepted = await client.send(new CreateAccountAssignmentCommand(assignment(seed, "user15")));
+        const accepted = await client.send(new CreateAccountAssignmentCommand(assignment(seed, "user10")));
         expect(accepted.AccountAssignmentCreationStatus?.Status).toBe("IN_PROGRESS");
       },
     );

@@ -21,7 +21,7 @@ export function defaultFaultSettings(quotas: QuotaOptions | undefined): FaultSet
     quotas: {
       enabled: quotas?.enabled ?? false,
       callsPerSecond: quotas?.callsPerSecond ?? 20,
-      maxOutstandingCreations: quotas?.maxOutstandingCreations ?? 15,
+      maxOutstandingCreations: quotas?.maxOutstandingCreations ?? 10,
     },
     throttleProbability: 0,
     conflictProbability: 0,

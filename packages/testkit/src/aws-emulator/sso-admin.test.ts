@@ -319,33 +319,41 @@ describe("sso-admin over awsJson1_1", () => {
   });
 
   it("rejects a delete that overlaps an in-progress create with ConflictException", async () => {
-    const created = await client.send(
-      new CreateAccountAssignmentCommand(assignmentInput(seed, "bob", "AdministratorAccess")),
-    );
-    const conflict = await caught(
-      client.send(new DeleteAccountAssignmentCommand(assignmentInput(seed, "bob", "AdministratorAccess"))),
-    );
-    expect(conflict.name).toBe("ConflictException");
-    await waitForStatus(
-      client,
-      seed.instanceArn,
-      "creation",
-      created.AccountAssignmentCreationStatus?.RequestId,
-    );
+    // A clock of its own: each change stays IN_PROGRESS until the test moves time on, however
+    // slowly the machine runs.
+    let clock = Date.now();
+    const held = await startAwsEmulator({ seed: 7, assignmentDelayMs: 500, now: () => clock });
+    const heldSeed = held.seed(standardSeed());
+    const heldClient = ssoAdminClient(held);
+    const bob = assignmentInput(heldSeed, "bob", "AdministratorAccess");
+    try {
+      const created = await heldClient.send(new CreateAccountAssignmentCommand(bob));
+      expect(created.AccountAssignmentCreationStatus?.Status).toBe("IN_PROGRESS");
+      const conflict = await caught(heldClient.send(new DeleteAccountAssignmentCommand(bob)));
+      expect(conflict.name).toBe("ConflictException");
+      clock += 500;
+      await waitForStatus(
+        heldClient,
+        heldSeed.instanceArn,
+        "creation",
+        created.AccountAssignmentCreationStatus?.RequestId,
+      );
 
-    const deleted = await client.send(
-      new DeleteAccountAssignmentCommand(assignmentInput(seed, "bob", "AdministratorAccess")),
-    );
-    const reverse = await caught(
-      client.send(new CreateAccountAssignmentCommand(assignmentInput(seed, "bob", "AdministratorAccess"))),
-    );
-    expect(reverse.name).toBe("ConflictException");
-    await waitForStatus(
-      client,
-      seed.instanceArn,
-      "deletion",
-      deleted.AccountAssignmentDeletionStatus?.RequestId,
-    );
+      const deleted = await heldClient.send(new DeleteAccountAssignmentCommand(bob));
+      expect(deleted.AccountAssignmentDeletionStatus?.Status).toBe("IN_PROGRESS");
+      const reverse = await caught(heldClient.send(new CreateAccountAssignmentCommand(bob)));
+      expect(reverse.name).toBe("ConflictException");
+      clock += 500;
+      await waitForStatus(
+        heldClient,
+        heldSeed.instanceArn,
+        "deletion",
+        deleted.AccountAssignmentDeletionStatus?.RequestId,
+      );
+    } finally {
+      heldClient.destroy();
+      await held.close();
+    }
   });
 
   it("fails the request asynchronously for an account outside the organization", async () => {

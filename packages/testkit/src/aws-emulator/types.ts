@@ -7,7 +7,11 @@ export type QuotaOptions = {
   enabled: boolean;
   /** Shared by every sso-admin and identitystore call (sliding 1 s window). Default 20. */
   callsPerSecond?: number;
-  /** CreateAccountAssignment requests that may be IN_PROGRESS at once. Default 15. */
+  /**
+   * CreateAccountAssignment requests that may be IN_PROGRESS at once. Default 10: the stricter of
+   * the two figures AWS documents (10 on the Identity Center quotas page, 15 on the account access
+   * manager page), so that Keyturn is tested against the one that may be in force.
+   */
   maxOutstandingCreations?: number;
 };
 

@@ -7,6 +7,8 @@
 //   const client = createSlackClient({ appUrl: "http://127.0.0.1:3000", signingSecret, fake: slack });
 //   await client.slashCommand({ command: "/access", text: "s3-prod 2h", userId: "U1" });
 //   const open = await slack.waitForCall("views.open");
+
+export { SlackInteractionBuilder } from "./interaction-builder.js";
 export { startSlackFake } from "./server.js";
 export {
   type BlockActionInput,
@@ -23,6 +25,12 @@ export {
   type ViewSubmissionInput,
 } from "./signed-client.js";
 export { slackSignature } from "./signing.js";
+export type {
+  EnvelopeOptions,
+  SocketModeAck,
+  SocketModeEnvelopeType,
+  SocketModeServer,
+} from "./socket-mode.js";
 export type {
   ResponseUrlContext,
   SlackBlock,

@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { SlackCallLog } from "./call-log.js";
 import { SlackApiError } from "./errors.js";
 import { FaultQueue } from "./faults.js";
 import { randomHex } from "./ids.js";
 import { methods } from "./methods.js";
+import { createSocketModeHub, type SocketModeHub } from "./socket-mode.js";
 import type { JsonObject, SlackCall, SlackFake, SlackFakeOptions, SlackResponse } from "./types.js";
 import { messageBlocks } from "./validate.js";
 import { boolArg, header, isObject, parseRequest, readBody, sendJson, stringArg } from "./wire.js";
@@ -14,10 +16,17 @@ import { Workspace } from "./workspace.js";
 // `clientOptions.slackApiUrl`), plus the response URLs interactions carry.
 
 const DEFAULT_TOKEN = "xoxb-keyturn-test-token";
+const DEFAULT_APP_TOKEN = "xapp-1-A0KEYTURN-1-keyturn-test-app-token";
 const DEFAULT_WAIT_MS = 5000;
 const SCOPES = "chat:write,chat:write.public,commands,im:write,users:read,users:read.email,usergroups:read";
 
-type Fake = { workspace: Workspace; log: SlackCallLog; faults: FaultQueue; botToken: string };
+type Fake = {
+  workspace: Workspace;
+  log: SlackCallLog;
+  faults: FaultQueue;
+  botToken: string;
+  socketMode: SocketModeHub;
+};
 
 function bearer(req: IncomingMessage): string | undefined {
   const authorization = header(req, "authorization");
@@ -59,6 +68,22 @@ async function handleApi(
     return;
   }
   const { args, encoding } = parsed;
+  // Socket Mode: only the app-level token opens connections, and it may call nothing else.
+  const socketToken = bearer(req) ?? parsed.argToken;
+  if (
+    method === "apps.connections.open" ||
+    (socketToken !== undefined && socketToken === fake.socketMode.appToken)
+  ) {
+    const opened =
+      socketToken === undefined
+        ? { error: "not_authed" }
+        : method === "apps.connections.open"
+          ? fake.socketMode.openConnection(socketToken)
+          : { error: "not_allowed_token_type" };
+    const response = "url" in opened ? { ok: true, url: opened.url } : { ok: false, error: opened.error };
+    record({ args, encoding, status: 200, response });
+    return;
+  }
   const handler = methods[method];
   if (handler === undefined) {
     record({
@@ -179,13 +204,6 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
     botName: "keyturn",
     now: options.now ?? Date.now,
   });
-  const fake: Fake = {
-    workspace,
-    log: new SlackCallLog(),
-    faults: new FaultQueue(),
-    botToken: options.botToken ?? DEFAULT_TOKEN,
-  };
-
   const server = createServer();
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
@@ -198,6 +216,18 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
   const { port } = server.address() as AddressInfo;
   const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const origin = `http://${urlHost}:${port}`;
+  const fake: Fake = {
+    workspace,
+    log: new SlackCallLog(),
+    faults: new FaultQueue(),
+    botToken: options.botToken ?? DEFAULT_TOKEN,
+    socketMode: createSocketModeHub({
+      appToken: options.appToken ?? DEFAULT_APP_TOKEN,
+      appId: workspace.config.appId,
+      wsOrigin: `ws://${urlHost}:${port}`,
+      fake: () => slackFake,
+    }),
+  };
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     handle(fake, origin, req, res).catch((error: unknown) => {
@@ -209,8 +239,14 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
     });
   });
 
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!fake.socketMode.upgrade(req, socket, head)) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+    }
+  });
+
   const { config } = workspace;
-  return {
+  const slackFake: SlackFake = {
     url: `${origin}/api/`,
     origin,
     botToken: fake.botToken,
@@ -236,12 +272,15 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
     newTriggerId: (userId) => workspace.issueTrigger(userId),
     newResponseUrl: (context) => `${origin}${workspace.issueResponseUrl(context)}`,
     failNext: (method, fault) => fake.faults.add(method, fault),
+    socketMode: fake.socketMode,
     close: () =>
       new Promise<void>((resolve, reject) => {
         fake.log.rejectAll("the fake Slack was closed before the awaited call arrived");
+        fake.socketMode.close();
         server.close((error) => (error === undefined ? resolve() : reject(error)));
         // Bolt's HTTP client keeps connections alive; do not wait for them to time out.
         server.closeAllConnections();
       }),
   };
+  return slackFake;
 }

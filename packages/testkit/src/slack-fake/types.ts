@@ -2,6 +2,8 @@
 // (users, messages, views) use Slack's own snake_case wire shapes, so what a test inspects is what
 // Bolt would have received, and a stored view can be fed straight back into a view submission.
 
+import type { SocketModeServer } from "./socket-mode.js";
+
 export type JsonObject = { [key: string]: unknown };
 
 /** A Block Kit block as Slack echoes it back. */
@@ -16,6 +18,8 @@ export type SlackFakeOptions = {
   host?: string;
   /** The only token the fake accepts. Default `xoxb-keyturn-test-token`. */
   botToken?: string;
+  /** The app-level token apps.connections.open accepts (Socket Mode). Default `xapp-1-...`. */
+  appToken?: string;
   teamId?: string;
   teamName?: string;
   teamDomain?: string;
@@ -230,5 +234,7 @@ export type SlackFake = {
 
   /** Makes the next `count` calls to `method` (or `*` for any) fail. */
   failNext(method: string, fault: SlackFault): void;
+  /** Slack's side of Socket Mode: the app connects with the app token and gets envelopes. */
+  readonly socketMode: SocketModeServer;
   close(): Promise<void>;
 };
