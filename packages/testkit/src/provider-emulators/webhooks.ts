@@ -71,15 +71,21 @@ export class WebhookSender {
     );
   }
 
-  /** Sends a recorded delivery again, as the provider's retry would (same body and id). */
-  async redeliver(deliveryId: string): Promise<WebhookDelivery> {
+  /**
+   * Sends a recorded delivery again, as the provider's retry would: same delivery id, and the same
+   * body unless `rewrite` renews it (Linear stamps each attempt with a fresh webhookTimestamp).
+   */
+  async redeliver(
+    deliveryId: string,
+    rewrite: (body: string) => string = (body) => body,
+  ): Promise<WebhookDelivery> {
     const previous = this.#deliveries.filter((d) => d.deliveryId === deliveryId);
     const last = previous.at(-1);
     if (last === undefined) {
       throw new Error(`no delivery ${deliveryId} to redeliver`);
     }
     const secret = this.#subscriptions.find((s) => s.url === last.url)?.secret;
-    return this.#post(last.url, secret, last.body, deliveryId, last.attempt + 1);
+    return this.#post(last.url, secret, rewrite(last.body), deliveryId, last.attempt + 1);
   }
 
   async #post(
