@@ -1,0 +1,1 @@
+export { createPagerDutyOnCall, type PagerDutyOnCallOptions } from "./pagerduty-on-call.js";
