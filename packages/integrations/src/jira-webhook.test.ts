@@ -1,7 +1,6 @@
 import { createHmac } from "node:crypto";
 import {
   type JiraEmulator,
-  type ReceivedWebhook,
   startJiraEmulator,
   startWebhookReceiver,
   type WebhookReceiver,
@@ -17,16 +16,6 @@ const SECRET = "jira-webhook-secret";
 
 let jira: JiraEmulator;
 let receiver: WebhookReceiver;
-
-async function received(action: () => Promise<unknown>): Promise<ReceivedWebhook> {
-  const before = receiver.received.length;
-  await action();
-  const delivery = receiver.received[before];
-  if (delivery === undefined) {
-    throw new Error("no webhook arrived");
-  }
-  return delivery;
-}
 
 const sign = (body: string | Buffer, secret = SECRET) =>
   `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
@@ -46,7 +35,7 @@ afterEach(async () => {
 
 describe("verifyJiraWebhook", () => {
   it("accepts a genuine status change to Done as the ticket closing", async () => {
-    const hook = await received(() => jira.transitionIssue("OPS-1", "Done"));
+    const hook = await receiver.capture(() => jira.transitionIssue("OPS-1", "Done"));
     expect(verifyJiraWebhook({ rawBody: hook.body, headers: hook.headers, secret: SECRET })).toEqual({
       ok: true,
       event: {
@@ -62,12 +51,12 @@ describe("verifyJiraWebhook", () => {
   });
 
   it("reads an update that leaves the ticket open as not closed, and a deletion as closed", async () => {
-    const moved = await received(() => jira.transitionIssue("OPS-1", "In Progress"));
+    const moved = await receiver.capture(() => jira.transitionIssue("OPS-1", "In Progress"));
     expect(verifyJiraWebhook({ rawBody: moved.body, headers: moved.headers, secret: SECRET })).toMatchObject({
       ok: true,
       event: { closed: false, state: { name: "In Progress", category: "open" } },
     });
-    const deleted = await received(() => jira.deleteIssue("OPS-1"));
+    const deleted = await receiver.capture(() => jira.deleteIssue("OPS-1"));
     expect(
       verifyJiraWebhook({ rawBody: deleted.body, headers: deleted.headers, secret: SECRET }),
     ).toMatchObject({
@@ -77,8 +66,8 @@ describe("verifyJiraWebhook", () => {
   });
 
   it("keeps the delivery id of Jira's retries, so a repeat can be recognised", async () => {
-    const first = await received(() => jira.transitionIssue("OPS-1", "Done"));
-    const retry = await received(() =>
+    const first = await receiver.capture(() => jira.transitionIssue("OPS-1", "Done"));
+    const retry = await receiver.capture(() =>
       jira.redeliverWebhook(first.headers["x-atlassian-webhook-identifier"] ?? ""),
     );
     const ids = [first, retry].map((h) => {
@@ -90,14 +79,14 @@ describe("verifyJiraWebhook", () => {
   });
 
   it("accepts either secret while one is rotated out", async () => {
-    const hook = await received(() => jira.transitionIssue("OPS-1", "Done"));
+    const hook = await receiver.capture(() => jira.transitionIssue("OPS-1", "Done"));
     expect(
       verifyJiraWebhook({ rawBody: hook.body, headers: hook.headers, secret: ["the-new-one", SECRET] }).ok,
     ).toBe(true);
   });
 
   it("rejects a wrong secret, a changed byte, a re-serialized body and a missing or odd header", async () => {
-    const hook = await received(() => jira.transitionIssue("OPS-1", "Done"));
+    const hook = await receiver.capture(() => jira.transitionIssue("OPS-1", "Done"));
     const text = hook.body.toString("utf8");
     const cases: [string, Buffer | string, Record<string, string>, string | readonly string[], string][] = [
       ["wrong secret", hook.body, hook.headers, "another-secret", "bad_signature"],
@@ -135,7 +124,7 @@ describe("verifyJiraWebhook", () => {
   });
 
   it("reads the header in any case and as an array, the way frameworks hand headers over", async () => {
-    const hook = await received(() => jira.transitionIssue("OPS-1", "Done"));
+    const hook = await receiver.capture(() => jira.transitionIssue("OPS-1", "Done"));
     const signature = hook.headers["x-hub-signature"] ?? "";
     expect(
       verifyJiraWebhook({ rawBody: hook.body, headers: { "X-Hub-Signature": [signature] }, secret: SECRET })

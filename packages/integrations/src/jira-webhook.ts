@@ -1,6 +1,12 @@
 import type { TicketWebhookEvent, WebhookVerification } from "@keyturn/core";
 import { z } from "zod";
-import { bodyBytes, header, hmacMatches, parseJson, reject, type WebhookInput } from "./webhook-signature.js";
+import {
+  header,
+  readSignedJson,
+  reject,
+  type SignatureScheme,
+  type WebhookInput,
+} from "./webhook-signature.js";
 
 // Jira admin webhooks registered with a secret carry `X-Hub-Signature: sha256=<hex>`, the
 // HMAC-SHA256 of the raw body (WebSub's method=signature form). Jira documents no timestamp
@@ -22,20 +28,20 @@ const Payload = z.object({
 
 const ISSUE_EVENTS = new Set(["jira:issue_created", "jira:issue_updated", "jira:issue_deleted"]);
 
+const SIGNATURE: SignatureScheme = {
+  header: "x-hub-signature",
+  // "sha256=<hex>"; any other method is refused.
+  digest: (value) => (value.startsWith("sha256=") ? value.slice("sha256=".length) : undefined),
+  missing: "no X-Hub-Signature header: is the webhook registered with a secret?",
+  mismatch: "X-Hub-Signature does not match the body",
+};
+
 export function verifyJiraWebhook(input: WebhookInput): WebhookVerification {
-  const body = bodyBytes(input);
-  if (!Buffer.isBuffer(body)) {
-    return body;
+  const signed = readSignedJson(input, SIGNATURE);
+  if (!("json" in signed)) {
+    return signed;
   }
-  const signature = header(input.headers, "x-hub-signature");
-  if (signature === undefined || signature === "") {
-    return reject("missing_signature", "no X-Hub-Signature header: is the webhook registered with a secret?");
-  }
-  const [method, hex] = signature.split("=", 2);
-  if (method !== "sha256" || hex === undefined || !hmacMatches(input.secret, body, hex)) {
-    return reject("bad_signature", "X-Hub-Signature does not match the body");
-  }
-  const parsed = Payload.safeParse(parseJson(body));
+  const parsed = Payload.safeParse(signed.json);
   if (!parsed.success) {
     return reject("malformed_body", "the signed body is not a Jira webhook payload");
   }

@@ -1,7 +1,6 @@
 import { createHmac } from "node:crypto";
 import {
   type LinearEmulator,
-  type ReceivedWebhook,
   startLinearEmulator,
   startWebhookReceiver,
   type WebhookReceiver,
@@ -18,16 +17,6 @@ let clock = Date.parse("2026-03-02T12:00:00Z");
 
 let linear: LinearEmulator;
 let receiver: WebhookReceiver;
-
-async function received(action: () => Promise<unknown>): Promise<ReceivedWebhook> {
-  const before = receiver.received.length;
-  await action();
-  const delivery = receiver.received[before];
-  if (delivery === undefined) {
-    throw new Error("no webhook arrived");
-  }
-  return delivery;
-}
 
 function verify(
   hook: { body: Buffer | string; headers: Record<string, string> },
@@ -58,7 +47,7 @@ afterEach(async () => {
 
 describe("verifyLinearWebhook", () => {
   it("accepts a genuine move to a completed state as the ticket closing", async () => {
-    const hook = await received(() => linear.moveIssue("ENG-1", "Done"));
+    const hook = await receiver.capture(() => linear.moveIssue("ENG-1", "Done"));
     expect(verify(hook)).toEqual({
       ok: true,
       event: {
@@ -75,7 +64,7 @@ describe("verifyLinearWebhook", () => {
 
   it("agrees with @linear/sdk's own verifier on a genuine delivery", async () => {
     clock = Date.now();
-    const hook = await received(() => linear.moveIssue("ENG-1", "Canceled"));
+    const hook = await receiver.capture(() => linear.moveIssue("ENG-1", "Canceled"));
     expect(verify(hook, Date.now()).ok).toBe(true);
     expect(() =>
       new LinearWebhookClient(SECRET).parseData(hook.body, hook.headers["linear-signature"] ?? ""),
@@ -83,22 +72,22 @@ describe("verifyLinearWebhook", () => {
   });
 
   it("reads canceled and removed issues as closed, and other moves as open", async () => {
-    const started = await received(() => linear.moveIssue("ENG-1", "In Progress"));
+    const started = await receiver.capture(() => linear.moveIssue("ENG-1", "In Progress"));
     expect(verify(started)).toMatchObject({
       ok: true,
       event: { closed: false, state: { category: "open" } },
     });
-    const canceled = await received(() => linear.moveIssue("ENG-1", "Duplicate"));
+    const canceled = await receiver.capture(() => linear.moveIssue("ENG-1", "Duplicate"));
     expect(verify(canceled)).toMatchObject({
       ok: true,
       event: { closed: true, state: { name: "Duplicate" } },
     });
-    const removed = await received(() => linear.deleteIssue("ENG-1"));
+    const removed = await receiver.capture(() => linear.deleteIssue("ENG-1"));
     expect(verify(removed)).toMatchObject({ ok: true, event: { key: "ENG-1", closed: true, deleted: true } });
   });
 
   it("refuses a delivery older or newer than Linear's one-minute window (a replay)", async () => {
-    const hook = await received(() => linear.moveIssue("ENG-1", "Done"));
+    const hook = await receiver.capture(() => linear.moveIssue("ENG-1", "Done"));
     expect(verify(hook, clock + LINEAR_WEBHOOK_TOLERANCE_MS).ok).toBe(true);
     expect(verify(hook, clock + LINEAR_WEBHOOK_TOLERANCE_MS + 1)).toMatchObject({
       ok: false,
@@ -111,9 +100,11 @@ describe("verifyLinearWebhook", () => {
   });
 
   it("accepts Linear's retry, which is stamped afresh, under the same delivery id", async () => {
-    const first = await received(() => linear.moveIssue("ENG-1", "Done"));
+    const first = await receiver.capture(() => linear.moveIssue("ENG-1", "Done"));
     clock += 10 * 60_000;
-    const retry = await received(() => linear.redeliverWebhook(first.headers["linear-delivery"] ?? ""));
+    const retry = await receiver.capture(() =>
+      linear.redeliverWebhook(first.headers["linear-delivery"] ?? ""),
+    );
     expect(verify(first)).toMatchObject({ ok: false, reason: "stale_timestamp" });
     expect(verify(retry)).toMatchObject({
       ok: true,
@@ -122,7 +113,7 @@ describe("verifyLinearWebhook", () => {
   });
 
   it("rejects a wrong secret, a changed byte, a missing header and a signature of another body", async () => {
-    const hook = await received(() => linear.moveIssue("ENG-1", "Done"));
+    const hook = await receiver.capture(() => linear.moveIssue("ENG-1", "Done"));
     const text = hook.body.toString("utf8");
     expect(verify(hook, clock, "another-secret")).toMatchObject({ ok: false, reason: "bad_signature" });
     expect(verify({ body: text.replace('"Done"', '"Todo"'), headers: hook.headers })).toMatchObject({

@@ -1,6 +1,12 @@
 import type { TicketWebhookEvent, WebhookVerification } from "@keyturn/core";
 import { z } from "zod";
-import { bodyBytes, header, hmacMatches, parseJson, reject, type WebhookInput } from "./webhook-signature.js";
+import {
+  header,
+  readSignedJson,
+  reject,
+  type SignatureScheme,
+  type WebhookInput,
+} from "./webhook-signature.js";
 
 // Linear signs each webhook with `Linear-Signature`: the HMAC-SHA256 hex of the raw body under the
 // webhook's secret. The body's `webhookTimestamp` (ms) is signed with it, and Linear asks
@@ -24,21 +30,21 @@ const Payload = z.object({
 
 const CLOSED_TYPES = new Set(["completed", "canceled"]);
 
+const SIGNATURE: SignatureScheme = {
+  header: "linear-signature",
+  digest: (value) => value,
+  missing: "no Linear-Signature header",
+  mismatch: "Linear-Signature does not match the body",
+};
+
 export function verifyLinearWebhook(
   input: WebhookInput & { now: Date; toleranceMs?: number },
 ): WebhookVerification {
-  const body = bodyBytes(input);
-  if (!Buffer.isBuffer(body)) {
-    return body;
+  const signed = readSignedJson(input, SIGNATURE);
+  if (!("json" in signed)) {
+    return signed;
   }
-  const signature = header(input.headers, "linear-signature");
-  if (signature === undefined || signature === "") {
-    return reject("missing_signature", "no Linear-Signature header");
-  }
-  if (!hmacMatches(input.secret, body, signature.trim())) {
-    return reject("bad_signature", "Linear-Signature does not match the body");
-  }
-  const parsed = Payload.safeParse(parseJson(body));
+  const parsed = Payload.safeParse(signed.json);
   if (!parsed.success) {
     return reject(
       "malformed_body",

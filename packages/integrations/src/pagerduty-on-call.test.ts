@@ -1,5 +1,9 @@
 import type { OnCallCheck, OnCallQuery } from "@keyturn/core";
-import { type PagerDutyEmulator, startPagerDutyEmulator } from "@keyturn/testkit/provider-emulators";
+import {
+  type PagerDutyEmulator,
+  type PdOnCallSeed,
+  startPagerDutyEmulator,
+} from "@keyturn/testkit/provider-emulators";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createPagerDutyOnCall, type PagerDutyOnCallOptions } from "./pagerduty-on-call.js";
 
@@ -40,6 +44,39 @@ async function failedWith(check: Promise<OnCallCheck>): Promise<string> {
   return result.kind === "check_failed" ? result.reason : "";
 }
 
+/** Rita on call in Primary (Platform) from an hour ago for two hours, unless told otherwise. */
+function addShift(overrides: Partial<PdOnCallSeed> = {}) {
+  return pd.addOnCall({
+    userId: ids.rita,
+    escalationPolicyId: ids.platform,
+    scheduleId: ids.primary,
+    start: at(-HOUR),
+    end: at(HOUR),
+    ...overrides,
+  });
+}
+
+/** An on-call entry as PagerDuty lists it with include[]=users, and a page of them as a raw body. */
+function entry(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    user: { id: ids.rita, email: "rita@example.com" },
+    schedule: { id: ids.primary },
+    escalation_policy: { id: ids.platform },
+    escalation_level: 1,
+    start: "2026-03-02T11:00:00Z",
+    end: "2026-03-02T13:00:00Z",
+    ...overrides,
+  };
+}
+
+function pageBody(page: Record<string, unknown>) {
+  return {
+    kind: "status" as const,
+    status: 200,
+    body: JSON.stringify({ more: false, offset: 0, limit: 100, ...page }),
+  };
+}
+
 beforeEach(async () => {
   pd = await startPagerDutyEmulator({ now: () => NOW.getTime(), accountTimeZone: "America/New_York" });
   const rita = pd.addUser({ name: "Rita Requester", email: "rita@example.com" });
@@ -64,13 +101,7 @@ afterEach(async () => {
 
 describe("answers", () => {
   it("finds the requester on call in a schedule now, until the shift's end, with PagerDuty's evidence", async () => {
-    pd.addOnCall({
-      userId: ids.rita,
-      escalationPolicyId: ids.platform,
-      scheduleId: ids.primary,
-      start: at(-3 * HOUR),
-      end: at(9 * HOUR),
-    });
+    addShift({ start: at(-3 * HOUR), end: at(9 * HOUR) });
     const result = await adapter().check(query());
     expect(result).toMatchObject({
       kind: "on_call",
@@ -101,7 +132,7 @@ describe("answers", () => {
   });
 
   it("finds a direct escalation target (no schedule, no end) through an escalation policy", async () => {
-    pd.addOnCall({ userId: ids.rita, escalationPolicyId: ids.security });
+    addShift({ escalationPolicyId: ids.security, scheduleId: null, start: null, end: null });
     const result = await adapter().check(query({ schedules: [], escalationPolicies: [ids.security] }));
     expect(result).toMatchObject({
       kind: "on_call",
@@ -110,20 +141,8 @@ describe("answers", () => {
   });
 
   it("checks schedules and policies both, and takes the shift that lasts longest", async () => {
-    pd.addOnCall({
-      userId: ids.rita,
-      escalationPolicyId: ids.platform,
-      scheduleId: ids.primary,
-      start: at(-HOUR),
-      end: at(HOUR),
-    });
-    pd.addOnCall({
-      userId: ids.rita,
-      escalationPolicyId: ids.security,
-      scheduleId: ids.secondary,
-      start: at(-HOUR),
-      end: at(5 * HOUR),
-    });
+    addShift();
+    addShift({ escalationPolicyId: ids.security, scheduleId: ids.secondary, end: at(5 * HOUR) });
     const result = await adapter().check(query({ escalationPolicies: [ids.security] }));
     expect(result.kind === "on_call" && result.shifts.map((s) => s.endsAt)).toEqual([at(5 * HOUR), at(HOUR)]);
     expect(result).toMatchObject({ shift: { matchedBy: "escalation_policy", endsAt: at(5 * HOUR) } });
@@ -131,20 +150,8 @@ describe("answers", () => {
   });
 
   it("is not on call when someone else is, or the requester's shift starts later", async () => {
-    pd.addOnCall({
-      userId: ids.bob,
-      escalationPolicyId: ids.platform,
-      scheduleId: ids.primary,
-      start: at(-HOUR),
-      end: at(HOUR),
-    });
-    pd.addOnCall({
-      userId: ids.rita,
-      escalationPolicyId: ids.platform,
-      scheduleId: ids.primary,
-      start: at(HOUR),
-      end: at(9 * HOUR),
-    });
+    addShift({ userId: ids.bob });
+    addShift({ start: at(HOUR), end: at(9 * HOUR) });
     const result = await adapter().check(query());
     expect(result).toMatchObject({
       kind: "not_on_call",
@@ -153,38 +160,19 @@ describe("answers", () => {
   });
 
   it("is not on call in a schedule the flow does not name", async () => {
-    pd.addOnCall({
-      userId: ids.rita,
-      escalationPolicyId: ids.platform,
-      scheduleId: ids.secondary,
-      start: at(-HOUR),
-      end: at(HOUR),
-    });
+    addShift({ scheduleId: ids.secondary });
     expect((await adapter().check(query())).kind).toBe("not_on_call");
   });
 
   it("matches the email without case, and nobody else's", async () => {
     pd.addUser({ name: "Rita's twin", email: "rita@example.com.evil.test" });
-    pd.addOnCall({
-      userId: ids.rita,
-      escalationPolicyId: ids.platform,
-      scheduleId: ids.primary,
-      start: at(-HOUR),
-      end: at(HOUR),
-    });
+    addShift();
     expect((await adapter().check(query({ email: " RITA@Example.com " }))).kind).toBe("on_call");
     expect((await adapter().check(query({ email: "rita@example.co" }))).kind).toBe("not_on_call");
   });
 
   it("counts only escalation levels up to the one the rule allows", async () => {
-    pd.addOnCall({
-      userId: ids.rita,
-      escalationPolicyId: ids.platform,
-      scheduleId: ids.primary,
-      level: 2,
-      start: at(-HOUR),
-      end: at(HOUR),
-    });
+    addShift({ level: 2 });
     expect((await adapter().check(query({ maxEscalationLevel: 1 }))).kind).toBe("not_on_call");
     expect((await adapter().check(query({ maxEscalationLevel: 2 }))).kind).toBe("on_call");
   });
@@ -200,26 +188,14 @@ describe("answers", () => {
         end: at(HOUR),
       });
     }
-    pd.addOnCall({
-      userId: ids.rita,
-      escalationPolicyId: ids.platform,
-      scheduleId: ids.primary,
-      start: at(-HOUR),
-      end: at(HOUR),
-    });
+    addShift();
     const result = await adapter().check(query());
     expect(result).toMatchObject({ kind: "on_call", evidence: { entriesSeen: 251 } });
     expect(pd.calls("GET /oncalls").map((c) => c.query.get("offset"))).toEqual(["0", "100", "200"]);
   });
 
   it("asks PagerDuty every time: a shift that ended no longer counts", async () => {
-    const shift = pd.addOnCall({
-      userId: ids.rita,
-      escalationPolicyId: ids.platform,
-      scheduleId: ids.primary,
-      start: at(-HOUR),
-      end: at(HOUR),
-    });
+    const shift = addShift();
     const provider = adapter();
     expect((await provider.check(query())).kind).toBe("on_call");
     pd.endOnCall(shift.id, NOW);
@@ -237,13 +213,7 @@ describe("answers", () => {
 
 describe("faults never approve", () => {
   beforeEach(() => {
-    pd.addOnCall({
-      userId: ids.rita,
-      escalationPolicyId: ids.platform,
-      scheduleId: ids.primary,
-      start: at(-HOUR),
-      end: at(HOUR),
-    });
+    addShift();
   });
 
   it.each([500, 502, 503, 504] as const)("HTTP %i -> unavailable", async (status) => {
@@ -279,66 +249,33 @@ describe("faults never approve", () => {
   });
 
   it("JSON not shaped as documented -> malformed", async () => {
-    const body = (value: unknown) => ({ kind: "status" as const, status: 200, body: JSON.stringify(value) });
-    const entry = {
-      user: { id: ids.rita, email: "rita@example.com" },
-      schedule: { id: ids.primary },
-      escalation_policy: { id: ids.platform },
-      escalation_level: 1,
-      start: "2026-03-02T11:00:00Z",
-      end: "2026-03-02T13:00:00Z",
-    };
-    const page = { more: false, offset: 0, limit: 100 };
     for (const wrong of [
-      { ...page, oncalls: [{ ...entry, user: { id: ids.rita, type: "user_reference" } }] },
-      { ...page, oncalls: [{ ...entry, end: "tomorrow" }] },
-      { ...page, oncalls: [{ ...entry, end: "2026-03-02 13:00" }] },
-      { oncalls: [entry] },
-      { ...page, more: true, oncalls: [] },
-      { error: "nope" },
+      { oncalls: [entry({ user: { id: ids.rita, type: "user_reference" } })] },
+      { oncalls: [entry({ end: "tomorrow" })] },
+      { oncalls: [entry({ end: "2026-03-02 13:00" })] },
+      { oncalls: [entry()], more: undefined },
+      { oncalls: [], more: true },
+      { oncalls: undefined, error: "nope" },
     ]) {
-      pd.failNext("GET /oncalls", body(wrong));
+      pd.failNext("GET /oncalls", pageBody(wrong));
       expect(await failedWith(adapter().check(query()))).toBe("malformed");
     }
   });
 
   it("a page that never ends -> malformed", async () => {
-    const endless = JSON.stringify({
-      oncalls: [
-        {
-          user: { id: ids.bob, email: "bob@example.com" },
-          schedule: { id: ids.primary },
-          escalation_policy: { id: ids.platform },
-          escalation_level: 1,
-          start: null,
-          end: null,
-        },
-      ],
+    const endless = pageBody({
+      oncalls: [entry({ user: { id: ids.bob, email: "bob@example.com" } })],
       more: true,
-      offset: 0,
-      limit: 100,
     });
-    pd.failNext("GET /oncalls", { kind: "status", status: 200, body: endless }, 3);
+    pd.failNext("GET /oncalls", endless, 3);
     expect(await failedWith(adapter({ maxPages: 3 }).check(query()))).toBe("malformed");
   });
 
   it("an over-broad answer naming other schedules does not approve", async () => {
-    const other = JSON.stringify({
-      oncalls: [
-        {
-          user: { id: ids.rita, email: "rita@example.com" },
-          schedule: { id: ids.secondary },
-          escalation_policy: { id: ids.platform },
-          escalation_level: 1,
-          start: null,
-          end: null,
-        },
-      ],
-      more: false,
-      offset: 0,
-      limit: 100,
-    });
-    pd.failNext("GET /oncalls", { kind: "status", status: 200, body: other });
+    pd.failNext(
+      "GET /oncalls",
+      pageBody({ oncalls: [entry({ schedule: { id: ids.secondary }, start: null, end: null })] }),
+    );
     expect((await adapter().check(query())).kind).toBe("not_on_call");
   });
 
@@ -372,7 +309,7 @@ describe("faults never approve", () => {
   });
 
   it("a failure on either of two lists fails the whole check", async () => {
-    pd.addOnCall({ userId: ids.rita, escalationPolicyId: ids.security, start: null, end: null });
+    addShift({ escalationPolicyId: ids.security, start: null, end: null, scheduleId: null });
     pd.failNext("GET /oncalls", { kind: "server-error" });
     expect(await failedWith(adapter().check(query({ escalationPolicies: [ids.security] })))).toBe(
       "unavailable",

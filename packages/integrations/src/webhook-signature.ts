@@ -68,3 +68,34 @@ export function parseJson(body: Buffer): unknown {
     return undefined;
   }
 }
+
+export type SignatureScheme = {
+  /** The header carrying the signature. */
+  header: string;
+  /** The hex digest inside the header's value, if the value has the provider's form. */
+  digest: (value: string) => string | undefined;
+  missing: string;
+  mismatch: string;
+};
+
+type Rejected = Extract<WebhookVerification, { ok: false }>;
+
+/**
+ * The body's JSON, once its size and HMAC check out (the body is parsed only after that), or
+ * why the delivery is rejected. `json` is undefined when the signed body is not JSON.
+ */
+export function readSignedJson(input: WebhookInput, scheme: SignatureScheme): { json: unknown } | Rejected {
+  const body = bodyBytes(input);
+  if (!Buffer.isBuffer(body)) {
+    return body as Rejected;
+  }
+  const value = header(input.headers, scheme.header)?.trim();
+  if (value === undefined || value === "") {
+    return reject("missing_signature", scheme.missing) as Rejected;
+  }
+  const digest = scheme.digest(value);
+  if (digest === undefined || !hmacMatches(input.secret, body, digest)) {
+    return reject("bad_signature", scheme.mismatch) as Rejected;
+  }
+  return { json: parseJson(body) };
+}

@@ -16,15 +16,18 @@ import {
   type EmulatorRequest,
   type EmulatorResponse,
   type JsonValue,
-  type ProviderCall,
+  listenOptions,
+  type ProviderControls,
   type ProviderProtocol,
+  providerControls,
   startProviderServer,
 } from "./server.js";
 import {
   hmacSha256Hex,
+  type WebhookControls,
   type WebhookDelivery,
   WebhookSender,
-  type WebhookSubscriptionInput,
+  webhookControls,
 } from "./webhooks.js";
 import { jiraTime } from "./zoned-time.js";
 
@@ -55,36 +58,26 @@ export type JiraOperation =
   | "GET /rest/api/3/user/search"
   | "unknown";
 
-export type JiraEmulator = {
-  /** The site URL, what jira.js takes as `host`. */
-  url: string;
-  /** The default API credential (Basic auth email and token). */
-  credentials: { email: string; apiToken: string };
-  addUser(seed: JiraUserSeed): JiraUser;
-  addCredential(seed: JiraCredentialSeed): JiraCredential;
-  revokeCredential(apiToken: string): void;
-  addProject(key: string, name?: string): JiraProject;
-  addStatus(input: { name: string; category: JiraStatusCategory }): JiraStatus;
-  createIssue(seed: JiraIssueSeed): JiraIssue;
-  issue(key: string): JiraIssue;
-  /** Moves the issue to a status and sends jira:issue_updated with the status changelog. */
-  transitionIssue(key: string, status: string, actorEmail?: string): Promise<WebhookDelivery[]>;
-  /** Changes the assignee and sends jira:issue_updated with the assignee changelog. */
-  assignIssue(key: string, assigneeEmail: string | null): Promise<WebhookDelivery[]>;
-  /** Deletes the issue and sends jira:issue_deleted. */
-  deleteIssue(key: string): Promise<WebhookDelivery[]>;
-  subscribeWebhook(input: WebhookSubscriptionInput): void;
-  /** The next `times` webhooks are lost (never sent). */
-  dropNextWebhooks(times?: number): void;
-  webhookDeliveries(): WebhookDelivery[];
-  /** Jira's retry of a delivery: same body and identifier, X-Atlassian-Webhook-Retry set. */
-  redeliverWebhook(deliveryId: string): Promise<WebhookDelivery>;
-  calls(operation?: JiraOperation): ProviderCall[];
-  clearCalls(): void;
-  failNext(operation: JiraOperation | "*", fault: ProviderFault, times?: number): void;
-  clearFaults(): void;
-  close(): Promise<void>;
-};
+export type JiraEmulator = ProviderControls<JiraOperation> &
+  WebhookControls & {
+    /** The site URL, what jira.js takes as `host`. */
+    url: string;
+    /** The default API credential (Basic auth email and token). */
+    credentials: { email: string; apiToken: string };
+    addUser(seed: JiraUserSeed): JiraUser;
+    addCredential(seed: JiraCredentialSeed): JiraCredential;
+    revokeCredential(apiToken: string): void;
+    addProject(key: string, name?: string): JiraProject;
+    addStatus(input: { name: string; category: JiraStatusCategory }): JiraStatus;
+    createIssue(seed: JiraIssueSeed): JiraIssue;
+    issue(key: string): JiraIssue;
+    /** Moves the issue to a status and sends jira:issue_updated with the status changelog. */
+    transitionIssue(key: string, status: string, actorEmail?: string): Promise<WebhookDelivery[]>;
+    /** Changes the assignee and sends jira:issue_updated with the assignee changelog. */
+    assignIssue(key: string, assigneeEmail: string | null): Promise<WebhookDelivery[]>;
+    /** Deletes the issue and sends jira:issue_deleted. */
+    deleteIssue(key: string): Promise<WebhookDelivery[]>;
+  };
 
 type Json = { [key: string]: JsonValue };
 
@@ -346,11 +339,7 @@ export async function startJiraEmulator(options: JiraEmulatorOptions = {}): Prom
   const state = new JiraState(options.seed ?? 16, now, options.timeZone ?? "UTC");
   state.addCredential({ email: DEFAULT_EMAIL, apiToken: DEFAULT_API_TOKEN });
   const protocol = new JiraProtocol(state, now);
-  const server = await startProviderServer(protocol, {
-    now,
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.port === undefined ? {} : { port: options.port }),
-  });
+  const server = await startProviderServer(protocol, { now, ...listenOptions(options) });
   protocol.origin = server.origin;
 
   const webhooks = new WebhookSender(now, ({ body, secret, deliveryId, attempt }) => ({
@@ -436,14 +425,8 @@ export async function startJiraEmulator(options: JiraEmulatorOptions = {}): Prom
       state.issues.delete(issue.key);
       return send(payload);
     },
-    subscribeWebhook: (input) => webhooks.subscribe(input),
-    dropNextWebhooks: (times) => webhooks.dropNext(times),
-    webhookDeliveries: () => webhooks.deliveries(),
-    redeliverWebhook: (deliveryId) => webhooks.redeliver(deliveryId),
-    calls: (operation) => server.calls(operation),
-    clearCalls: () => server.clearCalls(),
-    failNext: (operation, fault, times) => server.failNext(operation, fault, times),
-    clearFaults: () => server.clearFaults(),
-    close: () => server.close(),
+    // Jira's retry: same body and identifier, X-Atlassian-Webhook-Retry set.
+    ...webhookControls(webhooks),
+    ...providerControls<JiraOperation>(server),
   };
 }

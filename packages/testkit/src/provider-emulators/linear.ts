@@ -22,15 +22,18 @@ import {
   type EmulatorRequest,
   type EmulatorResponse,
   type JsonValue,
-  type ProviderCall,
+  listenOptions,
+  type ProviderControls,
   type ProviderProtocol,
+  providerControls,
   startProviderServer,
 } from "./server.js";
 import {
   hmacSha256Hex,
+  type WebhookControls,
   type WebhookDelivery,
   WebhookSender,
-  type WebhookSubscriptionInput,
+  webhookControls,
 } from "./webhooks.js";
 
 // Linear's GraphQL API on loopback (POST /graphql), for the real @linear/sdk client pointed at it
@@ -102,32 +105,24 @@ export type LinearEmulatorOptions = { host?: string; port?: number; now?: () => 
 /** Faults and calls are keyed by the query's first root field ("issue", "viewer"), else "graphql". */
 export type LinearOperation = "issue" | "viewer" | "team" | "graphql";
 
-export type LinearEmulator = {
-  /** What @linear/sdk takes as `apiUrl`. */
-  apiUrl: string;
-  /** The default personal API key. */
-  apiKey: string;
-  addTeam(key: string, name?: string): LinearTeam;
-  addUser(input: { name: string; email: string }): LinearUser;
-  /** A personal API key of a user; `teamKeys` limits the teams it sees (default all). */
-  addApiKey(input: { key: string; userEmail: string; teamKeys?: readonly string[] }): LinearApiKey;
-  revokeApiKey(key: string): void;
-  createIssue(seed: LinearIssueSeed): LinearIssue & { identifier: string };
-  /** Moves the issue to a workflow state (by name) and sends the Issue update webhook. */
-  moveIssue(identifier: string, stateName: string): Promise<WebhookDelivery[]>;
-  assignIssue(identifier: string, email: string | null): Promise<WebhookDelivery[]>;
-  /** Deletes the issue and sends the Issue remove webhook. */
-  deleteIssue(identifier: string): Promise<WebhookDelivery[]>;
-  subscribeWebhook(input: WebhookSubscriptionInput): void;
-  dropNextWebhooks(times?: number): void;
-  webhookDeliveries(): WebhookDelivery[];
-  redeliverWebhook(deliveryId: string): Promise<WebhookDelivery>;
-  calls(operation?: LinearOperation): ProviderCall[];
-  clearCalls(): void;
-  failNext(operation: LinearOperation | "*", fault: ProviderFault, times?: number): void;
-  clearFaults(): void;
-  close(): Promise<void>;
-};
+export type LinearEmulator = ProviderControls<LinearOperation> &
+  WebhookControls & {
+    /** What @linear/sdk takes as `apiUrl`. */
+    apiUrl: string;
+    /** The default personal API key. */
+    apiKey: string;
+    addTeam(key: string, name?: string): LinearTeam;
+    addUser(input: { name: string; email: string }): LinearUser;
+    /** A personal API key of a user; `teamKeys` limits the teams it sees (default all). */
+    addApiKey(input: { key: string; userEmail: string; teamKeys?: readonly string[] }): LinearApiKey;
+    revokeApiKey(key: string): void;
+    createIssue(seed: LinearIssueSeed): LinearIssue & { identifier: string };
+    /** Moves the issue to a workflow state (by name) and sends the Issue update webhook. */
+    moveIssue(identifier: string, stateName: string): Promise<WebhookDelivery[]>;
+    assignIssue(identifier: string, email: string | null): Promise<WebhookDelivery[]>;
+    /** Deletes the issue and sends the Issue remove webhook. */
+    deleteIssue(identifier: string): Promise<WebhookDelivery[]>;
+  };
 
 type Json = { [key: string]: JsonValue };
 type Context = { apiKey: LinearApiKey };
@@ -360,11 +355,7 @@ export async function startLinearEmulator(options: LinearEmulatorOptions = {}): 
   const state = new LinearState(options.seed ?? 16, now);
   state.addApiKey({ key: DEFAULT_API_KEY, userEmail: DEFAULT_EMAIL });
   const protocol = new LinearProtocol(state, now);
-  const server = await startProviderServer(protocol, {
-    now,
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.port === undefined ? {} : { port: options.port }),
-  });
+  const server = await startProviderServer(protocol, { now, ...listenOptions(options) });
   const webhooks = new WebhookSender(now, ({ body, secret, deliveryId }) => ({
     "linear-delivery": deliveryId,
     "linear-event": "Issue",
@@ -421,17 +412,8 @@ export async function startLinearEmulator(options: LinearEmulatorOptions = {}): 
       state.issues.delete(issue.id);
       return send("remove", issue, undefined);
     },
-    subscribeWebhook: (input) => webhooks.subscribe(input),
-    dropNextWebhooks: (times) => webhooks.dropNext(times),
-    webhookDeliveries: () => webhooks.deliveries(),
-    redeliverWebhook: (deliveryId) =>
-      webhooks.redeliver(deliveryId, (body) =>
-        JSON.stringify({ ...JSON.parse(body), webhookTimestamp: now() }),
-      ),
-    calls: (operation) => server.calls(operation),
-    clearCalls: () => server.clearCalls(),
-    failNext: (operation, fault, times) => server.failNext(operation, fault, times),
-    clearFaults: () => server.clearFaults(),
-    close: () => server.close(),
+    // Linear stamps each attempt afresh, so a retry passes the receiver's freshness check.
+    ...webhookControls(webhooks, (body) => JSON.stringify({ ...JSON.parse(body), webhookTimestamp: now() })),
+    ...providerControls<LinearOperation>(server),
   };
 }

@@ -14,8 +14,10 @@ import {
   type EmulatorRequest,
   type EmulatorResponse,
   type JsonValue,
-  type ProviderCall,
+  listenOptions,
+  type ProviderControls,
   type ProviderProtocol,
+  providerControls,
   startProviderServer,
 } from "./server.js";
 import { isoInZone, isTimeZone } from "./zoned-time.js";
@@ -58,7 +60,7 @@ export type PagerDutyEmulatorOptions = {
   seed?: number;
 };
 
-export type PagerDutyEmulator = {
+export type PagerDutyEmulator = ProviderControls<PagerDutyOperation> & {
   /** Base URL to hand pdjs as `url` prefixes (no trailing slash). */
   url: string;
   /** The default read token. */
@@ -69,11 +71,6 @@ export type PagerDutyEmulator = {
   addOnCall(seed: PdOnCallSeed): PdOnCall;
   removeOnCall(id: string): void;
   endOnCall(id: string, at: Date | number): void;
-  calls(operation?: PagerDutyOperation): ProviderCall[];
-  clearCalls(): void;
-  failNext(operation: PagerDutyOperation | "*", fault: ProviderFault, times?: number): void;
-  clearFaults(): void;
-  close(): Promise<void>;
 };
 
 export type PagerDutyOperation =
@@ -450,11 +447,7 @@ export async function startPagerDutyEmulator(
   const tokens = options.tokens ?? { [DEFAULT_TOKEN]: "read" };
   const token = Object.entries(tokens).find(([, access]) => access === "read")?.[0] ?? DEFAULT_TOKEN;
   const protocol = new PagerDutyProtocol(state, tokens, now);
-  const server = await startProviderServer(protocol, {
-    now,
-    ...(options.host === undefined ? {} : { host: options.host }),
-    ...(options.port === undefined ? {} : { port: options.port }),
-  });
+  const server = await startProviderServer(protocol, { now, ...listenOptions(options) });
   protocol.origin = server.origin;
   return {
     url: server.origin,
@@ -465,10 +458,6 @@ export async function startPagerDutyEmulator(
     addOnCall: (seed) => state.addOnCall(seed),
     removeOnCall: (id) => state.removeOnCall(id),
     endOnCall: (id, at) => state.endOnCall(id, at instanceof Date ? at.getTime() : at),
-    calls: (operation) => server.calls(operation),
-    clearCalls: () => server.clearCalls(),
-    failNext: (operation, fault, times) => server.failNext(operation, fault, times),
-    clearFaults: () => server.clearFaults(),
-    close: () => server.close(),
+    ...providerControls<PagerDutyOperation>(server),
   };
 }

@@ -57,6 +57,36 @@ export type ProviderServer = {
 
 export type ProviderServerOptions = { host?: string; port?: number; now: () => number };
 
+/** What every provider emulator offers a test besides its own state: calls, faults, close. */
+export type ProviderControls<Operation extends string> = {
+  calls(operation?: Operation): ProviderCall[];
+  clearCalls(): void;
+  /** The next `times` (default 1) calls of `operation` ("*": any) get `fault`. */
+  failNext(operation: Operation | "*", fault: ProviderFault, times?: number): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+};
+
+export function providerControls<Operation extends string>(
+  server: ProviderServer,
+): ProviderControls<Operation> {
+  return {
+    calls: (operation) => server.calls(operation),
+    clearCalls: () => server.clearCalls(),
+    failNext: (operation, fault, times) => server.failNext(operation, fault, times),
+    clearFaults: () => server.clearFaults(),
+    close: () => server.close(),
+  };
+}
+
+/** Host and port as the emulator options carry them (each optional). */
+export function listenOptions(options: { host?: string; port?: number }): { host?: string; port?: number } {
+  return {
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+  };
+}
+
 /** Headers, lower-cased, first value only. */
 function flatHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};

@@ -11,6 +11,8 @@ export type WebhookReceiver = {
   received: ReceivedWebhook[];
   /** The status the receiver answers with; default 200. */
   respondWith(status: number): void;
+  /** Runs `action` (which sends webhooks) and returns the first webhook that arrived during it. */
+  capture(action: () => Promise<unknown>): Promise<ReceivedWebhook>;
   close(): Promise<void>;
 };
 
@@ -39,6 +41,15 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     received,
     respondWith: (next) => {
       status = next;
+    },
+    capture: async (action) => {
+      const before = received.length;
+      await action();
+      const first = received[before];
+      if (first === undefined) {
+        throw new Error("no webhook arrived");
+      }
+      return first;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -123,3 +123,22 @@ export class WebhookSender {
     return delivery;
   }
 }
+
+/** What an emulator that sends webhooks offers a test. */
+export type WebhookControls = {
+  subscribeWebhook(input: WebhookSubscriptionInput): void;
+  /** The next `times` webhooks are lost (never sent). */
+  dropNextWebhooks(times?: number): void;
+  webhookDeliveries(): WebhookDelivery[];
+  /** The provider's retry of a delivery (same delivery id). */
+  redeliverWebhook(deliveryId: string): Promise<WebhookDelivery>;
+};
+
+export function webhookControls(sender: WebhookSender, rewrite?: (body: string) => string): WebhookControls {
+  return {
+    subscribeWebhook: (input) => sender.subscribe(input),
+    dropNextWebhooks: (times) => sender.dropNext(times),
+    webhookDeliveries: () => sender.deliveries(),
+    redeliverWebhook: (deliveryId) => sender.redeliver(deliveryId, rewrite),
+  };
+}
