@@ -39,6 +39,37 @@ export {
   type PrincipalSelector,
 } from "./flow/flow-rules.js";
 export {
+  checkOnCallRule,
+  decideOnCall,
+  MAX_CHECK_AGE_SECONDS,
+  type OnCallCheck,
+  type OnCallCheckFailure,
+  type OnCallDecision,
+  type OnCallEvidence,
+  type OnCallProvider,
+  type OnCallQuery,
+  type OnCallRule,
+  type OnCallShift,
+} from "./integrations/on-call.js";
+export {
+  checkTicketRequirement,
+  normalizeTicketKey,
+  type Ticket,
+  type TicketCheckFailure,
+  type TicketLookup,
+  type TicketProblem,
+  type TicketProblemCode,
+  type TicketProvider,
+  type TicketProviderName,
+  type TicketRequirement,
+  type TicketStateCategory,
+  type TicketValidation,
+  type TicketWebhookEvent,
+  validateTicket,
+  type WebhookRejection,
+  type WebhookVerification,
+} from "./integrations/ticket.js";
+export {
   type AssignmentOrigin,
   type DesiredState,
   desiredState,
