@@ -108,7 +108,15 @@ async function runOnce(k: number): Promise<Run> {
     users,
     permissionSets: [{ name: "S3Access", sessionDuration: "PT1H" }],
     callers: [keyturnCaller(KEYTURN_KEY, KEYTURN_ROLE, [BUCKET])],
-    buckets: [{ name: BUCKET, accountId: ACCOUNT, objects: { [KEY]: "revenue,42" } }],
+    // Protected buckets encrypt with SSE-KMS by default: the first apply checks it.
+    buckets: [
+      {
+        name: BUCKET,
+        accountId: ACCOUNT,
+        encryption: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "alias/data" },
+        objects: { [KEY]: "revenue,42" },
+      },
+    ],
   });
 
   const clock = { now: () => new Date() };

@@ -67,6 +67,8 @@ const metrics = createWorkerMetrics();
 const clients: S3Client[] = [];
 
 beforeAll(async () => {
+  // Protected buckets encrypt with SSE-KMS by default: the first apply checks it.
+  const KMS = { sseAlgorithm: "aws:kms", kmsMasterKeyId: "alias/data" } as const;
   emulator = await startAwsEmulator({ seed: 111, assignmentDelayMs: 20 });
   const seed = standardSeed();
   emulator.seed({
@@ -74,8 +76,8 @@ beforeAll(async () => {
     permissionSets: [...(seed.permissionSets ?? []), { name: "S3Read", sessionDuration: "PT1H" }],
     callers: [...(seed.callers ?? []), keyturnCaller(KEYTURN_KEY, KEYTURN_ROLE_ARN, [DATA, MORE])],
     buckets: [
-      { name: DATA, accountId: ACCOUNT, objects: { "q1.csv": "revenue,42" } },
-      { name: MORE, accountId: ACCOUNT, objects: { "q2.csv": "revenue,43" } },
+      { name: DATA, accountId: ACCOUNT, encryption: KMS, objects: { "q1.csv": "revenue,42" } },
+      { name: MORE, accountId: ACCOUNT, encryption: KMS, objects: { "q2.csv": "revenue,43" } },
     ],
   });
   db = createPrismaClient({ databaseUrl: database.url, maxConnections: 4 });
