@@ -3,7 +3,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import type { ApiConfig } from "@keyturn/config";
 import { createBucketPolicyUnitOfWork, createUnitOfWork, type PrismaClient } from "@keyturn/db";
-import type { Logger } from "@keyturn/observability";
+import { type Logger, logStateChanges } from "@keyturn/observability";
 import type {
   BucketPolicyEngine,
   BucketPolicyStore,
@@ -166,12 +166,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clock: deps.clock,
     ids: deps.ids,
     usecases: {
-      uow: createUnitOfWork(deps.prisma, { clock: deps.clock, ids: deps.ids }),
+      // One info line per state change a caller made (request ids, actor), for grep across apps.
+      uow: createUnitOfWork(deps.prisma, {
+        clock: deps.clock,
+        ids: deps.ids,
+        onCommitted: logStateChanges(deps.logger),
+      }),
       clock: deps.clock,
       ids: deps.ids,
     },
     buckets: {
-      uow: createBucketPolicyUnitOfWork(deps.prisma, { clock: deps.clock, ids: deps.ids }),
+      uow: createBucketPolicyUnitOfWork(deps.prisma, {
+        clock: deps.clock,
+        ids: deps.ids,
+        onCommitted: logStateChanges(deps.logger),
+      }),
       clock: deps.clock,
       engine,
       ...(deps.bucketPolicies === undefined ? {} : { store: deps.bucketPolicies }),

@@ -2,6 +2,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import { GetRoleCredentialsCommand, SSOClient } from "@aws-sdk/client-sso";
 import { createSlackClient, DEMO_ACCOUNT_ID, DEMO_ADMIN_ACCESS_KEY_ID } from "@keyturn/testkit";
 import type { LocalContext } from "./main.js";
+import { until } from "./processes.js";
 
 const MODAL = {
   blocks: { flow: "flow", duration: "duration", reason: "reason", ticket: "ticket" },
@@ -17,21 +18,6 @@ const BUCKET = "keyturn-demo-data";
 
 type Step = { title: string; run(): Promise<string> };
 
-/** Polls a condition that lives in another process (a row, the emulator's state). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : String(error);
 }
@@ -43,6 +29,7 @@ function errorName(error: unknown): string {
  */
 export async function runDemo(context: LocalContext): Promise<boolean> {
   const { fakeSlack, emulator, log } = context;
+  const seconds = context.demoSeconds;
   if (fakeSlack === null || emulator === null) {
     log("--demo needs the local AWS emulator and fake Slack (unset AWS_* and SLACK_BOT_TOKEN)");
     return false;
@@ -83,13 +70,13 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
 
   const steps: Step[] = [
     {
-      title: "Alice types `/access s3-demo 20s INC-7 look at the demo data` in Slack",
+      title: `Alice types \`/access s3-demo ${seconds}s INC-7 look at the demo data\` in Slack`,
       async run() {
         const triggerId = fakeSlack.newTriggerId("U0ALICE");
         const delivery = await slack.slashCommand({
           command: "/access",
           userId: "U0ALICE",
-          text: "s3-demo 20s INC-7 look at the demo data",
+          text: `s3-demo ${seconds}s INC-7 look at the demo data`,
           triggerId,
         });
         await fakeSlack.waitForCall("views.open", (c) => c.args.trigger_id === triggerId, 10_000);
@@ -115,7 +102,7 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
             state: {
               values: {
                 [MODAL.blocks.flow]: { [MODAL.actions.flow]: select("s3-demo") },
-                [MODAL.blocks.duration]: { [MODAL.actions.duration]: select("20") },
+                [MODAL.blocks.duration]: { [MODAL.actions.duration]: select(String(seconds)) },
                 [MODAL.blocks.reason]: { [MODAL.actions.reason]: text("INC-7 look at the demo data") },
                 [MODAL.blocks.ticket]: { [MODAL.actions.ticket]: text(null) },
               },
@@ -204,7 +191,7 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
       },
     },
     {
-      title: "Twenty seconds later the access expires",
+      title: `${seconds} seconds later the access expires`,
       async run() {
         const started = Date.now();
         const request = await until(
@@ -213,7 +200,7 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
             const r = await aliceRequest();
             return r?.state === "expired" ? r : undefined;
           },
-          60_000,
+          seconds * 1000 + 40_000,
         );
         if (emulator.assignments().some((a) => a.accountId === DEMO_ACCOUNT_ID)) {
           throw new Error("the assignment is still in Identity Center");

@@ -1,9 +1,12 @@
-// `pnpm start` (scripts/start.sh): Keyturn on this machine, everything it needs included. With no
-// real AWS configured it starts the local AWS emulator (a demo Identity Center and a protected
-// bucket); with no Slack tokens, a local fake Slack. `--demo` then plays the whole story through
-// the real HTTP surfaces and exits 0 only if every step held.
+// `pnpm start` (scripts/start.sh): Keyturn on this machine, everything it needs included. By
+// default it starts the local AWS emulator (a demo Identity Center and a protected bucket) and a
+// local fake Slack; KEYTURN_LOCAL_AWS=real and KEYTURN_LOCAL_SLACK=real switch each to the real
+// thing, separately (packages/config/src/local.ts). `--demo` then plays the whole story through
+// the real HTTP surfaces and exits 0 only if every step held. The only file of this app that reads
+// the environment.
 import { randomBytes, randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
+import { loadLocalConfig } from "@keyturn/config";
 import { createPrismaClient, createUnitOfWork } from "@keyturn/db";
 import { DEMO_ACCOUNT_ID, demoSeed, startAwsEmulator, startSlackFake } from "@keyturn/testkit";
 import { API_SCOPES, createApiToken } from "@keyturn/usecases";
@@ -15,15 +18,21 @@ const demo = values.demo;
 const env = process.env;
 const log = (line: string) => process.stdout.write(`\u001b[1m[keyturn]\u001b[0m ${line}\n`);
 
-const databaseUrl = env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/keyturn";
-const ports = {
-  api: Number(env.API_PORT ?? 3000),
-  slack: Number(env.SLACK_PORT ?? 3001),
-  worker: Number(env.WORKER_HEALTH_PORT ?? 9464),
-};
-const realAws =
-  env.AWS_ENDPOINT_URL !== undefined || env.AWS_ACCESS_KEY_ID !== undefined || env.AWS_PROFILE !== undefined;
-const realSlack = env.SLACK_BOT_TOKEN !== undefined;
+const loaded = loadLocalConfig(env);
+if (!loaded.ok) {
+  console.error(`keyturn: invalid configuration:\n  ${loaded.problems.join("\n  ")}`);
+  process.exit(1);
+}
+const config = loaded.config;
+const { databaseUrl, ports } = config;
+const realAws = config.aws === "real";
+const realSlack = config.slack === "real";
+if (demo && (realAws || realSlack)) {
+  console.error(
+    "keyturn --demo plays its story against the local AWS emulator and fake Slack: unset KEYTURN_LOCAL_AWS and KEYTURN_LOCAL_SLACK (or set them to emulator and fake)",
+  );
+  process.exit(1);
+}
 
 const KEYTURN_KEY = "AKIAKEYTURNLOCAL0001";
 const KEYTURN_ROLE = `arn:aws:iam::${DEMO_ACCOUNT_ID}:role/Keyturn`;
@@ -75,16 +84,19 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 const shared: Record<string, string> = {
   DATABASE_URL: databaseUrl,
-  REDIS_URL: env.REDIS_URL ?? "redis://127.0.0.1:6379",
-  REDIS_PREFIX: env.REDIS_PREFIX ?? (demo ? `keyturn-demo-${randomUUID().slice(0, 8)}` : "keyturn"),
+  REDIS_URL: config.redis.url,
+  // A demo never shares its queues with an installation (or an earlier demo) on the same Redis.
+  REDIS_PREFIX: demo ? `keyturn-demo-${randomUUID().slice(0, 8)}` : (config.redis.prefix ?? "keyturn"),
   LOG_LEVEL: env.LOG_LEVEL ?? (demo ? "warn" : "info"),
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
 };
+/** Variables of the shell that must not reach the apps: they would point them elsewhere. */
+const dropped: string[] = [];
 
 const emulator = realAws
   ? null
   : await startAwsEmulator({
-      port: demo ? 0 : Number(env.AWS_EMULATOR_PORT ?? 4566),
+      port: demo ? 0 : ports.emulator,
       assignmentDelayMs: 300,
     });
 if (emulator !== null) {
@@ -122,13 +134,26 @@ if (emulator !== null) {
     AWS_ACCESS_PORTAL_URL: "https://d-0123456789.awsapps.com/start",
     AWS_SSO_REGION: emulator.region,
   });
+  // A profile or per-service endpoint from the shell would take the apps to another AWS.
+  dropped.push(
+    ...Object.keys(env).filter(
+      (name) =>
+        name === "AWS_PROFILE" ||
+        name === "AWS_SESSION_TOKEN" ||
+        name === "AWS_IDENTITY_CENTER_INSTANCE_ARN" ||
+        name === "AWS_IDENTITY_STORE_ID" ||
+        name.startsWith("AWS_ENDPOINT_URL_"),
+    ),
+  );
   log(`AWS: local emulator on ${emulator.endpoint} (state at ${emulator.endpoint}/_emulator/state)`);
+} else {
+  log(
+    `AWS: real (KEYTURN_LOCAL_AWS=real): region ${env.AWS_REGION ?? "(AWS_REGION unset)"}${env.AWS_ENDPOINT_URL === undefined ? "" : `, endpoint ${env.AWS_ENDPOINT_URL}`}`,
+  );
 }
 
-const fakeSlack = realSlack
-  ? null
-  : await startSlackFake({ port: demo ? 0 : Number(env.SLACK_FAKE_PORT ?? 3100) });
-const signingSecret = env.SLACK_SIGNING_SECRET ?? randomBytes(16).toString("hex");
+const fakeSlack = realSlack ? null : await startSlackFake({ port: demo ? 0 : ports.fakeSlack });
+const signingSecret = realSlack ? (env.SLACK_SIGNING_SECRET ?? "") : randomBytes(16).toString("hex");
 if (fakeSlack !== null) {
   servers.push(fakeSlack);
   fakeSlack.addUser({ id: "U0ALICE", name: "alice", email: "alice@example.com", realName: "Alice Liddell" });
@@ -141,22 +166,34 @@ if (fakeSlack !== null) {
     SLACK_SIGNING_SECRET: signingSecret,
     SLACK_DEFAULT_APPROVAL_CHANNEL: APPROVAL_CHANNEL,
   });
+  dropped.push("SLACK_APP_TOKEN", "SLACK_MODE");
   log(`Slack: local fake Slack Web API on ${fakeSlack.url} (recorded calls are printed by --demo)`);
+} else {
+  log(`Slack: real (KEYTURN_LOCAL_SLACK=real): ${env.SLACK_API_URL ?? "https://slack.com/api/"}`);
 }
 
 try {
   const quiet = demo;
-  apps.push(startApp("api", "apps/api/src/main.ts", { ...shared, API_PORT: String(ports.api) }, quiet));
+  apps.push(
+    startApp("api", "apps/api/src/main.ts", { ...shared, API_PORT: String(ports.api) }, quiet, dropped),
+  );
   apps.push(
     startApp(
       "worker",
       "apps/worker/src/main.ts",
       { ...shared, WORKER_HEALTH_PORT: String(ports.worker), SWEEP_INTERVAL_SECONDS: "5" },
       quiet,
+      dropped,
     ),
   );
   apps.push(
-    startApp("slack", "apps/slack/src/main.ts", { ...shared, SLACK_PORT: String(ports.slack) }, quiet),
+    startApp(
+      "slack",
+      "apps/slack/src/main.ts",
+      { ...shared, SLACK_PORT: String(ports.slack) },
+      quiet,
+      dropped,
+    ),
   );
   for (const app of apps) {
     // The line the stop test reads to check that every process is gone afterwards.
@@ -204,6 +241,7 @@ try {
     emulator,
     fakeSlack,
     keyturnRoleArn: KEYTURN_ROLE,
+    demoSeconds: config.demoSeconds,
     log,
   };
   await seedLocalSetup(context);
@@ -231,6 +269,8 @@ export type LocalContext = {
   emulator: Awaited<ReturnType<typeof startAwsEmulator>> | null;
   fakeSlack: Awaited<ReturnType<typeof startSlackFake>> | null;
   keyturnRoleArn: string;
+  /** The scripted demo's access window. */
+  demoSeconds: number;
   log(line: string): void;
 };
 
@@ -269,7 +309,12 @@ async function seedLocalSetup(context: LocalContext): Promise<void> {
       approvalChannel: APPROVAL_CHANNEL,
     });
   await flow("s3-data", "Demo data in S3", 8 * 3600, 3600);
-  await flow("s3-demo", "Demo data in S3 (short, for the scripted demo)", 20, 20);
+  await flow(
+    "s3-demo",
+    "Demo data in S3 (short, for the scripted demo)",
+    context.demoSeconds,
+    context.demoSeconds,
+  );
   if (context.emulator !== null) {
     await call("PUT", "/v1/buckets/keyturn-demo-data", {
       accountId: DEMO_ACCOUNT_ID,

@@ -26,10 +26,13 @@ export function startApp(
   entry: string,
   env: Record<string, string>,
   quiet: boolean,
+  /** Variables of this process's environment the app must not inherit. */
+  drop: readonly string[] = [],
 ): AppProcess {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !drop.includes(key)));
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...inherited, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const prefix = `[${name}] `;
@@ -98,4 +101,23 @@ export async function waitForHttp(url: string, app: AppProcess, timeoutMs = 60_0
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${app.name} did not answer ${url} within ${timeoutMs / 1000} s`);
+}
+
+/** Polls a condition that lives in another process (a row, an emulator's state, a log line). */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

@@ -1,75 +1,14 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import { afterEach, describe, expect, it } from "vitest";
-import { type LocalPorts, localEnv, portIsFree, ROOT } from "./test-support.js";
+import { killMains, localEnv, portIsFree, startMain } from "./test-support.js";
 
 // The main command (as scripts/start.sh runs it) started, then stopped the way a person stops it:
 // it must exit 0, leave no app process behind and free every port it listened on.
 
 const database = useTestDatabase();
-let running: ChildProcessWithoutNullStreams | undefined;
-
-afterEach(() => {
-  // A failed test must not leave the stack running: everything is in the child's process group.
-  if (running?.pid !== undefined && running.exitCode === null) {
-    try {
-      process.kill(-running.pid, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
-  running = undefined;
-});
-
-type Started = {
-  main: ChildProcessWithoutNullStreams;
-  ports: LocalPorts;
-  pids: Record<string, number>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-};
-
-/** Starts the main command in a process group of its own and resolves once it says it is ready. */
-async function startMain(): Promise<Started> {
-  const { env, ports } = await localEnv(database.url, {
-    REDIS_PREFIX: `keyturn-stop-${randomUUID().slice(0, 8)}`,
-    LOG_LEVEL: "warn",
-  });
-  const main = spawn(process.execPath, ["--import", "tsx", "apps/local/src/main.ts"], {
-    cwd: ROOT,
-    env,
-    // Its own process group, as a shell gives a foreground job: Ctrl-C signals the whole group.
-    detached: true,
-  });
-  running = main;
-  let output = "";
-  let onOutput = () => {};
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString("utf8");
-    onOutput();
-  };
-  main.stdout.on("data", collect);
-  main.stderr.on("data", collect);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    main.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  await new Promise<void>((resolve, reject) => {
-    onOutput = () => {
-      if (output.includes("Ctrl-C stops everything.")) {
-        resolve();
-      }
-    };
-    void exited.then((exit) =>
-      reject(new Error(`main ended before it was ready (${JSON.stringify(exit)}):\n${output}`)),
-    );
-  });
-  const pids: Record<string, number> = {};
-  for (const match of output.matchAll(/(\w+) started \(pid (\d+)\)/g)) {
-    pids[match[1] ?? ""] = Number(match[2]);
-  }
-  return { main, ports, pids, exited, output: () => output };
-}
+afterEach(killMains);
 
 function isRunning(pid: number): boolean {
   try {
@@ -91,7 +30,11 @@ describe("stopping the main command", () => {
     ["SIGINT to the main process alone", (main: ChildProcessWithoutNullStreams) => main.kill("SIGINT")],
   ] as const) {
     it(`${how}: exits 0, every app process is gone and every port is free`, async () => {
-      const started = await startMain();
+      const local = await localEnv(database.url, {
+        REDIS_PREFIX: `keyturn-stop-${randomUUID().slice(0, 8)}`,
+        LOG_LEVEL: "warn",
+      });
+      const started = await startMain(local.env, local.ports);
       expect(Object.keys(started.pids).sort()).toEqual(["api", "slack", "worker"]);
       for (const pid of Object.values(started.pids)) {
         expect(isRunning(pid)).toBe(true);

@@ -1,4 +1,5 @@
 // Shared by the main command's e2e tests: its environment on free ports, with no real AWS or Slack.
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -24,8 +25,8 @@ export function portIsFree(port: number): Promise<boolean> {
 export type LocalPorts = { api: number; slack: number; worker: number; emulator: number; fakeSlack: number };
 
 /**
- * The main command's environment for a test: its own database, ports and Redis prefix, and none of
- * the variables that would make it use real AWS or Slack.
+ * The main command's environment for a test: its own database, ports and Redis prefix, with the
+ * local AWS emulator and fake Slack chosen explicitly (whatever AWS or Slack variables are set).
  */
 export async function localEnv(
   databaseUrl: string,
@@ -46,10 +47,74 @@ export async function localEnv(
     WORKER_HEALTH_PORT: String(ports.worker),
     AWS_EMULATOR_PORT: String(ports.emulator),
     SLACK_FAKE_PORT: String(ports.fakeSlack),
+    KEYTURN_LOCAL_AWS: "emulator",
+    KEYTURN_LOCAL_SLACK: "fake",
     ...extra,
   };
-  for (const key of ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_PROFILE", "SLACK_BOT_TOKEN"]) {
-    delete env[key];
-  }
   return { env, ports };
+}
+
+const running = new Set<ChildProcessWithoutNullStreams>();
+
+/** A failed test must not leave a stack running: everything is in each main's process group. */
+export function killMains(): void {
+  for (const main of running) {
+    if (main.pid !== undefined && main.exitCode === null) {
+      try {
+        process.kill(-main.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  running.clear();
+}
+
+export type Started = {
+  main: ChildProcessWithoutNullStreams;
+  ports: LocalPorts;
+  pids: Record<string, number>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+};
+
+/** Starts the main command in a process group of its own and resolves once it says it is ready. */
+export async function startMain(
+  env: Record<string, string | undefined>,
+  ports: LocalPorts,
+): Promise<Started> {
+  const main = spawn(process.execPath, ["--import", "tsx", "apps/local/src/main.ts"], {
+    cwd: ROOT,
+    env,
+    // Its own process group, as a shell gives a foreground job: Ctrl-C signals the whole group.
+    detached: true,
+  });
+  running.add(main);
+  void new Promise((resolve) => main.once("exit", resolve)).then(() => running.delete(main));
+  let output = "";
+  let onOutput = () => {};
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+    onOutput();
+  };
+  main.stdout.on("data", collect);
+  main.stderr.on("data", collect);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    main.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    onOutput = () => {
+      if (output.includes("Ctrl-C stops everything.")) {
+        resolve();
+      }
+    };
+    void exited.then((exit) =>
+      reject(new Error(`main ended before it was ready (${JSON.stringify(exit)}):\n${output}`)),
+    );
+  });
+  const pids: Record<string, number> = {};
+  for (const match of output.matchAll(/(\w+) started \(pid (\d+)\)/g)) {
+    pids[match[1] ?? ""] = Number(match[2]);
+  }
+  return { main, ports, pids, exited, output: () => output };
 }

@@ -87,3 +87,34 @@ describe("the after-ack queue", () => {
     await failed;
   });
 });
+
+describe("draining the after-ack queue (on stop)", () => {
+  it("resolves once the acknowledged work has finished, or gives up after the bound", async () => {
+    const queue = createAfterAckQueue({ quietMs: 50 });
+    const log: string[] = [];
+    expect(await queue.drained(1000)).toBe(true);
+    const first = task(log, "first");
+    const second = task(log, "second");
+    void queue.run(first.work);
+    void queue.run(second.work);
+    let drained: boolean | undefined;
+    void queue.drained(5000).then((value) => {
+      drained = value;
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(log).toEqual(["first", "second"]);
+    first.finish();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(drained).toBeUndefined();
+    second.finish();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(drained).toBe(true);
+
+    const stuck = task(log, "stuck");
+    void queue.run(stuck.work);
+    const bounded = queue.drained(1000);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await bounded).toBe(false);
+    stuck.finish();
+  });
+});

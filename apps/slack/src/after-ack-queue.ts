@@ -16,6 +16,11 @@ export type AfterAckQueue = {
   run<T>(work: () => Promise<T>, options?: { urgent?: boolean }): Promise<T>;
   /** Requests not answered yet, and work waiting or running (for tests and metrics). */
   stats(): { waitingForAck: number; queued: number; running: number };
+  /**
+   * Resolves true once nothing is queued or running (and no request waits for its answer), or
+   * false after `timeoutMs`: a stopping app lets the work it acknowledged finish, within a bound.
+   */
+  drained(timeoutMs: number): Promise<boolean>;
 };
 
 export type AfterAckQueueOptions = {
@@ -43,12 +48,24 @@ export function createAfterAckQueue(options: AfterAckQueueOptions = {}): AfterAc
   let running = 0;
   let scheduled = false;
   let timer: NodeJS.Timeout | undefined;
+  let idleWaiters: Array<() => void> = [];
 
   const head = () => urgent[0] ?? normal[0];
+  const idle = () => waitingForAck === 0 && running === 0 && urgent.length === 0 && normal.length === 0;
+  const wakeIdleWaiters = () => {
+    if (idle() && idleWaiters.length > 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const wake of waiters) {
+        wake();
+      }
+    }
+  };
   const dueAt = (task: Task) => task.queuedAt + (task.urgent ? urgentDueMs : dueMs);
 
   const drain = () => {
     scheduled = false;
+    wakeIdleWaiters();
     for (let task = head(); task !== undefined; task = head()) {
       const at = now();
       const quiet = waitingForAck === 0 && at - lastRequestAt >= quietMs;
@@ -109,5 +126,21 @@ export function createAfterAckQueue(options: AfterAckQueueOptions = {}): AfterAc
       });
     },
     stats: () => ({ waitingForAck, queued: urgent.length + normal.length, running }),
+    drained(timeoutMs) {
+      if (idle()) {
+        return Promise.resolve(true);
+      }
+      return new Promise<boolean>((resolve) => {
+        const timeout = setTimeout(() => {
+          idleWaiters = idleWaiters.filter((wake) => wake !== done);
+          resolve(false);
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timeout);
+          resolve(true);
+        };
+        idleWaiters.push(done);
+      });
+    },
   };
 }

@@ -2,7 +2,7 @@ import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Db } from "@keyturn/db";
 import { createUnitOfWork } from "@keyturn/db";
-import type { Logger } from "@keyturn/observability";
+import { type Logger, logStateChanges } from "@keyturn/observability";
 import {
   ACTION_IDS,
   type AwsAccessConfig,
@@ -71,6 +71,25 @@ export type KeyturnSlackApp = {
   httpServer(): Server | undefined;
 };
 
+// A stop waits this long for requests being answered, then for the work after their acks (the
+// composition root's own shutdown bound is 10 s).
+const ANSWER_GRACE_MS = 1_000;
+const AFTER_ACK_GRACE_MS = 7_000;
+
+async function databaseReady(db: Db): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const answered = db.$queryRaw`SELECT 1`.then(
+    () => true,
+    () => false,
+  );
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), 2_000);
+  });
+  const ready = await Promise.race([answered, late]);
+  clearTimeout(timer);
+  return ready;
+}
+
 /** Tells the after-ack queue which requests still wait for their answer. */
 function countingRequests(queue: AfterAckQueue, listener: RequestListener): RequestListener {
   return (req, res) => {
@@ -131,6 +150,25 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
       logger: log,
       // Unsigned GETs: the replay guard only checks POSTs, and Bolt routes these before Slack's.
       customRoutes: [
+        // Liveness: the process answers. Readiness: it can do its work, which needs PostgreSQL.
+        {
+          path: "/healthz",
+          method: ["GET"],
+          handler: (_req, res) => {
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end(JSON.stringify({ status: "ok" }));
+          },
+        },
+        {
+          path: "/readyz",
+          method: ["GET"],
+          handler: (_req, res) => {
+            void databaseReady(options.db).then((postgres) => {
+              res.writeHead(postgres ? 200 : 503, { "content-type": "application/json" });
+              res.end(JSON.stringify({ status: postgres ? "ready" : "not_ready", postgres }));
+            });
+          },
+        },
         {
           path: "/metrics",
           method: ["GET"],
@@ -176,7 +214,12 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
 
   const services: Services = {
     db: options.db,
-    usecases: { uow: createUnitOfWork(options.db, options), clock: options.clock, ids: options.ids },
+    usecases: {
+      // One info line per state change a click made (request ids, actor), for grep across apps.
+      uow: createUnitOfWork(options.db, { ...options, onCommitted: logStateChanges(options.logger) }),
+      clock: options.clock,
+      ids: options.ids,
+    },
     identity: createSlackIdentity({ client: app.client, db: options.db, clock: options.clock }),
     logger: options.logger,
     aws: options.aws,
@@ -259,10 +302,19 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
     },
     httpServer: () => server,
     async stop() {
+      // No new requests from here; the ones being answered get their answer first.
       const stopping = app.stop();
+      await afterAck.drained(ANSWER_GRACE_MS);
       // Keep-alive connections would hold close() open until they time out.
       server?.closeAllConnections();
       await stopping;
+      // What was acknowledged is done before the caller closes the database under it.
+      if (!(await afterAck.drained(AFTER_ACK_GRACE_MS))) {
+        options.logger.warn(
+          { ...afterAck.stats(), graceMs: AFTER_ACK_GRACE_MS },
+          "stopping with work after an ack still running",
+        );
+      }
     },
   };
 }

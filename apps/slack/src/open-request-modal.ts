@@ -1,4 +1,10 @@
-import { compilePattern, mayRequest } from "@keyturn/core";
+import {
+  compilePattern,
+  durationProblem,
+  mayRequest,
+  minDurationSeconds,
+  offeredDurations,
+} from "@keyturn/core";
 import {
   code,
   escapeMrkdwn,
@@ -106,10 +112,14 @@ export async function openRequestModal(
       ...(parsed.durationSeconds === undefined ? {} : { durationSeconds: parsed.durationSeconds }),
       ...(ticket === undefined ? {} : { ticket }),
     };
-    if (parsed.durationSeconds !== undefined && parsed.durationSeconds > wanted.rules.maxDurationSeconds) {
+    if (
+      parsed.durationSeconds !== undefined &&
+      durationProblem(wanted.rules, parsed.durationSeconds) !== null
+    ) {
+      const offered = offeredDurations(wanted.rules).map(formatDuration);
       notice =
-        `${formatDuration(parsed.durationSeconds)} is more than ${wanted.rules.title} allows ` +
-        `(at most ${formatDuration(wanted.rules.maxDurationSeconds)}); pick a shorter duration.`;
+        `${wanted.rules.title} does not grant ${formatDuration(parsed.durationSeconds)}: ` +
+        `${wanted.rules.offeredDurationsSeconds === undefined ? `from ${formatDuration(minDurationSeconds(wanted.rules))} to ${formatDuration(wanted.rules.maxDurationSeconds)}` : `one of ${offered.join(", ")}`}; pick one below.`;
     }
   }
   await input.client.views.open({

@@ -65,6 +65,8 @@ export const ModalMetadataSchema = z.object({
   flow: z.string().min(1),
   version: z.number().int(),
   maxSeconds: z.number().int().positive(),
+  minSeconds: z.number().int().positive().optional(),
+  offeredSeconds: z.array(z.number().int().positive()).max(100).optional(),
   reason: z.object({ required: z.boolean(), pattern: z.string().optional() }),
   ticket: z.object({ required: z.boolean(), pattern: z.string().optional() }),
   targets: z.array(Target),

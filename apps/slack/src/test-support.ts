@@ -7,6 +7,8 @@ import { Writable } from "node:stream";
 import { createIdentityCenter, type IdentityCenterAdapter } from "@keyturn/aws";
 import type { FlowRules } from "@keyturn/core";
 import {
+  type AssignmentClaimsHandle,
+  createAssignmentClaims,
   createPrismaClient,
   createUnitOfWork,
   markOutboxFailed,
@@ -208,6 +210,7 @@ export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): 
   const database = useTestDatabase();
   let world: SlackWorld | undefined;
   let redis: ReturnType<typeof createRedisConnection> | undefined;
+  let claims: AssignmentClaimsHandle | undefined;
   beforeAll(async () => {
     // One connection per concurrent click at most (two approvers racing), plus the notifier's.
     const db = createPrismaClient({ databaseUrl: database.url, maxConnections: 8 });
@@ -273,7 +276,8 @@ export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): 
       db,
       config: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
     });
-    const reconcile: ReconcileDeps = { ...usecases, identityCenter, owner: "slack-test-pump" };
+    claims = createAssignmentClaims({ databaseUrl: database.url });
+    const reconcile: ReconcileDeps = { ...usecases, identityCenter, claims };
     world = {
       db,
       fake,
@@ -301,6 +305,7 @@ export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): 
     };
   });
   afterAll(async () => {
+    await claims?.close();
     await world?.app.stop();
     await world?.fake.close();
     world?.identityCenter.close();

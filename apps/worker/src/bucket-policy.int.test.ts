@@ -14,6 +14,8 @@ import { GetRoleCredentialsCommand } from "@aws-sdk/client-sso";
 import { createBucketPolicyStore, createIdentityCenter } from "@keyturn/aws";
 import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import {
+  type AssignmentClaimsHandle,
+  createAssignmentClaims,
   createBucketPolicyUnitOfWork,
   createPrismaClient,
   createUnitOfWork,
@@ -99,6 +101,7 @@ const ids = { uuid: randomUUID };
 let db: PrismaClient;
 let emulator: AwsEmulator;
 let reconcile: ReconcileDeps;
+let claims: AssignmentClaimsHandle;
 let buckets: SessionCutoffDeps & BucketPolicyS3Deps;
 let adminS3: S3Client;
 let strangerS3: S3Client;
@@ -141,7 +144,8 @@ beforeAll(async () => {
     credentials: { accessKeyId: "AKIAKEYTURNEXAMPLE01", secretAccessKey: "x" },
     pollIntervalMs: 20,
   });
-  reconcile = { uow: createUnitOfWork(db, { clock, ids }), clock, ids, identityCenter, owner: "test-worker" };
+  claims = createAssignmentClaims({ databaseUrl: database.url });
+  reconcile = { uow: createUnitOfWork(db, { clock, ids }), clock, ids, identityCenter, claims };
   buckets = {
     uow: createBucketPolicyUnitOfWork(db, { clock, ids }),
     clock,
@@ -163,6 +167,7 @@ afterAll(async () => {
   for (const client of [...clients, adminS3, strangerS3]) {
     client.destroy();
   }
+  await claims.close();
   await emulator.close();
   await db.$disconnect();
 });

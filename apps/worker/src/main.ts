@@ -4,10 +4,15 @@ import { hostname } from "node:os";
 import { createBucketPolicyStore, createIdentityCenter, createKeyturnIdentity } from "@keyturn/aws";
 import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import { loadWorkerConfig } from "@keyturn/config";
-import { createBucketPolicyUnitOfWork, createPrismaClient, createUnitOfWork } from "@keyturn/db";
-import { createLogger, exitOnSignal } from "@keyturn/observability";
+import {
+  createAssignmentClaims,
+  createBucketPolicyUnitOfWork,
+  createPrismaClient,
+  createUnitOfWork,
+} from "@keyturn/db";
+import { createLogger, exitOnSignal, logStateChanges } from "@keyturn/observability";
 import { createRedisConnection, createRedisRateLimiter } from "@keyturn/queue";
-import { createSlackNotifier, createSlackWebClient } from "@keyturn/slack";
+import { createSlackNotifier, createSlackPeopleDirectory, createSlackWebClient } from "@keyturn/slack";
 import { MAX_SESSION_SECONDS } from "@keyturn/usecases";
 import { createLogNotifier } from "./log-notifier.js";
 import { createWorkerMetrics } from "./metrics.js";
@@ -51,22 +56,39 @@ const keyturnIdentity = createKeyturnIdentity({
   onCall: metrics.observeAwsCall,
 });
 const owner = `${hostname()}:${process.pid}`;
+const claims = createAssignmentClaims({
+  databaseUrl: config.databaseUrl,
+  onConnectionLost: (error) =>
+    logger.warn(
+      { err: error },
+      "the claims connection broke: runs holding claims stop before their next AWS change",
+    ),
+});
+// Retries belong to the job system (backoff, visible attempts), not to the client.
+const slackClient =
+  config.slack === undefined
+    ? undefined
+    : createSlackWebClient({
+        token: config.slack.botToken,
+        apiUrl: config.slack.apiUrl,
+        onApiError: metrics.observeSlackApiError,
+      });
 const worker = await startWorker({
   config,
   db,
   redis,
   metrics,
   reconcile: {
-    uow: createUnitOfWork(db, { clock, ids }),
+    uow: createUnitOfWork(db, { clock, ids, onCommitted: logStateChanges(logger) }),
     clock,
     ids,
     identityCenter,
-    owner,
-    claimTtlMs: config.reconcileClaimTtlMs,
+    claims,
+    ...(slackClient === undefined ? {} : { people: createSlackPeopleDirectory(slackClient) }),
   },
   identityCenter,
   bucketPolicies: {
-    uow: createBucketPolicyUnitOfWork(db, { clock, ids }),
+    uow: createBucketPolicyUnitOfWork(db, { clock, ids, onCommitted: logStateChanges(logger) }),
     clock,
     engine: bucketPolicyEngine,
     store: createBucketPolicyStore({
@@ -87,15 +109,10 @@ const worker = await startWorker({
       ),
   },
   notifier:
-    config.slack === undefined
+    config.slack === undefined || slackClient === undefined
       ? createLogNotifier(logger)
       : createSlackNotifier({
-          // Retries belong to the job system (backoff, visible attempts), not to the client.
-          client: createSlackWebClient({
-            token: config.slack.botToken,
-            apiUrl: config.slack.apiUrl,
-            onApiError: metrics.observeSlackApiError,
-          }),
+          client: slackClient,
           db,
           config: {
             portalUrl: config.slack.portalUrl,
@@ -114,6 +131,7 @@ exitOnSignal(
   logger,
   async () => {
     await worker.close();
+    await claims.close();
     identityCenter.close();
     await Promise.allSettled([redis.worker.quit(), redis.producer.quit(), db.$disconnect()]);
   },

@@ -4,11 +4,10 @@ import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
 import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import { type SlackFake, startSlackFake } from "@keyturn/testkit/slack-fake";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approveRequest, flowRules, putTestFlow, useCaseDeps } from "./testing/access-world.js";
-import { type ChildWorker, killChildWorkers, startChildWorker } from "./testing/child-worker.js";
-import { clearPrefix, eventually } from "./worker-harness.js";
+import { type ChildWorker, endChildWorkerTest, startChildWorker } from "./testing/child-worker.js";
+import { eventually } from "./worker-harness.js";
 
 // The worker as deployed (src/main.ts in a process of its own, configured by its environment),
 // posting to the fake Slack and provisioning in the AWS emulator: its /metrics after a lifecycle
@@ -44,10 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await killChildWorkers();
-  const redis = new Redis("redis://127.0.0.1:6379");
-  await clearPrefix(redis, prefix);
-  await redis.quit();
+  await endChildWorkerTest(prefix);
   await db?.$disconnect();
   await slack?.close();
   await emulator?.close();

@@ -143,6 +143,11 @@ export function createWorkerMetrics(options: { queueCounts?: QueueCounts } = {})
       help: "Overdue removals the worker reconciled directly, outside the job queue (paused, emptied or far behind).",
       registers: [registry],
     }),
+    identityRepins: new Counter({
+      name: "keyturn_identity_repins_total",
+      help: "Identities whose pinned Identity Center user was gone and whose pin moved to the same person's new user (alert on any).",
+      registers: [registry],
+    }),
     outboxRelayed: new Counter({
       name: "keyturn_outbox_relayed_total",
       help: "Outbox messages turned into jobs.",

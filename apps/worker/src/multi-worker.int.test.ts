@@ -15,9 +15,9 @@ import {
   useCaseDeps,
 } from "./testing/access-world.js";
 import { acceptedChanges, changesByPrincipal, unneededChanges } from "./testing/assignment-changes.js";
-import { type ChildWorker, killChildWorkers, startChildWorker } from "./testing/child-worker.js";
+import { type ChildWorker, endChildWorkerTest, startChildWorker } from "./testing/child-worker.js";
 import { type EmulatorProcess, startEmulatorProcess } from "./testing/emulator-process.js";
-import { clearPrefix, eventually } from "./worker-harness.js";
+import { eventually } from "./worker-harness.js";
 
 // Two worker processes (src/main.ts as deployed) on one queue, one database and one Redis prefix,
 // against an AWS emulator that enforces Identity Center's quotas (20 calls/s shared by every API,
@@ -95,10 +95,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await killChildWorkers();
-  const redis = new Redis("redis://127.0.0.1:6379");
-  await clearPrefix(redis, prefix);
-  await redis.quit();
+  await endChildWorkerTest(prefix);
   await db?.$disconnect();
   await emulator?.close();
 });
@@ -310,16 +307,17 @@ describe("two worker processes on one queue", () => {
       }
       const assignmentIds = [...new Set(leases.map((lease) => lease.assignmentId))];
       expect.soft(assignmentIds.length).toBe(USERS);
-      // The emulator answers a delete IN_PROGRESS, so each removal is audited when asked for
-      // (delete_requested) and when AWS confirmed it (deleted).
+      // The emulator answers creates and deletes IN_PROGRESS, so each change is audited when asked
+      // for (create_requested, delete_requested) and when AWS confirmed it (created, deleted).
       const misaudited = assignmentIds.filter(
         (id) =>
+          auditCounts.get(`assignment.create_requested ${id}`) !== 1 ||
           auditCounts.get(`assignment.created ${id}`) !== 1 ||
           auditCounts.get(`assignment.delete_requested ${id}`) !== 1 ||
           auditCounts.get(`assignment.deleted ${id}`) !== 1,
       );
       expect.soft(misaudited).toEqual([]);
-      expect.soft(audited.length).toBe(3 * USERS);
+      expect.soft(audited.length).toBe(4 * USERS);
       const requestEvents = await db.auditEvent.findMany({
         where: { requestId: { in: requestIds } },
         orderBy: { seq: "asc" },

@@ -4,12 +4,11 @@ import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
 import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import type { Deps } from "@keyturn/usecases";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { flowRules, numberedUsers, putTestFlow, useCaseDeps } from "./testing/access-world.js";
 import { expectEveryApprovalAppliedOnce, submitAndApprove } from "./testing/approval-burst.js";
-import { type ChildWorker, killChildWorkers, startChildWorker } from "./testing/child-worker.js";
-import { clearPrefix, eventually } from "./worker-harness.js";
+import { type ChildWorker, endChildWorkerTest, startChildWorker } from "./testing/child-worker.js";
+import { eventually } from "./worker-harness.js";
 
 // "Restart PostgreSQL during a burst of approvals", for this file's database only: the cluster is
 // shared with the other test files, so instead of restarting the server its backends for this
@@ -37,14 +36,11 @@ beforeAll(async () => {
   admin = createPrismaClient({ databaseUrl: inject("testDatabaseAdminUrl") });
   deps = useCaseDeps(db);
   await putTestFlow(deps, "s3", flowRules());
-  worker = await startChildWorker({ databaseUrl: database.url, emulator, prefix, claimTtlSeconds: 5 });
+  worker = await startChildWorker({ databaseUrl: database.url, emulator, prefix });
 });
 
 afterAll(async () => {
-  await killChildWorkers();
-  const redis = new Redis("redis://127.0.0.1:6379");
-  await clearPrefix(redis, prefix);
-  await redis.quit();
+  await endChildWorkerTest(prefix);
   await db?.$disconnect();
   await admin?.$disconnect();
   await emulator?.close();

@@ -3,13 +3,12 @@ import { createPrismaClient, type PrismaClient } from "@keyturn/db";
 import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
 import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import type { Deps } from "@keyturn/usecases";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { flowRules, numberedUsers, putTestFlow, useCaseDeps } from "./testing/access-world.js";
 import { expectEveryApprovalAppliedOnce, submitAndApprove } from "./testing/approval-burst.js";
-import { type ChildWorker, killChildWorkers, startChildWorker } from "./testing/child-worker.js";
+import { type ChildWorker, endChildWorkerTest, startChildWorker } from "./testing/child-worker.js";
 import { type PrivatePostgres, startPrivatePostgres } from "./testing/private-postgres.js";
-import { clearPrefix, eventually } from "./worker-harness.js";
+import { eventually } from "./worker-harness.js";
 
 // "Restart PostgreSQL during a burst of approvals", for real: a server of this file's own
 // (testing/private-postgres.ts) is restarted with pg_ctl while approvals arrive and the worker
@@ -32,14 +31,11 @@ beforeAll(async () => {
   db = createPrismaClient({ databaseUrl: server.url });
   deps = useCaseDeps(db);
   await putTestFlow(deps, "s3", flowRules());
-  worker = await startChildWorker({ databaseUrl: server.url, emulator, prefix, claimTtlSeconds: 5 });
+  worker = await startChildWorker({ databaseUrl: server.url, emulator, prefix });
 }, 120_000);
 
 afterAll(async () => {
-  await killChildWorkers();
-  const redis = new Redis("redis://127.0.0.1:6379");
-  await clearPrefix(redis, prefix);
-  await redis.quit();
+  await endChildWorkerTest(prefix);
   await db?.$disconnect();
   await emulator?.close();
   await server?.stop();

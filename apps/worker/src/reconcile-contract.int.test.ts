@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { ListAccountAssignmentsCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { createIdentityCenter, createRateLimiter, type IdentityCenterAdapter } from "@keyturn/aws";
-import { createPrismaClient, createUnitOfWork, type PrismaClient } from "@keyturn/db";
+import {
+  type AssignmentClaimsHandle,
+  createAssignmentClaims,
+  createPrismaClient,
+  createUnitOfWork,
+  type PrismaClient,
+} from "@keyturn/db";
 import {
   IDENTITY_CENTER_BACKENDS,
   type IdentityCenterBackend,
@@ -41,6 +47,7 @@ describe.each(IDENTITY_CENTER_BACKENDS)("the reconciler against $name", ({ name,
   let ssoAdmin: SSOAdminClient;
   let offsetMs = 0;
   let deps: ReconcileDeps;
+  let claims: AssignmentClaimsHandle;
 
   beforeAll(async () => {
     backend = await start();
@@ -65,12 +72,13 @@ describe.each(IDENTITY_CENTER_BACKENDS)("the reconciler against $name", ({ name,
     // The test's clock: real time plus whatever the test has moved it on by.
     const clock = { now: () => new Date(Date.now() + offsetMs) };
     const ids = { uuid: randomUUID };
+    claims = createAssignmentClaims({ databaseUrl: database.url });
     deps = {
       uow: createUnitOfWork(db, { clock, ids }),
       clock,
       ids,
       identityCenter,
-      owner: `contract-${tag}`,
+      claims,
     };
     await putTestFlow(deps, flowName, flowRules());
   }, 120_000);
@@ -78,6 +86,7 @@ describe.each(IDENTITY_CENTER_BACKENDS)("the reconciler against $name", ({ name,
   afterAll(async () => {
     ssoAdmin?.destroy();
     identityCenter?.close();
+    await claims?.close();
     await backend?.close();
   });
 

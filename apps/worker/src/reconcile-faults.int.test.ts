@@ -37,7 +37,9 @@ describe("under throttling, conflicts and async failures (fixed seed)", () => {
     expect(statuses.filter((r) => r.status === "active").length + failed.length).toBe(grants.length);
     expect(failed.length).toBeGreaterThan(0);
     for (const request of failed) {
-      expect(request.failureReason).toMatch(/AWS could not create the assignment: .+/);
+      expect(request.failureReason).toMatch(
+        /^AWS could not create the assignment of permission set S3Access in account \d{12} for Identity Center user [0-9a-f-]+ \(user\d+@example.com\): .+ \(AWS request id [0-9a-f-]+\)$/,
+      );
     }
 
     const active = grants.filter((g) => statuses.find((s) => s.id === g.requestId)?.status === "active");

@@ -1,10 +1,13 @@
 import { GetObjectCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
 import { GetRoleCredentialsCommand } from "@aws-sdk/client-sso";
+import { createIdentityCenter } from "@keyturn/aws";
+import type { AssignmentClaimsHandle } from "@keyturn/db";
 import { assignmentsNeedingReconcile } from "@keyturn/db";
 import { ADMIN_KEY, portalClient, s3Client, sessionS3Client } from "@keyturn/testkit/aws-test-clients";
 import { type ReconcileDeps, reconcileAssignment, revokeRequest, scanDrift } from "@keyturn/usecases";
 import { describe, expect, it } from "vitest";
-import { ACCOUNT, approver, person, useReconcileWorld } from "./test-support.js";
+import { ACCOUNT, approver, person, reconcileUntilSettled, useReconcileWorld } from "./test-support.js";
+import { approveRequest } from "./testing/access-world.js";
 
 const world = useReconcileWorld();
 const assignmentsOf = (userId: string) =>
@@ -12,17 +15,76 @@ const assignmentsOf = (userId: string) =>
 const userId = async (email: string) =>
   (await world.db.identity.findUniqueOrThrow({ where: { email } })).identityStoreUserId ?? "unpinned";
 const request = (id: string) => world.db.accessRequest.findUniqueOrThrow({ where: { id } });
-/** The reconciler's dependencies, but the process "dies" right after AWS accepted the create. */
-const dyingAfterCreate = (): ReconcileDeps => ({
-  ...world.deps,
-  identityCenter: {
-    ...world.deps.identityCenter,
-    createAssignment: async (target) => {
-      await world.deps.identityCenter.createAssignment(target);
-      throw new Error("the worker died here");
+type DeathPoint = "before-send" | "before-id-saved" | "after-id-saved";
+
+/**
+ * A worker process that dies at a point of its create: its own claims session (closed to die, so
+ * PostgreSQL drops its lock as it would for a killed process) and its own Identity Center adapter
+ * (whose creation slot dies with it). Its run never returns, as a killed process's would not.
+ */
+function dyingWorker(at: DeathPoint) {
+  const identityCenter = createIdentityCenter({
+    region: world.emulator.region,
+    endpoint: world.emulator.endpoint,
+    credentials: { accessKeyId: "AKIAKEYTURNEXAMPLE01", secretAccessKey: "x" },
+    pollIntervalMs: 20,
+  });
+  const deps = world.otherWorker();
+  let died: () => void = () => undefined;
+  const dead = new Promise<void>((resolve) => {
+    died = resolve;
+  });
+  const die = (): Promise<never> => {
+    died();
+    return new Promise<never>(() => undefined);
+  };
+  const dying: ReconcileDeps = {
+    ...deps,
+    identityCenter: {
+      ...identityCenter,
+      createAssignment: (target, hooks) =>
+        identityCenter.createAssignment(target, {
+          beforeSend: async () => {
+            const check = await hooks?.beforeSend?.();
+            if (at === "before-send") {
+              await die();
+            }
+            return check;
+          },
+          accepted: async (status) => {
+            if (at === "after-id-saved") {
+              await hooks?.accepted?.(status);
+            }
+            await die();
+          },
+        }),
     },
-  },
-});
+  };
+  return {
+    /** Starts its run and resolves once it has died (its claim gone with its session). */
+    async run(assignmentId: string): Promise<void> {
+      void reconcileAssignment(dying, { assignmentId });
+      await dead;
+      await (deps.claims as AssignmentClaimsHandle).close();
+      identityCenter.close();
+    },
+  };
+}
+
+const creates = (principal: string) =>
+  world.emulator
+    .callLog()
+    .filter((c) => c.operation === "CreateAccountAssignment" && c.input.PrincipalId === principal);
+
+async function assignmentTrail(assignmentId: string) {
+  const events = await world.db.auditEvent.findMany({
+    where: { action: { startsWith: "assignment." } },
+    orderBy: { seq: "asc" },
+  });
+  return events
+    .filter((e) => (e.data as { assignmentId?: string }).assignmentId === assignmentId)
+    .map((e) => [e.action, (e.data as { awsRequestId?: string | null }).awsRequestId ?? null]);
+}
 
 describe("the assignment reconciler against the AWS emulator", () => {
   it("grants on approval with the clock starting at activation, and removes on revoke", async () => {
@@ -117,7 +179,7 @@ describe("the assignment reconciler against the AWS emulator", () => {
     await world.reconcileUntilSettled(assignmentId);
     await revokeRequest(world.deps, { requestId, by: approver, asAdmin: false });
     // The first worker sends the delete and dies before it comes back for the outcome.
-    const first = await reconcileAssignment({ ...world.deps, owner: "worker-that-died" }, { assignmentId });
+    const first = await reconcileAssignment(world.otherWorker(), { assignmentId });
     expect(first.ok && first.value.outcome).toBe("pending");
     const pending = await world.db.assignment.findUniqueOrThrow({ where: { id: assignmentId } });
     expect(pending).toMatchObject({ pendingOperation: "delete", observedPresent: null });
@@ -187,36 +249,96 @@ describe("the assignment reconciler against the AWS emulator", () => {
     expect(assignment.observedPresent).toBe(false);
   });
 
-  it("asks AWS, and audits what it found, after a worker died between its create and the outcome", async () => {
+  it("confirms by its saved request id a create whose worker died while AWS worked, and starts the access when AWS did", async () => {
     const { requestId, assignmentId } = await world.approve("user13@example.com");
-    await expect(reconcileAssignment(dyingAfterCreate(), { assignmentId })).rejects.toThrow("died");
-    expect(
-      (await world.db.assignment.findUniqueOrThrow({ where: { id: assignmentId } })).observedPresent,
-    ).toBe(null);
+    await dyingWorker("after-id-saved").run(assignmentId);
+    const diedAt = Date.now();
+    const pending = await world.db.assignment.findUniqueOrThrow({ where: { id: assignmentId } });
+    expect(pending).toMatchObject({ pendingOperation: "create", observedPresent: null });
+    expect(pending.pendingRequestId).toEqual(expect.any(String));
 
     const report = await world.reconcileUntilSettled(assignmentId);
-    expect(report.actions).toEqual([]);
     expect(report.activated).toEqual([requestId]);
     const principal = await userId("user13@example.com");
-    const creates = world.emulator
-      .callLog()
-      .filter((c) => c.operation === "CreateAccountAssignment" && c.input.PrincipalId === principal);
-    expect(creates).toHaveLength(1);
-    const audit = await world.db.auditEvent.findMany({
-      where: { action: "assignment.observed_after_interruption" },
+    expect(creates(principal)).toHaveLength(1);
+    expect(
+      world.emulator
+        .callLog()
+        .filter((c) => c.operation === "DescribeAccountAssignmentCreationStatus")
+        .map((c) => c.input.AccountAssignmentCreationRequestId),
+    ).toContain(pending.pendingRequestId);
+    expect(await assignmentTrail(assignmentId)).toEqual([
+      ["assignment.create_requested", pending.pendingRequestId],
+      ["assignment.created", pending.pendingRequestId],
+    ]);
+    // The clock started when AWS accepted the create, not when the next run saw it.
+    const active = await request(requestId);
+    const sentAt = creates(principal)[0]?.at ?? 0;
+    expect(active.activatedAt?.getTime()).toBeGreaterThanOrEqual(sentAt - 1000);
+    expect(active.activatedAt?.getTime()).toBeLessThanOrEqual(diedAt);
+  });
+
+  it("finds among AWS's creation requests a create whose worker died before it could save the id", async () => {
+    const { requestId, assignmentId } = await world.approve("user18@example.com");
+    await dyingWorker("before-id-saved").run(assignmentId);
+    expect(await world.db.assignment.findUniqueOrThrow({ where: { id: assignmentId } })).toMatchObject({
+      pendingOperation: "create",
+      pendingRequestId: null,
     });
-    expect(audit.map((e) => e.data)).toContainEqual(expect.objectContaining({ assignmentId, present: true }));
+
+    const report = await world.reconcileUntilSettled(assignmentId);
+    expect(report.activated).toEqual([requestId]);
+    const principal = await userId("user18@example.com");
+    expect(creates(principal)).toHaveLength(1);
+    const [lookedUp] = await assignmentTrail(assignmentId);
+    expect(lookedUp?.[0]).toBe("assignment.create_looked_up");
+    expect(lookedUp?.[1]).toEqual(expect.any(String));
+    expect((await request(requestId)).status).toBe("active");
+  });
+
+  it("creates once a create whose worker died before it reached AWS", async () => {
+    const { requestId, assignmentId } = await world.approve("user19@example.com");
+    await dyingWorker("before-send").run(assignmentId);
+    const principal = await userId("user19@example.com");
+    expect(creates(principal)).toEqual([]);
+
+    const report = await world.reconcileUntilSettled(assignmentId);
+    expect(report.actions).toContain("created");
+    expect(report.activated).toEqual([requestId]);
+    expect(creates(principal)).toHaveLength(1);
+    expect((await assignmentTrail(assignmentId))[0]).toEqual(["assignment.create_looked_up", null]);
   });
 
   it("finds in its sweep, and removes, a grant whose worker died mid-create after the request was revoked", async () => {
     const { requestId, assignmentId } = await world.approve("user14@example.com");
-    await expect(reconcileAssignment(dyingAfterCreate(), { assignmentId })).rejects.toThrow("died");
+    await dyingWorker("before-id-saved").run(assignmentId);
     await revokeRequest(world.deps, { requestId, by: approver, asAdmin: false });
     // The request is over and no lease is live: only the unconfirmed create says AWS may hold it.
     expect(await assignmentsNeedingReconcile(world.db, new Date())).toContain(assignmentId);
-    expect((await world.reconcileUntilSettled(assignmentId)).actions).toEqual(["deleted"]);
+    // The create it finds had succeeded; what AWS holds for no live lease is removed.
+    expect((await world.reconcileUntilSettled(assignmentId)).actions).toEqual(["created", "deleted"]);
     expect(assignmentsOf(await userId("user14@example.com"))).toHaveLength(0);
     expect(await assignmentsNeedingReconcile(world.db, new Date())).not.toContain(assignmentId);
+    expect((await request(requestId)).status).toBe("revoked");
+  });
+
+  it("never sends a create for a lease that ends before it could be granted, and says why", async () => {
+    const requestId = await approveRequest(world.deps, {
+      flowName: "s3",
+      email: "user20@example.com",
+      durationSeconds: 1,
+    });
+    const { assignmentId } = await world.db.lease.findUniqueOrThrow({ where: { requestId } });
+    // The run gets to it 700 ms into its one-second window (its clock says so), too late to grant.
+    const late = { now: () => new Date(Date.now() + 700) };
+    const report = await reconcileUntilSettled({ ...world.deps, clock: late }, assignmentId);
+    expect(report.actions).toContain("create_skipped");
+    expect(report.failed).toEqual([requestId]);
+    expect(creates(await userId("user20@example.com"))).toEqual([]);
+    const failed = await request(requestId);
+    expect(failed.status).toBe("failed");
+    expect(failed.failureReason).toMatch(/less than 500 ms before the end of the access window/);
+    expect(failed.failureReason).toContain("S3Access");
   });
 
   it("reports as drift an assignment made outside Keyturn, including one back after Keyturn removed it", async () => {
@@ -255,7 +377,7 @@ describe("the assignment reconciler against the AWS emulator", () => {
     const { assignmentId } = await world.approve("dave@example.com");
     const [a, b] = await Promise.all([
       reconcileAssignment(world.deps, { assignmentId }),
-      reconcileAssignment({ ...world.deps, owner: "other-worker" }, { assignmentId }),
+      reconcileAssignment(world.otherWorker(), { assignmentId }),
     ]);
     const outcomes = [a, b].map((r) => r.ok && r.value.outcome).sort();
     expect(outcomes).toEqual(["busy", "converged"]);

@@ -1,11 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { createIdentityCenter } from "@keyturn/aws";
-import { createPrismaClient, createUnitOfWork, type PrismaClient } from "@keyturn/db";
+import {
+  type AssignmentClaimsHandle,
+  createAssignmentClaims,
+  createPrismaClient,
+  createUnitOfWork,
+  type PrismaClient,
+} from "@keyturn/db";
 import { type AwsEmulator, startAwsEmulator, testFlowRules } from "@keyturn/testkit";
 import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
   AppError,
+  emptyReport,
   putFlow,
   type ReconcileDeps,
   type ReconcileReport,
@@ -24,9 +31,15 @@ export const bulkUsers = Array.from({ length: 200 }, (_, i) => ({
 const flowRules = testFlowRules();
 
 export type ReconcileWorld = {
+  databaseUrl: string;
   db: PrismaClient;
   emulator: AwsEmulator;
   deps: ReconcileDeps;
+  /**
+   * The reconciler's dependencies as another worker process has them: its own claims (its own
+   * PostgreSQL session), closed after the file's tests.
+   */
+  otherWorker(): ReconcileDeps;
   approve(email: string): Promise<{ requestId: string; assignmentId: string }>;
   reconcileUntilSettled(assignmentId: string): ReturnType<typeof reconcileUntilSettled>;
 };
@@ -34,13 +47,7 @@ export type ReconcileWorld = {
 export async function reconcileUntilSettled(deps: ReconcileDeps, assignmentId: string, maxRuns = 40) {
   // What the worker's job does: run again while AWS says "later" (throttled, conflict, busy), and
   // after the delay a run asks for while AWS carries out a deletion. The report sums up the runs.
-  const total: ReconcileReport = {
-    outcome: "converged",
-    actions: [],
-    activated: [],
-    expired: [],
-    failed: [],
-  };
+  const total: ReconcileReport = emptyReport();
   for (let run = 1; ; run++) {
     try {
       const result = await reconcileAssignment(deps, { assignmentId });
@@ -52,8 +59,10 @@ export async function reconcileUntilSettled(deps: ReconcileDeps, assignmentId: s
       total.activated.push(...report.activated);
       total.expired.push(...report.expired);
       total.failed.push(...report.failed);
-      if (report.outcome === "pending" && run < maxRuns) {
-        await new Promise((resolve) => setTimeout(resolve, report.retryAfterMs ?? 0));
+      total.repinned.push(...report.repinned);
+      if ((report.outcome === "pending" || report.outcome === "busy") && run < maxRuns) {
+        const delay = report.outcome === "busy" ? 50 : (report.retryAfterMs ?? 0);
+        await new Promise((resolve) => setTimeout(resolve, delay));
         continue;
       }
       if (report.outcome !== "busy") {
@@ -81,6 +90,12 @@ export async function reconcileUntilSettled(deps: ReconcileDeps, assignmentId: s
 export function useReconcileWorld(): ReconcileWorld {
   const database = useTestDatabase();
   let world: ReconcileWorld | undefined;
+  const claims: AssignmentClaimsHandle[] = [];
+  const newClaims = () => {
+    const handle = createAssignmentClaims({ databaseUrl: database.url });
+    claims.push(handle);
+    return handle;
+  };
   beforeAll(async () => {
     const db = createPrismaClient({ databaseUrl: database.url });
     const emulator = await startAwsEmulator({ seed: 7, assignmentDelayMs: 20 });
@@ -100,15 +115,17 @@ export function useReconcileWorld(): ReconcileWorld {
       clock,
       ids,
       identityCenter,
-      owner: "test-worker",
+      claims: newClaims(),
     };
     expect(
       (await putFlow(deps, { name: "s3", rules: flowRules, by: { type: "system", id: "test" } })).ok,
     ).toBe(true);
     world = {
+      databaseUrl: database.url,
       db,
       emulator,
       deps,
+      otherWorker: () => ({ ...deps, claims: newClaims() }),
       async approve(email) {
         const requestId = await approveRequest(deps, { flowName: "s3", email, durationSeconds: 3600 });
         const lease = await db.lease.findUniqueOrThrow({ where: { requestId } });
@@ -118,6 +135,7 @@ export function useReconcileWorld(): ReconcileWorld {
     };
   });
   afterAll(async () => {
+    await Promise.all(claims.map((handle) => handle.close()));
     await world?.emulator.close();
     await world?.db.$disconnect();
   });

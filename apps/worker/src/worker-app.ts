@@ -1,7 +1,15 @@
+import { once } from "node:events";
 import type { WorkerConfig } from "@keyturn/config";
 import type { Db } from "@keyturn/db";
-import type { Logger } from "@keyturn/observability";
-import { assertHandlers, createProducer, createWorker, type Handlers, type Producer } from "@keyturn/queue";
+import { type Logger, withLogContext } from "@keyturn/observability";
+import {
+  assertHandlers,
+  createProducer,
+  createWorker,
+  type Handlers,
+  type JobContext,
+  type Producer,
+} from "@keyturn/queue";
 import {
   type BucketPolicyS3Deps,
   type IdentityCenter,
@@ -61,8 +69,8 @@ export type RunningWorker = {
 /**
  * The worker process: relays the outbox into the queue, runs every job in the catalog, schedules the
  * sweeps, and answers health checks. Several processes can run at once: job ids deduplicate the
- * relay and the sweeps, per-assignment claims serialize the reconciler, and the Identity Center
- * rate limit is shared through Redis.
+ * relay and the sweeps, per-assignment claims (PostgreSQL session locks that die with their
+ * holder) serialize the reconciler, and the Identity Center rate limit is shared through Redis.
  */
 export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const { config, db, logger } = deps;
@@ -98,6 +106,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       ...deps.reconcile,
       identityCenter: deps.identityCenter,
       logger,
+      metrics,
     }),
     "request.notify": requestNotifyHandler({ notifier: deps.notifier }),
     "request.time-out": requestTimeOutHandler(deps.reconcile),
@@ -115,12 +124,14 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     }),
   };
   assertHandlers(handlers);
+  const logged = withJobLogContext(handlers);
 
+  await warmUp(deps);
   let lastTick = Date.now();
   const worker = createWorker({
     connection: deps.redis.worker,
     prefix: config.redis.prefix,
-    handlers,
+    handlers: logged,
     concurrency: config.concurrency,
     logger,
     onOutcome: (outcome) => {
@@ -225,3 +236,58 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     },
   };
 }
+
+/**
+ * Every state change a job causes is logged with the job's name and id, and the ids its payload
+ * names (request, assignment, identity): `grep <id>` finds the job that made each change.
+ */
+function withJobLogContext(handlers: Handlers): Handlers {
+  const wrapped: Record<string, (payload: never, ctx: JobContext) => Promise<void>> = {};
+  for (const [name, handler] of Object.entries(handlers) as Array<
+    [string, (payload: Record<string, unknown>, ctx: JobContext) => Promise<void>]
+  >) {
+    wrapped[name] = (payload: Record<string, unknown>, ctx: JobContext) => {
+      const ids = Object.fromEntries(
+        ["requestId", "assignmentId", "identityId"].flatMap((key) =>
+          typeof payload[key] === "string" ? [[key, payload[key]]] : [],
+        ),
+      );
+      return withLogContext({ job: name, jobId: ctx.jobId, ...ids }, () => handler(payload, ctx));
+    };
+  }
+  return wrapped as unknown as Handlers;
+}
+
+/**
+ * A (re)started worker's first removal would otherwise look up the Identity Center instance and the
+ * permission sets (several calls through the shared quota) before its delete could go out: the
+ * sets Keyturn manages are looked up before the worker takes jobs. Best effort and bounded: a
+ * failure here is what the first job would have met anyway.
+ */
+async function warmUp(deps: WorkerDeps): Promise<void> {
+  const lookUp = async () => {
+    // The calls take tokens from the shared rate limiter, whose connection fails fast until ready.
+    if (deps.redis.producer.status !== "ready") {
+      await once(deps.redis.producer, "ready");
+    }
+    const targets = await deps.reconcile.uow.run((tx) => tx.drift.managedTargets());
+    for (const name of new Set(targets.map((t) => t.permissionSetName))) {
+      await deps.identityCenter.permissionSet(name);
+    }
+  };
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    lookUp().catch((error: unknown) => {
+      deps.logger.warn(
+        { err: error },
+        "could not look up the managed permission sets ahead of the first job",
+      );
+    }),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, WARM_UP_LIMIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+const WARM_UP_LIMIT_MS = 10_000;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createIdentityCenter } from "@keyturn/aws";
-import { createPrismaClient, createUnitOfWork, type PrismaClient } from "@keyturn/db";
+import { createAssignmentClaims, createPrismaClient, createUnitOfWork, type PrismaClient } from "@keyturn/db";
 import { createLogger } from "@keyturn/observability";
 import { createRedisConnection, createRedisRateLimiter } from "@keyturn/queue";
 import type { AwsEmulator } from "@keyturn/testkit";
@@ -34,11 +34,8 @@ export type HarnessOptions = {
   prefix: string;
   sweepIntervalMs?: number;
   notifier?: Notifier;
-  owner?: string;
   /** Default: the shared test Redis on 127.0.0.1:6379. */
   redisUrl?: string;
-  /** Default: the reconciler's own (30 s). */
-  claimTtlMs?: number;
   /** Protected buckets, built from this worker's parts; default none. */
   bucketPolicies?: (parts: {
     db: PrismaClient;
@@ -73,6 +70,7 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
   });
   const clock = { now: () => new Date() };
   const ids = { uuid: randomUUID };
+  const claims = createAssignmentClaims({ databaseUrl: options.databaseUrl });
   const worker = await startWorker({
     config: {
       databaseUrl: options.databaseUrl,
@@ -90,8 +88,7 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
       clock,
       ids,
       identityCenter,
-      owner: options.owner ?? randomUUID(),
-      ...(options.claimTtlMs === undefined ? {} : { claimTtlMs: options.claimTtlMs }),
+      claims,
     },
     identityCenter,
     notifier: options.notifier ?? createRecordingNotifier(),
@@ -107,6 +104,7 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
     redis,
     async stop() {
       await worker.close();
+      await claims.close();
       identityCenter.close();
       await Promise.allSettled([redis.worker.quit(), redis.producer.quit(), db.$disconnect()]);
     },

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { createPrismaClient, type PrismaClient } from "@keyturn/db";
-import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
+import { createAssignmentClaims, createPrismaClient, type PrismaClient } from "@keyturn/db";
+import { type AwsEmulator, startAwsEmulator, startSlackFake } from "@keyturn/testkit";
 import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import type { Deps } from "@keyturn/usecases";
@@ -23,10 +23,6 @@ import { clearPrefix, eventually } from "./worker-harness.js";
 // IN_PROGRESS for 6 s, so a signal sent once CreateAccountAssignment is in the call log arrives
 // while the worker polls its status (with seconds to spare on a machine whose cores are busy).
 const CREATION_MS = 6_000;
-// A dead worker's claim must outlive the creation it left in flight: the next worker then finds the
-// assignment in AWS instead of asking for it a second time. 12 s: the claim was renewed at most a
-// third of it before the kill, so it lapses 8-12 s after it, past the 6 s creation.
-const CLAIM_TTL_S = 12;
 // Bounds on waiting for a child process's work: they end a hung test, they do not judge speed.
 const EVENT_WAIT_MS = 120_000;
 
@@ -56,8 +52,7 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-const startWorker = () =>
-  startChildWorker({ databaseUrl: database.url, emulator, prefix, claimTtlSeconds: CLAIM_TTL_S });
+const startWorker = () => startChildWorker({ databaseUrl: database.url, emulator, prefix });
 
 const requestRow = (id: string) => db.accessRequest.findUniqueOrThrow({ where: { id } });
 
@@ -100,20 +95,40 @@ describe("worker processes", () => {
     const first = await startWorker();
     const requestId = await approveRequest(deps, { flowName: "s3", email: "alice@example.com" });
     await waitForCreateCall(principal);
+    // Killed while it waits for AWS, after it saved AWS's request id (saved as AWS answered; the
+    // instant before that is the lookup path, tested in reconcile.int.test.ts).
+    const { assignmentId } = await db.lease.findUniqueOrThrow({ where: { requestId } });
+    await eventually(
+      async () => {
+        const row = await db.assignment.findUniqueOrThrow({ where: { id: assignmentId } });
+        return row.pendingRequestId !== null;
+      },
+      EVENT_WAIT_MS,
+      10,
+    );
     first.signal("SIGKILL");
     const killed = await first.exited;
     expect(killed.signal).toBe("SIGKILL");
 
-    // It died mid-wait: AWS is still creating, the request is still approved, and the claim and the
-    // intent to create are the dead worker's.
-    expect(
-      emulator.snapshot().pendingOperations.filter((op) => op.principalId === principal),
-      explain(first),
-    ).toMatchObject([{ kind: "creation" }]);
+    // It died mid-wait: AWS is still creating and the request is still approved, and the claim
+    // died with the worker.
+    const inFlight = emulator.snapshot().pendingOperations.filter((op) => op.principalId === principal);
+    expect(inFlight, explain(first)).toMatchObject([{ kind: "creation" }]);
     expect((await requestRow(requestId)).status).toBe("approved");
     const lease = await db.lease.findUniqueOrThrow({ where: { requestId }, include: { assignment: true } });
-    expect(lease.assignment.claimedBy?.startsWith(first.owner)).toBe(true);
+    expect(lease.assignment).toMatchObject({
+      pendingOperation: "create",
+      pendingRequestId: inFlight[0]?.requestId,
+    });
     expect(lease.assignment.provisionIntentAt).not.toBeNull();
+    const claims = createAssignmentClaims({ databaseUrl: database.url });
+    try {
+      const claim = await claims.acquire(lease.assignmentId);
+      expect(claim, "the dead worker's claim outlived it").not.toBeNull();
+      await claim?.release();
+    } finally {
+      await claims.close();
+    }
 
     const second = await startWorker();
     await eventually(async () => (await requestRow(requestId)).status === "active", EVENT_WAIT_MS).catch(
@@ -139,9 +154,95 @@ describe("worker processes", () => {
     const actions = await auditActions(db, requestId);
     expect(actions.filter((action) => action === "request.activated")).toHaveLength(1);
     expect(actions).toEqual(["request.submitted", "request.approved", "request.activated"]);
+    // Access started when AWS accepted the create, before the kill, not when the next worker saw it.
+    const active = await requestRow(requestId);
+    const created = callsFor(log, "CreateAccountAssignment", principal)[0]?.at ?? 0;
+    expect(active.activatedAt?.getTime()).toBeGreaterThanOrEqual(created - 1000);
+    expect(active.activatedAt?.getTime()).toBeLessThanOrEqual(killed.at);
+    // The outcome was asked by the saved id.
+    const polls = log.filter(
+      (c) =>
+        c.operation === "DescribeAccountAssignmentCreationStatus" &&
+        c.input.AccountAssignmentCreationRequestId === inFlight[0]?.requestId &&
+        c.at > killed.at,
+    );
+    expect(polls.length).toBeGreaterThan(0);
 
     second.signal("SIGTERM");
     expect(await second.exited).toMatchObject({ code: 0, signal: null });
+  }, 400_000);
+
+  it("SIGKILL after the create of a grant shorter than the outage: the request is active then expired with AWS's times, the requester is told so, and the assignment goes on time", async () => {
+    const slack = await startSlackFake();
+    try {
+      slack.addUser({ id: "U0CAROL", name: "carol", email: "carol@example.com" });
+      const slackEnv = {
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_API_URL: slack.url,
+        AWS_ACCESS_PORTAL_URL: "https://d-0123456789.awsapps.com/start",
+        AWS_SSO_REGION: emulator.region,
+        SWEEP_INTERVAL_SECONDS: "2",
+      };
+      const principal = principalOf("carol");
+      const first = await startChildWorker({ databaseUrl: database.url, emulator, prefix, env: slackEnv });
+      // Five seconds of access: over before the worker that dies is replaced and AWS has finished.
+      const requestId = await approveRequest(deps, {
+        flowName: "s3",
+        email: "carol@example.com",
+        durationSeconds: 5,
+      });
+      const create = await waitForCreateCall(principal);
+      first.signal("SIGKILL");
+      await first.exited;
+      const second = await startChildWorker({ databaseUrl: database.url, emulator, prefix, env: slackEnv });
+      const restartedAt = Date.now();
+
+      const done = await eventually(async () => {
+        const row = await requestRow(requestId);
+        return row.status === "expired" || row.status === "failed" ? row : undefined;
+      }, EVENT_WAIT_MS).catch((error: unknown) => {
+        throw new Error(`the request never ended\n${explain(second)}`, { cause: error });
+      });
+      // AWS held the assignment from its create: the request was active from then, and expired.
+      expect(done.status, explain(second)).toBe("expired");
+      expect(await auditActions(db, requestId)).toEqual([
+        "request.submitted",
+        "request.approved",
+        "request.activated",
+        "request.expired",
+      ]);
+      const activatedAt = done.activatedAt?.getTime() ?? 0;
+      expect(activatedAt).toBeGreaterThanOrEqual(create.at - 1000);
+      expect(activatedAt).toBeLessThan(restartedAt);
+      expect(done.expiresAt?.getTime()).toBe(activatedAt + 5000);
+      // Removed as soon as a worker could, and not before the lease ended.
+      const deletes = callsFor(emulator.callLog(), "DeleteAccountAssignment", principal);
+      expect(deletes).toHaveLength(1);
+      expect(deletes[0]?.at).toBeGreaterThanOrEqual(done.expiresAt?.getTime() ?? 0);
+      expect(emulator.assignments().filter((a) => a.principalId === principal)).toEqual([]);
+      expect(callsFor(emulator.callLog(), "CreateAccountAssignment", principal)).toHaveLength(1);
+      expect(done.endedAt?.getTime()).toBeGreaterThanOrEqual(deletes[0]?.at ?? 0);
+      // The requester heard the truth: active, then expired; never "could not be granted".
+      const dm = slack.dmChannelId("U0CAROL");
+      await eventually(async () =>
+        slack
+          .calls(
+            (c) => (c.method === "chat.postMessage" || c.method === "chat.update") && c.args.channel === dm,
+          )
+          .some((c) => JSON.stringify(c.args).includes("has expired")),
+      );
+      const told = slack
+        .calls(
+          (c) => (c.method === "chat.postMessage" || c.method === "chat.update") && c.args.channel === dm,
+        )
+        .map((c) => JSON.stringify(c.args));
+      expect(told.some((text) => text.includes("you have"))).toBe(true);
+      expect(told.join("\n")).not.toContain("could not be granted");
+      second.signal("SIGTERM");
+      expect(await second.exited).toMatchObject({ code: 0, signal: null });
+    } finally {
+      await slack.close();
+    }
   }, 400_000);
 
   it("SIGTERM during an assignment's creation: the job runs to its end, then the process exits 0", async () => {
@@ -164,9 +265,6 @@ describe("worker processes", () => {
     const request = await requestRow(requestId);
     expect(request.status).toBe("active");
     expect(request.activatedAt?.getTime()).toBeLessThanOrEqual(exit.at);
-    const lease = await db.lease.findUniqueOrThrow({ where: { requestId }, include: { assignment: true } });
-    // Its claim was released on the way out, not left to expire.
-    expect(lease.assignment.claimedBy).toBeNull();
     expect(callsFor(emulator.callLog(), "CreateAccountAssignment", principal)).toHaveLength(1);
     expect(emulator.assignments().filter((a) => a.principalId === principal)).toHaveLength(1);
   }, 300_000);

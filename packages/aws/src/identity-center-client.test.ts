@@ -172,7 +172,11 @@ describe("assignments", () => {
     expect(await ic.hasAssignment(target)).toBe(false);
 
     const created = await ic.createAssignment(target);
-    expect(created).toEqual({ status: "SUCCEEDED", requestId: expect.any(String) });
+    expect(created).toEqual({
+      status: "SUCCEEDED",
+      requestId: expect.any(String),
+      createdAt: expect.any(Date),
+    });
     expect(emu.assignments()).toEqual([
       {
         instanceArn: seed.instanceArn,
@@ -192,7 +196,11 @@ describe("assignments", () => {
     ]);
 
     const deleted = await ic.deleteAssignment(target);
-    expect(deleted).toEqual({ status: "SUCCEEDED", requestId: expect.any(String) });
+    expect(deleted).toEqual({
+      status: "SUCCEEDED",
+      requestId: expect.any(String),
+      createdAt: expect.any(Date),
+    });
     expect(deleted.requestId).not.toBe(created.requestId);
     expect(emu.assignments()).toEqual([]);
     expect(await ic.hasAssignment(target)).toBe(false);
@@ -213,8 +221,59 @@ describe("assignments", () => {
       status: "FAILED",
       requestId: expect.any(String),
       failureReason: "Received a 404 status error: role quota exceeded",
+      createdAt: expect.any(Date),
     });
     expect(emu.assignments()).toEqual([]);
+  });
+
+  it("tells its hooks before each attempt leaves and as soon as AWS accepted, and looks a create up by id or by target", async () => {
+    const { emu, seed, adapter } = await open();
+    const ic = adapter();
+    const target = { accountId: ACCOUNT, permissionSetName: "S3Access", principalId: seed.users.alice ?? "" };
+    const since = new Date();
+    const seen: string[] = [];
+    const outcome = await ic.createAssignment(target, {
+      beforeSend: async () => {
+        seen.push("beforeSend");
+        return () => {
+          seen.push("last check");
+        };
+      },
+      accepted: async ({ requestId }) => {
+        // Before the outcome: AWS is still at it.
+        seen.push(`accepted ${(await ic.creationStatus(requestId))?.status}`);
+      },
+    });
+    expect(seen).toEqual(["beforeSend", "last check", "accepted IN_PROGRESS"]);
+    expect(await ic.creationStatus(outcome.requestId)).toMatchObject({
+      status: "SUCCEEDED",
+      requestId: outcome.requestId,
+    });
+    expect(await ic.creationStatus("00000000-0000-4000-8000-000000000000")).toBeNull();
+    // By target, among the requests AWS accepted since: the one, and none for another target.
+    expect(await ic.findCreation(target, since)).toMatchObject({ requestId: outcome.requestId });
+    expect(await ic.findCreation({ ...target, principalId: seed.users.bob ?? "" }, since)).toBeNull();
+
+    // A hook that refuses stops the attempt before anything is sent.
+    emu.clearCallLog();
+    const refused = ic.createAssignment(
+      { ...target, principalId: seed.users.bob ?? "" },
+      {
+        beforeSend: async () => () => {
+          throw new Error("the lease ended");
+        },
+      },
+    );
+    await expect(refused).rejects.toThrow("the lease ended");
+    expect(emu.callLog().filter((c) => c.operation === "CreateAccountAssignment")).toEqual([]);
+  });
+
+  it("says whether the identity store still has a user", async () => {
+    const { emu, seed, adapter } = await open();
+    const ic = adapter();
+    expect(await ic.userExists(seed.users.alice ?? "")).toBe(true);
+    emu.deleteUser("alice");
+    expect(await ic.userExists(seed.users.alice ?? "")).toBe(false);
   });
 
   it("looks one assignment up with a single per-principal call, however many the set has", async () => {

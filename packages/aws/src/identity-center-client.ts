@@ -7,6 +7,7 @@ import {
   DescribeAccountAssignmentCreationStatusCommand,
   DescribeAccountAssignmentDeletionStatusCommand,
   DescribePermissionSetCommand,
+  ListAccountAssignmentCreationStatusCommand,
   ListAccountAssignmentsCommand,
   ListAccountAssignmentsForPrincipalCommand,
   ListInstancesCommand,
@@ -17,6 +18,7 @@ import {
   AppError,
   type AssignmentTarget,
   type ChangeStatus,
+  type CreationHooks,
   err,
   type IdentityCenter,
   type IdentityCenterUser,
@@ -81,6 +83,8 @@ type PermissionSetInfo = { name: string; arn: string; sessionDurationSeconds: nu
 const MAX_POLL_INTERVAL_MS = 2000;
 const DEFAULT_MAX_POLL_MS = 5 * 60_000;
 const DEFAULT_SESSION_DURATION = "PT1H";
+// How far AWS's CreatedDate may be behind our clock when looking for a request we sent.
+const CLOCK_SKEW_MS = 60_000;
 
 type Kind = "creation" | "deletion";
 
@@ -115,11 +119,17 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
     kind: CallKind,
     send: () => Promise<T>,
     recover?: (error: unknown) => { value: T } | undefined,
+    beforeSend?: () => Promise<(() => void) | undefined>,
   ): Promise<T> {
     return callAws(ctx, {
       operation,
       send,
-      beforeAttempt: () => limiter.acquire(kind),
+      beforeAttempt: async () => {
+        const lastCheck = await beforeSend?.();
+        await limiter.acquire(kind);
+        // After every wait, and synchronous: the request leaves in its quota slot.
+        lastCheck?.();
+      },
       ...(recover === undefined ? {} : { recover }),
     });
   }
@@ -413,28 +423,54 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
     return arns.has(fresh.arn);
   }
 
+  const DESCRIBE: Record<Kind, string> = {
+    creation: "DescribeAccountAssignmentCreationStatus",
+    deletion: "DescribeAccountAssignmentDeletionStatus",
+  };
+
+  async function sendDescribe(
+    kind: Kind,
+    instanceArn: string,
+    requestId: string,
+  ): Promise<AccountAssignmentOperationStatus | undefined> {
+    if (kind === "creation") {
+      const output = await ssoAdmin.send(
+        new DescribeAccountAssignmentCreationStatusCommand({
+          InstanceArn: instanceArn,
+          AccountAssignmentCreationRequestId: requestId,
+        }),
+      );
+      return output.AccountAssignmentCreationStatus;
+    }
+    const output = await ssoAdmin.send(
+      new DescribeAccountAssignmentDeletionStatusCommand({
+        InstanceArn: instanceArn,
+        AccountAssignmentDeletionRequestId: requestId,
+      }),
+    );
+    return output.AccountAssignmentDeletionStatus;
+  }
+
   function describeStatus(kind: Kind, instanceArn: string, requestId: string) {
-    return kind === "creation"
-      ? call("DescribeAccountAssignmentCreationStatus", "creation", async () => {
-          const output = await ssoAdmin.send(
-            new DescribeAccountAssignmentCreationStatusCommand({
-              InstanceArn: instanceArn,
-              AccountAssignmentCreationRequestId: requestId,
-            }),
-          );
-          return output.AccountAssignmentCreationStatus;
-        })
-      : // A read, not a removal: while removals queue for the quota, every DeleteAccountAssignment
-        // goes out before the polls of those already sent, so access ends sooner for all of them.
-        call("DescribeAccountAssignmentDeletionStatus", "read", async () => {
-          const output = await ssoAdmin.send(
-            new DescribeAccountAssignmentDeletionStatusCommand({
-              InstanceArn: instanceArn,
-              AccountAssignmentDeletionRequestId: requestId,
-            }),
-          );
-          return output.AccountAssignmentDeletionStatus;
-        });
+    // A deletion's poll is a read, not a removal: while removals queue for the quota, every
+    // DeleteAccountAssignment goes out before the polls of those already sent, so access ends
+    // sooner for all of them.
+    return call(DESCRIBE[kind], kind === "creation" ? "creation" : "read", () =>
+      sendDescribe(kind, instanceArn, requestId),
+    );
+  }
+
+  /** Where an earlier create or delete stands, by AWS's id; null when AWS no longer knows it. */
+  async function statusById(kind: Kind, requestId: string): Promise<ChangeStatus | null> {
+    const { instanceArn } = await instance();
+    const status = await call(
+      DESCRIBE[kind],
+      "read",
+      () => sendDescribe(kind, instanceArn, requestId),
+      // The id is our own record of a request AWS accepted; AWS forgetting it is an answer.
+      (error) => (awsErrorName(error) === "ResourceNotFoundException" ? { value: null } : undefined),
+    );
+    return status === null ? null : changeStatus(DESCRIBE[kind], status);
   }
 
   function changeStatus(
@@ -447,17 +483,19 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
         retryable: false,
       });
     }
+    const createdAt = status?.CreatedDate === undefined ? {} : { createdAt: status.CreatedDate };
     if (status?.Status === "SUCCEEDED") {
-      return { status: "SUCCEEDED", requestId };
+      return { status: "SUCCEEDED", requestId, ...createdAt };
     }
     if (status?.Status === "FAILED") {
       return {
         status: "FAILED",
         requestId,
         failureReason: status.FailureReason ?? "AWS reported FAILED without a reason",
+        ...createdAt,
       };
     }
-    return { status: "IN_PROGRESS", requestId };
+    return { status: "IN_PROGRESS", requestId, ...createdAt };
   }
 
   /**
@@ -494,38 +532,104 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
       interval = Math.min(interval * 2, MAX_POLL_INTERVAL_MS);
       status = await describeStatus(kind, instanceArn, requestId);
     }
+    const createdDate = status.CreatedDate ?? initial?.CreatedDate;
+    const createdAt = createdDate === undefined ? {} : { createdAt: createdDate };
     if (status.Status === "FAILED") {
       return {
         status: "FAILED",
         requestId,
         failureReason: status.FailureReason ?? "AWS reported FAILED without a reason",
+        ...createdAt,
       };
     }
-    return { status: "SUCCEEDED", requestId };
+    return { status: "SUCCEEDED", requestId, ...createdAt };
   }
 
-  async function createAssignment(target: AssignmentTarget): Promise<ProvisioningOutcome> {
+  async function createAssignment(
+    target: AssignmentTarget,
+    hooks: CreationHooks = {},
+  ): Promise<ProvisioningOutcome> {
     const { instanceArn } = await instance();
     // Resolve the set before taking a slot, so a slow first lookup does not hold one.
     await permissionSetInfo(target.permissionSetName);
     return limiter.withCreationSlot(async () => {
       const initial = await withPermissionSetArn(target.permissionSetName, (arn) =>
-        call("CreateAccountAssignment", "creation", async () => {
-          const output = await ssoAdmin.send(
-            new CreateAccountAssignmentCommand({
-              InstanceArn: instanceArn,
-              TargetId: target.accountId,
-              TargetType: "AWS_ACCOUNT",
-              PermissionSetArn: arn,
-              PrincipalType: "USER",
-              PrincipalId: target.principalId,
-            }),
-          );
-          return output.AccountAssignmentCreationStatus;
-        }),
+        call(
+          "CreateAccountAssignment",
+          "creation",
+          async () => {
+            const output = await ssoAdmin.send(
+              new CreateAccountAssignmentCommand({
+                InstanceArn: instanceArn,
+                TargetId: target.accountId,
+                TargetType: "AWS_ACCOUNT",
+                PermissionSetArn: arn,
+                PrincipalType: "USER",
+                PrincipalId: target.principalId,
+              }),
+            );
+            return output.AccountAssignmentCreationStatus;
+          },
+          undefined,
+          hooks.beforeSend,
+        ),
       );
+      const accepted = changeStatus("CreateAccountAssignment", initial);
+      await hooks.accepted?.({
+        requestId: accepted.requestId,
+        ...(accepted.createdAt === undefined ? {} : { createdAt: accepted.createdAt }),
+      });
       return settle("creation", instanceArn, initial);
     });
+  }
+
+  /**
+   * Only after a crash in the instant between AWS accepting a create and Keyturn saving its id:
+   * every creation request AWS lists (whatever its status) that it accepted since `since`, minus
+   * a minute of clock skew, described until one of this target turns up. AWS lists a request from
+   * the moment it accepts it, so "none" means the create never reached AWS.
+   */
+  async function findCreation(target: AssignmentTarget, since: Date): Promise<ChangeStatus | null> {
+    const { instanceArn } = await instance();
+    const { arn } = await permissionSetInfo(target.permissionSetName);
+    const from = since.getTime() - CLOCK_SKEW_MS;
+    const candidates: Array<{ requestId: string; createdAt: number }> = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await call("ListAccountAssignmentCreationStatus", "read", () =>
+        ssoAdmin.send(
+          new ListAccountAssignmentCreationStatusCommand({
+            InstanceArn: instanceArn,
+            MaxResults: 100,
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+        ),
+      );
+      for (const entry of page.AccountAssignmentsCreationStatus ?? []) {
+        const createdAt = entry.CreatedDate?.getTime();
+        if (entry.RequestId !== undefined && (createdAt === undefined || createdAt >= from)) {
+          candidates.push({ requestId: entry.RequestId, createdAt: createdAt ?? Number.POSITIVE_INFINITY });
+        }
+      }
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+    // Newest first: a later request of the same target is the one that counts.
+    candidates.sort((a, b) => b.createdAt - a.createdAt);
+    for (const candidate of candidates) {
+      const status = await call(DESCRIBE.creation, "read", () =>
+        sendDescribe("creation", instanceArn, candidate.requestId),
+      );
+      if (
+        status?.TargetId === target.accountId &&
+        status.PermissionSetArn === arn &&
+        status.PrincipalType === "USER" &&
+        status.PrincipalId === target.principalId
+      ) {
+        return changeStatus("DescribeAccountAssignmentCreationStatus", status);
+      }
+    }
+    return null;
   }
 
   /**
@@ -582,24 +686,24 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
     return changeStatus("DeleteAccountAssignment", await sendDeletion(instanceArn, target));
   }
 
-  async function deletionStatus(requestId: string): Promise<ChangeStatus | null> {
-    const { instanceArn } = await instance();
-    const status = await call(
-      "DescribeAccountAssignmentDeletionStatus",
+  async function userExists(userId: string): Promise<boolean> {
+    const { identityStoreId } = await instance();
+    return call(
+      "DescribeUser",
       "read",
       async () => {
-        const output = await ssoAdmin.send(
-          new DescribeAccountAssignmentDeletionStatusCommand({
-            InstanceArn: instanceArn,
-            AccountAssignmentDeletionRequestId: requestId,
-          }),
+        await identityStore.send(
+          new DescribeUserCommand({ IdentityStoreId: identityStoreId, UserId: userId }),
         );
-        return output.AccountAssignmentDeletionStatus;
+        return true;
       },
-      // The id is our own record of a request AWS accepted; AWS forgetting it is an answer.
-      (error) => (awsErrorName(error) === "ResourceNotFoundException" ? { value: null } : undefined),
+      // A missing user is the answer asked for; a missing identity store is a configuration error.
+      (error) =>
+        awsErrorName(error) === "ResourceNotFoundException" &&
+        awsErrorMember(error, "ResourceType") !== "IDENTITY_STORE"
+          ? { value: false }
+          : undefined,
     );
-    return status === null ? null : changeStatus("DescribeAccountAssignmentDeletionStatus", status);
   }
 
   return {
@@ -607,9 +711,12 @@ export function createIdentityCenter(options: IdentityCenterOptions): IdentityCe
     findUserByEmail,
     hasAssignment,
     createAssignment,
+    creationStatus: (requestId) => statusById("creation", requestId),
+    findCreation,
+    userExists,
     deleteAssignment,
     startDeletion,
-    deletionStatus,
+    deletionStatus: (requestId) => statusById("deletion", requestId),
     listAssignments: (input) => listPrincipals(input),
     permissionSet: async (name) => {
       const { arn, sessionDurationSeconds } = await permissionSetInfo(name);

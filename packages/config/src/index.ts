@@ -10,5 +10,6 @@ export {
   RedisUrl,
 } from "./fragments.js";
 export { type Loaded, parseEnv } from "./load.js";
+export { type LocalConfig, LocalEnvSchema, loadLocalConfig } from "./local.js";
 export { loadSlackConfig, type SlackAppConfig, SlackEnvSchema, type SlackTransport } from "./slack.js";
 export { loadWorkerConfig, type WorkerConfig, WorkerEnvSchema } from "./worker.js";

@@ -22,8 +22,6 @@ export const WorkerEnvSchema = z
     SWEEP_INTERVAL_SECONDS: Seconds.default(30),
     DRIFT_SCAN_INTERVAL_SECONDS: Seconds.default(300),
     OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
-    /** How long a crashed worker's claim on an assignment blocks the others; renewed every third. */
-    RECONCILE_CLAIM_TTL_SECONDS: z.coerce.number().int().min(3).default(30),
     WORKER_HEALTH_HOST: z.string().default("127.0.0.1"),
     WORKER_HEALTH_PORT: Port.default(9464),
     AWS_REGION: z.string().min(1).default("us-east-1"),
@@ -88,7 +86,6 @@ export type WorkerConfig = {
   sweepIntervalMs: number;
   driftScanIntervalMs: number;
   outboxPollMs: number;
-  reconcileClaimTtlMs: number;
   health: { host: string; port: number };
   aws: {
     region: string;
@@ -120,7 +117,6 @@ export function loadWorkerConfig(
     sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
     driftScanIntervalMs: e.DRIFT_SCAN_INTERVAL_SECONDS * 1000,
     outboxPollMs: e.OUTBOX_POLL_MS,
-    reconcileClaimTtlMs: e.RECONCILE_CLAIM_TTL_SECONDS * 1000,
     health: { host: e.WORKER_HEALTH_HOST, port: e.WORKER_HEALTH_PORT },
     aws: {
       region: e.AWS_REGION,

@@ -30,6 +30,13 @@ export { assertNever } from "./assert-never.js";
 export { canonicalJson } from "./canonical-json.js";
 export { type Actor, isApprover, matchesSelector, mayRequest } from "./flow/actor.js";
 export {
+  type DurationRules,
+  durationProblem,
+  minDurationSeconds,
+  offeredDurations,
+  STANDARD_DURATIONS,
+} from "./flow/durations.js";
+export {
   checkFlowRules,
   compilePattern,
   type FlowRef,

@@ -1,33 +1,11 @@
 import type { RequestStatus } from "@keyturn/core";
-import type { AssignmentRepository } from "@keyturn/usecases";
+import type { AssignmentRepository, PendingChange } from "@keyturn/usecases";
+import type { Lease } from "./generated/prisma/client.js";
+import { leaseRecord as leaseRecordOf } from "./lease-repository.js";
 import type { Tx } from "./prisma-types.js";
 
 export function createAssignmentRepository(tx: Tx, ids: { uuid(): string }): AssignmentRepository {
   return {
-    async claim({ id, owner, until, now }) {
-      // One conditional UPDATE: free, expired, or already ours. Row-level atomicity does the rest.
-      const claimed =
-        await tx.$executeRaw`UPDATE "Assignment" SET "claimedBy" = ${owner}, "claimedUntil" = ${until}
-        WHERE id = ${id}::uuid AND ("claimedUntil" IS NULL OR "claimedUntil" <= ${now} OR "claimedBy" = ${owner})`;
-      if (claimed === 1) {
-        return "claimed";
-      }
-      const exists = await tx.assignment.count({ where: { id } });
-      return exists === 0 ? "missing" : "busy";
-    },
-    async renewClaim({ id, owner, until }) {
-      const renewed = await tx.assignment.updateMany({
-        where: { id, claimedBy: owner },
-        data: { claimedUntil: until },
-      });
-      return renewed.count === 1;
-    },
-    async releaseClaim({ id, owner }) {
-      await tx.assignment.updateMany({
-        where: { id, claimedBy: owner },
-        data: { claimedBy: null, claimedUntil: null },
-      });
-    },
     async snapshot(id) {
       const row = await tx.assignment.findUnique({
         where: { id },
@@ -46,21 +24,18 @@ export function createAssignmentRepository(tx: Tx, ids: { uuid(): string }): Ass
         origin: row.origin,
         provisionIntentAt: row.provisionIntentAt,
         observedPresent: row.observedPresent,
-        pending:
-          row.pendingOperation === "delete" && row.pendingRequestId !== null && row.pendingSince !== null
-            ? { operation: "delete", requestId: row.pendingRequestId, since: row.pendingSince }
-            : null,
+        pending: pendingChange(row),
         identity: row.identity,
-        leases: row.leases.map((lease) => ({
-          id: lease.id,
-          assignmentId: lease.assignmentId,
-          requestId: lease.requestId,
-          startsAt: lease.startsAt,
-          endsAt: lease.endsAt,
-          releasedAt: lease.releasedAt,
-          requestStatus: lease.request.status as RequestStatus,
-        })),
+        leases: row.leases.map(leaseRecord),
       };
+    },
+    async leases(id) {
+      const rows = await tx.lease.findMany({
+        where: { assignmentId: id },
+        include: { request: { select: { status: true } } },
+        orderBy: { createdAt: "asc" },
+      });
+      return rows.map(leaseRecord);
     },
     async markChangeRequested(id, operation, at) {
       if (operation === "create") {
@@ -70,7 +45,39 @@ export function createAssignmentRepository(tx: Tx, ids: { uuid(): string }): Ass
           data: { provisionIntentAt: at },
         });
       }
-      await tx.assignment.update({ where: { id }, data: { observedPresent: null } });
+      await tx.assignment.update({
+        where: { id },
+        data: {
+          observedPresent: null,
+          // A create may be on its way from here on; its id is saved as soon as AWS answers.
+          ...(operation === "create"
+            ? { pendingOperation: "create", pendingRequestId: null, pendingSince: at }
+            : {}),
+        },
+      });
+    },
+    async lastAttempt(id, { since, outcomes, operation }) {
+      const row = await tx.reconcileAttempt.findFirst({
+        where: {
+          assignmentId: id,
+          startedAt: { gte: since },
+          outcome: { in: [...outcomes] },
+          ...(operation === undefined ? {} : { operation }),
+        },
+        orderBy: { startedAt: "desc" },
+      });
+      return row === null
+        ? null
+        : {
+            assignmentId: row.assignmentId,
+            operation: row.operation === "delete" ? "delete" : "create",
+            outcome: row.outcome === "succeeded" || row.outcome === "failed" ? row.outcome : "error",
+            awsRequestId: row.awsRequestId,
+            failureReason: row.failureReason,
+            requestIds: row.requestIds,
+            startedAt: row.startedAt,
+            finishedAt: row.finishedAt,
+          };
     },
     async setPending(id, pending) {
       await tx.assignment.update({
@@ -102,5 +109,57 @@ export function createAssignmentRepository(tx: Tx, ids: { uuid(): string }): Ass
       });
       return { principalId: row.identityStoreUserId ?? principalId, pinned: count === 1 };
     },
+    async repinPrincipal({ identityId, from, to, at }) {
+      const owner = await tx.identity.findUnique({
+        where: { identityStoreUserId: to },
+        select: { id: true },
+      });
+      if (owner !== null && owner.id !== identityId) {
+        return "taken";
+      }
+      const { count } = await tx.identity.updateMany({
+        where: { id: identityId, identityStoreUserId: from },
+        data: { identityStoreUserId: to, pinnedAt: at },
+      });
+      if (count === 1) {
+        // Observations and the "Keyturn created it" mark were about the old user. Rows with a
+        // change in flight keep theirs: that change is settled by its AWS request id.
+        await tx.assignment.updateMany({
+          where: { identityId, pendingOperation: null },
+          data: { observedPresent: null, provisionIntentAt: null },
+        });
+      }
+      const row = await tx.identity.findUniqueOrThrow({
+        where: { id: identityId },
+        select: { identityStoreUserId: true },
+      });
+      return { principalId: row.identityStoreUserId ?? to, repinned: count === 1 };
+    },
   };
+}
+
+type PendingRow = {
+  pendingOperation: string | null;
+  pendingRequestId: string | null;
+  pendingSince: Date | null;
+};
+
+function pendingChange(row: PendingRow): PendingChange | null {
+  if (row.pendingSince === null) {
+    return null;
+  }
+  if (row.pendingOperation === "delete" && row.pendingRequestId !== null) {
+    return { operation: "delete", requestId: row.pendingRequestId, since: row.pendingSince };
+  }
+  if (row.pendingOperation === "create") {
+    return { operation: "create", requestId: row.pendingRequestId, since: row.pendingSince };
+  }
+  return null;
+}
+
+type LeaseRow = Lease & { request: { status: string } };
+
+/** A lease with its request's state, as the reconciler reads it. */
+function leaseRecord(lease: LeaseRow) {
+  return { ...leaseRecordOf(lease), requestStatus: lease.request.status as RequestStatus };
 }

@@ -64,6 +64,37 @@ export async function appendAudit(
   return { id: entry.id };
 }
 
+/** An audit event of a transaction that committed. */
+export type CommittedAudit = AuditEntry & { id: string; at: Date };
+/** Told, after each commit, the audit events it made (the apps log one line per state change). */
+export type CommittedAuditObserver = (events: readonly CommittedAudit[]) => void;
+
+/** Appends and remembers the event for the commit's observer. */
+export async function recordAudit(
+  tx: Tx,
+  committed: CommittedAudit[],
+  entry: CommittedAudit,
+): Promise<{ id: string }> {
+  const appended = await appendAudit(tx, entry);
+  committed.push(entry);
+  return appended;
+}
+
+/** Only after the commit: a rolled-back change was never made. An observer's fault is not ours. */
+export function reportCommitted(
+  observer: CommittedAuditObserver | undefined,
+  events: CommittedAudit[],
+): void {
+  if (observer === undefined || events.length === 0) {
+    return;
+  }
+  try {
+    observer(events);
+  } catch {
+    // Logging must never turn a committed change into a failed one.
+  }
+}
+
 export type ChainVerification =
   | { ok: true; events: number; head: string }
   | {

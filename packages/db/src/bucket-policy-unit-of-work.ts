@@ -1,5 +1,5 @@
 import { AppError, type BucketPolicyUnitOfWork, type Clock, type IdGenerator } from "@keyturn/usecases";
-import { appendAudit } from "./audit.js";
+import { type CommittedAudit, type CommittedAuditObserver, recordAudit, reportCommitted } from "./audit.js";
 import {
   createAccessHolderQueries,
   createProtectedBucketRepository,
@@ -33,20 +33,22 @@ const isRejection = (value: unknown) =>
  */
 export function createBucketPolicyUnitOfWork(
   db: Db,
-  deps: { clock: Clock; ids: IdGenerator },
+  deps: { clock: Clock; ids: IdGenerator; onCommitted?: CommittedAuditObserver },
 ): BucketPolicyUnitOfWork {
   return {
     async run(work) {
       for (let attempt = 1; ; attempt++) {
+        const committed: CommittedAudit[] = [];
         try {
-          return await db.$transaction(
+          const value = await db.$transaction(
             async (tx) => {
               const result = await work({
                 buckets: createProtectedBucketRepository(tx),
                 cutoffs: createSessionCutoffRepository(tx),
                 access: createAccessHolderQueries(tx),
                 audit: {
-                  append: (entry) => appendAudit(tx, { ...entry, id: deps.ids.uuid(), at: deps.clock.now() }),
+                  append: (entry) =>
+                    recordAudit(tx, committed, { ...entry, id: deps.ids.uuid(), at: deps.clock.now() }),
                 },
                 outbox: createOutbox(tx, deps.ids, () => deps.clock.now()),
               });
@@ -57,6 +59,8 @@ export function createBucketPolicyUnitOfWork(
             },
             { timeout: 30_000, maxWait: 10_000 },
           );
+          reportCommitted(deps.onCommitted, committed);
+          return value;
         } catch (error) {
           if (error instanceof Rejected) {
             return error.result as Awaited<ReturnType<typeof work>>;

@@ -2,6 +2,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapterFactory } from "@prisma/client/runtime/client";
 import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client.js";
+import { takeTurns } from "./take-turns.js";
 
 export type CreatePrismaClientOptions = {
   databaseUrl: string;
@@ -44,6 +45,9 @@ type SqlTransaction = Awaited<ReturnType<SqlDriverAdapter["startTransaction"]>>;
 function releaseFailedTransactions(factory: SqlDriverAdapterFactory): SqlDriverAdapterFactory {
   const guard = (tx: SqlTransaction): SqlTransaction => {
     let released = false;
+    // A transaction is one pg client, but Prisma's query interpreter sends the queries of a
+    // relation join (an `include` of two relations) at once: they take turns here.
+    const inTurn = takeTurns();
     const release = async (end: () => Promise<void>) => {
       if (!released) {
         released = true;
@@ -58,10 +62,13 @@ function releaseFailedTransactions(factory: SqlDriverAdapterFactory): SqlDriverA
         if (key === "rollback") {
           return () => release(() => target.rollback());
         }
+        if (key === "queryRaw") {
+          return (query: Parameters<SqlTransaction["queryRaw"]>[0]) => inTurn(() => target.queryRaw(query));
+        }
         if (key === "executeRaw") {
           return async (query: Parameters<SqlTransaction["executeRaw"]>[0]) => {
             try {
-              return await target.executeRaw(query);
+              return await inTurn(() => target.executeRaw(query));
             } catch (error) {
               if (query.sql === "COMMIT" || query.sql === "ROLLBACK") {
                 await release(() => target.rollback()).catch(() => undefined);

@@ -5,10 +5,17 @@ export {
   toTokenRecord,
 } from "./api-token-repository.js";
 export {
+  type AssignmentClaimsHandle,
+  type AssignmentClaimsOptions,
+  createAssignmentClaims,
+} from "./assignment-claims.js";
+export {
   type AuditRecord,
   appendAudit,
   auditHash,
   type ChainVerification,
+  type CommittedAudit,
+  type CommittedAuditObserver,
   GENESIS_HASH,
   verifyAuditChain,
 } from "./audit.js";

@@ -2,7 +2,7 @@ import type { LeaseRecord, LeaseRepository } from "@keyturn/usecases";
 import type { Lease } from "./generated/prisma/client.js";
 import type { Tx } from "./prisma-types.js";
 
-const record = (lease: Lease): LeaseRecord => ({
+export const leaseRecord = (lease: Lease): LeaseRecord => ({
   id: lease.id,
   assignmentId: lease.assignmentId,
   requestId: lease.requestId,
@@ -17,7 +17,7 @@ export function createLeaseRepository(tx: Tx, ids: { uuid(): string }, now: () =
     if (lease === null) {
       return null;
     }
-    return record(await tx.lease.update({ where: { requestId }, data: { ...data, updatedAt: now() } }));
+    return leaseRecord(await tx.lease.update({ where: { requestId }, data: { ...data, updatedAt: now() } }));
   };
   return {
     async create({ requestId, key, startsAt, endsAt }) {
@@ -39,11 +39,11 @@ export function createLeaseRepository(tx: Tx, ids: { uuid(): string }, now: () =
           updatedAt: at,
         },
       });
-      return record(lease);
+      return leaseRecord(lease);
     },
     async findByRequest(requestId) {
       const lease = await tx.lease.findUnique({ where: { requestId } });
-      return lease === null ? null : record(lease);
+      return lease === null ? null : leaseRecord(lease);
     },
     setEndsAt: (requestId, endsAt) => update(requestId, { endsAt }),
     release: (requestId, at) => update(requestId, { releasedAt: at }),

@@ -1,7 +1,7 @@
 import type { Clock, IdGenerator, UnitOfWork } from "@keyturn/usecases";
 import { createApiTokenRepository } from "./api-token-repository.js";
 import { createAssignmentRepository } from "./assignment-repository.js";
-import { appendAudit } from "./audit.js";
+import { type CommittedAudit, type CommittedAuditObserver, recordAudit, reportCommitted } from "./audit.js";
 import { createDriftRepository } from "./drift-repository.js";
 import { translateDatabaseError } from "./errors.js";
 import { createFlowRepository } from "./flow-repository.js";
@@ -30,20 +30,26 @@ const isRejection = (value: unknown) =>
  * case that returns `{ ok: false }` rolls back too: a rejected command leaves no trace, not even an
  * identity row created while resolving who asked.
  */
-export function createUnitOfWork(db: Db, deps: { clock: Clock; ids: IdGenerator }): UnitOfWork {
+export function createUnitOfWork(
+  db: Db,
+  deps: { clock: Clock; ids: IdGenerator; onCommitted?: CommittedAuditObserver },
+): UnitOfWork {
   const now = () => deps.clock.now();
   return {
     async run(work) {
       for (let attempt = 1; ; attempt++) {
+        const committed: CommittedAudit[] = [];
         try {
-          return await db.$transaction(
+          const value = await db.$transaction(
             async (tx) => {
               const result = await work({
                 flows: createFlowRepository(tx),
                 identities: createIdentityRepository(tx, deps.ids),
                 requests: createRequestRepository(tx, deps.ids, now),
                 leases: createLeaseRepository(tx, deps.ids, now),
-                audit: { append: (entry) => appendAudit(tx, { ...entry, id: deps.ids.uuid(), at: now() }) },
+                audit: {
+                  append: (entry) => recordAudit(tx, committed, { ...entry, id: deps.ids.uuid(), at: now() }),
+                },
                 outbox: createOutbox(tx, deps.ids, now),
                 tokens: createApiTokenRepository(tx),
                 assignments: createAssignmentRepository(tx, deps.ids),
@@ -56,6 +62,8 @@ export function createUnitOfWork(db: Db, deps: { clock: Clock; ids: IdGenerator 
             },
             { timeout: 15_000, maxWait: 10_000 },
           );
+          reportCommitted(deps.onCommitted, committed);
+          return value;
         } catch (error) {
           if (error instanceof Rejected) {
             return error.result as Awaited<ReturnType<typeof work>>;

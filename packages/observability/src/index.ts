@@ -2,3 +2,4 @@ export { type AwsCallObservation, registerAwsCallMetrics } from "./aws-call-metr
 export { exitOnSignal } from "./graceful-shutdown.js";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 export { REDACT_PATHS, scrubSecrets } from "./redact.js";
+export { type CommittedChange, logStateChanges, withLogContext } from "./state-changes.js";

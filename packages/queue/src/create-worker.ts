@@ -46,7 +46,7 @@ export type QueueWorker = {
   /**
    * Stops taking jobs and resolves once the jobs in progress have finished (call on SIGTERM). A
    * job cut short anyway (SIGKILL) loses its lock and is retried by another worker once BullMQ's
-   * stalled check notices, which handlers' idempotency makes safe.
+   * stalled check notices (within ~9 s, see STALLED_JOBS), which handlers' idempotency makes safe.
    */
   close(): Promise<void>;
   /**
@@ -118,6 +118,16 @@ async function runJob<K extends JobName>(
   }
 }
 
+/**
+ * A job whose worker died stays "active" until its lock lapses and a stalled check hands it out
+ * again: with BullMQ's defaults (a 30 s lock, a check every 30 s) a killed worker held its jobs —
+ * an ended lease's removal among them — for up to a minute. Here it is at most ~9 s. A live worker
+ * renews its locks every 3 s; one starved of CPU for longer may see a job run twice, which every
+ * handler's idempotency (and the reconciler's per-assignment claim) makes safe, so a job may stall
+ * several times before BullMQ gives up on it (and the sweeps find its work anyway).
+ */
+const STALLED_JOBS = { lockDuration: 6_000, stalledInterval: 3_000, maxStalledCount: 10 } as const;
+
 function errorCode(error: Error): string | undefined {
   if (error instanceof AppError) {
     return error.code;
@@ -163,6 +173,7 @@ export function createWorker(options: WorkerOptions): QueueWorker {
         prefix,
         concurrency: options.concurrency,
         autorun: options.paused !== true,
+        ...STALLED_JOBS,
       },
     );
 

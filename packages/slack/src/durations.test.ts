@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { durationChoices, formatDuration, parseDuration } from "./durations.js";
+import { formatDuration, parseDuration } from "./durations.js";
 
 describe("durations", () => {
   it.each([
@@ -27,16 +27,6 @@ describe("durations", () => {
       "2h",
       "1d",
       "1d 2h",
-    ]);
-  });
-
-  it("offers the standard steps up to the max, plus the max, the default and an extra", () => {
-    expect(durationChoices({ maxSeconds: 7200, defaultSeconds: 3600 })).toEqual([900, 1800, 3600, 7200]);
-    expect(durationChoices({ maxSeconds: 5400, defaultSeconds: 2700, extra: 600 })).toEqual([
-      600, 900, 1800, 2700, 3600, 5400,
-    ]);
-    expect(durationChoices({ maxSeconds: 3600, defaultSeconds: 3600, extra: 7200 })).toEqual([
-      900, 1800, 3600,
     ]);
   });
 });

@@ -1,4 +1,5 @@
-// Durations as people type and read them ("2h", "1h30m", "1d"), and the choices a flow offers.
+// Durations as people type and read them ("2h", "1h30m", "1d"). Which durations a flow offers and
+// grants is core's (offeredDurations, durationProblem), shared with the API and the CLI.
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?:in)?)?(?:(\d+)s)?$/;
@@ -39,39 +40,4 @@ export function formatDuration(totalSeconds: number): string {
     }
   }
   return parts.join(" ");
-}
-
-/** What the duration select offers before a flow's bounds are applied. */
-export const STANDARD_DURATIONS = [
-  15 * 60,
-  30 * 60,
-  3600,
-  2 * 3600,
-  4 * 3600,
-  8 * 3600,
-  12 * 3600,
-  86_400,
-  2 * 86_400,
-  3 * 86_400,
-  7 * 86_400,
-] as const;
-
-/**
- * The durations a flow offers: the standard steps up to its max, plus its default and max
- * themselves (and an extra one, e.g. pre-filled from `/access x 45m`), sorted.
- */
-export function durationChoices(input: {
-  maxSeconds: number;
-  defaultSeconds: number;
-  extra?: number;
-}): number[] {
-  const choices = new Set<number>(STANDARD_DURATIONS.filter((s) => s <= input.maxSeconds));
-  choices.add(input.maxSeconds);
-  if (input.defaultSeconds > 0 && input.defaultSeconds <= input.maxSeconds) {
-    choices.add(input.defaultSeconds);
-  }
-  if (input.extra !== undefined && input.extra > 0 && input.extra <= input.maxSeconds) {
-    choices.add(input.extra);
-  }
-  return [...choices].sort((a, b) => a - b);
 }

@@ -25,7 +25,7 @@ export {
   requesterMessage,
   requesterMilestone,
 } from "./blocks/requester-message.js";
-export { durationChoices, formatDuration, parseDuration, STANDARD_DURATIONS } from "./durations.js";
+export { formatDuration, parseDuration } from "./durations.js";
 export { code, escapeMrkdwn, type PlainText, plainText, truncate } from "./escape.js";
 export {
   createSlackIdentity,
@@ -42,6 +42,7 @@ export {
   type SlackNotifierConfig,
   type SlackNotifierOptions,
 } from "./notifier.js";
+export { createSlackPeopleDirectory } from "./people-directory.js";
 export { type PersonRef, type RequestCard, type ReviewCard, toRequestCard } from "./request-card.js";
 export {
   type RequestFormInput,

@@ -1,4 +1,11 @@
-import { compilePattern, describeTextProblem, type FlowTarget, textProblem } from "@keyturn/core";
+import {
+  compilePattern,
+  describeTextProblem,
+  durationProblem,
+  type FlowTarget,
+  minDurationSeconds,
+  textProblem,
+} from "@keyturn/core";
 import { REQUEST_MODAL } from "./blocks/ids.js";
 import type { RequestModalMetadata } from "./blocks/request-modal.js";
 import { formatDuration } from "./durations.js";
@@ -51,11 +58,21 @@ export function readRequestForm(values: ViewStateValues, meta: RequestModalMetad
 
   const rawDuration = stateValue(values, blocks.duration, actions.duration);
   const durationSeconds = rawDuration === undefined ? Number.NaN : Number(rawDuration);
+  const bounds = {
+    maxDurationSeconds: meta.maxSeconds,
+    ...(meta.minSeconds === undefined ? {} : { minDurationSeconds: meta.minSeconds }),
+    ...(meta.offeredSeconds === undefined ? {} : { offeredDurationsSeconds: meta.offeredSeconds }),
+  };
   if (!Number.isInteger(durationSeconds) || durationSeconds <= 0) {
     errors[blocks.duration] = "Choose how long you need access for.";
   } else if (durationSeconds > meta.maxSeconds) {
     errors[blocks.duration] =
       `${formatDuration(durationSeconds)} is longer than this flow allows: at most ${formatDuration(meta.maxSeconds)}.`;
+  } else if (durationProblem(bounds, durationSeconds) !== null) {
+    errors[blocks.duration] =
+      meta.offeredSeconds === undefined
+        ? `${formatDuration(durationSeconds)} is shorter than this flow allows: at least ${formatDuration(minDurationSeconds(bounds))}.`
+        : `This flow grants ${meta.offeredSeconds.map(formatDuration).join(", ")}: choose one of them.`;
   }
 
   const reason = (stateValue(values, blocks.reason, actions.reason) ?? "").trim();

@@ -4,11 +4,21 @@ import { SYSTEM } from "./principal.js";
 import { ok, type Result } from "./result.js";
 import { transitionRequest } from "./transition-request.js";
 
-/** Called by the reconciler once the assignment exists in AWS: the access clock starts now. */
-export function activateRequest(deps: Deps, input: { requestId: string }): Promise<Result<AccessRequest>> {
+/**
+ * Called by the reconciler once AWS holds the assignment: the access clock starts now, or at
+ * `startedAt` when AWS started it earlier than Keyturn could record it (a worker died in between).
+ */
+export function activateRequest(
+  deps: Deps,
+  input: { requestId: string; startedAt?: Date },
+): Promise<Result<AccessRequest>> {
   return transitionRequest(deps, {
     requestId: input.requestId,
     actor: SYSTEM,
-    command: () => ok({ type: "ActivateRequest" }),
+    command: () =>
+      ok({
+        type: "ActivateRequest",
+        ...(input.startedAt === undefined ? {} : { startedAt: input.startedAt }),
+      }),
   });
 }

@@ -35,6 +35,7 @@ export { type GeneratedBucketPolicyView, generateBucketPolicy } from "./generate
 export type {
   AssignmentTarget,
   ChangeStatus,
+  CreationHooks,
   IdentityCenter,
   IdentityCenterUser,
   ProvisioningOutcome,
@@ -57,9 +58,16 @@ export {
 export { type Principal, resolveActor, SYSTEM } from "./principal.js";
 export { putFlow } from "./put-flow.js";
 export { putProtectedBucket } from "./put-protected-bucket.js";
-export { type ReconcileDeps, type ReconcileReport, reconcileAssignment } from "./reconcile-assignment.js";
+export {
+  emptyReport,
+  type ReconcileAction,
+  type ReconcileDeps,
+  type ReconcileReport,
+  reconcileAssignment,
+} from "./reconcile-assignment.js";
 export { recordOperatorAction } from "./record-operator-action.js";
-export { type ResolveIdentityDeps, resolveIdentity } from "./resolve-identity.js";
+export { type RepinIdentityDeps, type Repinned, repinIdentity } from "./repin-identity.js";
+export { type ResolvedIdentity, type ResolveIdentityDeps, resolveIdentity } from "./resolve-identity.js";
 export { err, ok, type Result, type UseCaseError, type UseCaseErrorCode } from "./result.js";
 export { reviewRequest } from "./review-request.js";
 export { revokeApiToken } from "./revoke-api-token.js";

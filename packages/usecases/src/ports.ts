@@ -87,7 +87,15 @@ export type AssignmentSnapshot = {
   leases: Array<LeaseRecord & { requestStatus: RequestStatus }>;
 };
 
-export type PendingChange = { operation: "delete"; requestId: string; since: Date };
+/**
+ * A change Keyturn asked AWS for and has not seen end. A delete always has AWS's request id; a
+ * create is marked before it is sent (`requestId` null) and gets its id the moment AWS answers, so
+ * a worker that dies in between leaves "a create may have been sent at `since`" for the next run
+ * to look up, never to guess.
+ */
+export type PendingChange =
+  | { operation: "delete"; requestId: string; since: Date }
+  | { operation: "create"; requestId: string | null; since: Date };
 
 export type ReconcileAttemptRecord = {
   assignmentId: string;
@@ -101,33 +109,70 @@ export type ReconcileAttemptRecord = {
 };
 
 export type AssignmentRepository = {
-  /** Takes the per-assignment claim unless another live holder has it. */
-  claim(input: {
-    id: string;
-    owner: string;
-    until: Date;
-    now: Date;
-  }): Promise<"claimed" | "busy" | "missing">;
-  renewClaim(input: { id: string; owner: string; until: Date }): Promise<boolean>;
-  releaseClaim(input: { id: string; owner: string }): Promise<void>;
   snapshot(id: string): Promise<AssignmentSnapshot | null>;
-  /** Before a create or delete is sent: the observation is void until its outcome is recorded. */
+  /** The assignment's leases as they are now, with their requests' states. */
+  leases(id: string): Promise<AssignmentSnapshot["leases"]>;
+  /**
+   * Before a create or delete is sent: the observation is void until its outcome is recorded, and
+   * a create is marked pending (its AWS request id still unknown).
+   */
   markChangeRequested(id: string, operation: "create" | "delete", at: Date): Promise<void>;
+  /** The newest call for the assignment since `since` that ended one of these ways. */
+  lastAttempt(
+    id: string,
+    filter: {
+      since: Date;
+      outcomes: ReadonlyArray<ReconcileAttemptRecord["outcome"]>;
+      operation?: ReconcileAttemptRecord["operation"];
+    },
+  ): Promise<ReconcileAttemptRecord | null>;
   markPreexisting(id: string): Promise<void>;
   setPending(id: string, pending: PendingChange | null): Promise<void>;
   recordObservation(id: string, present: boolean, at: Date): Promise<void>;
   recordAttempt(attempt: ReconcileAttemptRecord): Promise<void>;
-  /** Pins the Identity Center user id once resolved, so a later email change cannot redirect access. */
   /**
    * Pins the user id unless the identity is pinned already (another run got there first); answers
-   * the id the identity is pinned to afterwards and whether this call pinned it.
+   * the id the identity is pinned to afterwards and whether this call pinned it. A pinned id is
+   * what every later grant goes to, so an email change in Identity Center cannot redirect access.
    */
   pinPrincipal(
     identityId: string,
     principalId: string,
     at: Date,
   ): Promise<{ principalId: string; pinned: boolean }>;
+  /**
+   * Moves the pin from `from` (a user Identity Center no longer has) to `to`, if it is still on
+   * `from`; answers the id pinned afterwards, or "taken" when `to` is pinned to another identity.
+   * What Keyturn knew about the identity's assignments was about the old user: it is forgotten.
+   */
+  repinPrincipal(input: {
+    identityId: string;
+    from: string;
+    to: string;
+    at: Date;
+  }): Promise<{ principalId: string; repinned: boolean } | "taken">;
 };
+
+/**
+ * A per-assignment claim: two reconciles of one assignment never run at once, in one process or
+ * across processes, and a claim ends with its holder (process, connection) rather than after a TTL.
+ */
+export type AssignmentClaim = {
+  /** False once the claim was lost (its connection broke): stop before the next change to AWS. */
+  held(): boolean;
+  release(): Promise<void>;
+};
+export type AssignmentClaims = {
+  /** The claim, or null when someone else holds it now. */
+  acquire(assignmentId: string): Promise<AssignmentClaim | null>;
+};
+
+/** A person as Slack knows them now, for checks that must not trust what was pinned long ago. */
+export type SlackPerson =
+  | { status: "active"; email: string | null }
+  | { status: "deactivated" }
+  | { status: "not_found" };
+export type PeopleDirectory = { slackUser(slackUserId: string): Promise<SlackPerson> };
 
 export type ManagedTarget = { accountId: string; permissionSetName: string; drift: "report" | "remove" };
 

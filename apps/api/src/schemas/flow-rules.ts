@@ -61,6 +61,9 @@ export const FlowRulesSchema = z.strictObject({
   breakGlass: z.boolean(),
   defaultDurationSeconds: SecondsSchema,
   maxDurationSeconds: SecondsSchema,
+  minDurationSeconds: SecondsSchema.exactOptional(),
+  /** When set, the only durations the flow grants (core's offeredDurations/durationProblem). */
+  offeredDurationsSeconds: z.array(SecondsSchema).min(1).max(50).exactOptional(),
   reason: TextRuleSchema,
   ticket: TextRuleSchema,
   pendingTimeoutSeconds: SecondsSchema,

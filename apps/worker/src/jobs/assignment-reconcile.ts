@@ -1,6 +1,6 @@
 import type { Db } from "@keyturn/db";
 import type { Logger } from "@keyturn/observability";
-import { type Payload, REMOVAL_CAUSES, RunLater } from "@keyturn/queue";
+import { type JobContext, type Payload, REMOVAL_CAUSES, RunLater } from "@keyturn/queue";
 import {
   AppError,
   type BucketPolicyS3Deps,
@@ -12,12 +12,17 @@ import {
 } from "@keyturn/usecases";
 import type { WorkerMetrics } from "../metrics.js";
 import { applyForCutoffs } from "./bucket-apply.js";
+import { alertRepinned } from "./repin-alert.js";
+
+// Another run holds the assignment (a live one: a dead holder's claim is gone with its
+// connection). It is usually done within a few seconds; looking again soon costs no attempt.
+const BUSY_RETRY_MS = 500;
 
 /**
- * Runs the reconciler for one assignment. "Busy" (another worker holds the claim) is retryable,
- * so the job comes back after backoff instead of being lost; "pending" (AWS is still deleting)
- * brings the same job back after the reconciler's delay, without holding a worker meanwhile; when the run removed access, the
- * revocation lag — from the lease's end to the assignment being gone — is observed.
+ * Runs the reconciler for one assignment. "Busy" (another run holds the claim) and "pending" (AWS
+ * is still carrying out a change) bring the same job back after a delay without holding a worker
+ * or using an attempt; when the run removed access, the revocation lag — from the lease's end to
+ * the assignment being gone — is observed.
  *
  * With protected buckets, around the reconcile: a grant of a set whose earlier sessions are cut
  * off waits until the cut-off refuses only sessions issued before the new grant (in every
@@ -31,14 +36,20 @@ export function assignmentReconcileHandler(deps: {
   logger: Logger;
   bucketPolicies?: SessionCutoffDeps & BucketPolicyS3Deps;
 }) {
-  return async (payload: Payload<"assignment.reconcile">): Promise<void> => {
+  return async (payload: Payload<"assignment.reconcile">, job: JobContext): Promise<void> => {
+    const logger = deps.logger.child({
+      assignmentId: payload.assignmentId,
+      cause: payload.cause,
+      jobId: job.jobId,
+      ...(payload.requestId === undefined ? {} : { requestId: payload.requestId }),
+    });
     const buckets = deps.bucketPolicies;
     // A lease's end, a release or an expiry grants nothing: no boundary to prepare. (Also keeps the
     // database free for the cut-off itself when hundreds of leases end at once.)
     if (buckets !== undefined && !REMOVAL_CAUSES.has(payload.cause)) {
       const prepared = await prepareGrant(buckets, { assignmentId: payload.assignmentId });
       for (const bucket of prepared.buckets) {
-        await applyForCutoffs(buckets, bucket, deps);
+        await applyForCutoffs(buckets, bucket, { ...deps, logger });
       }
       const waitMs = (prepared.boundary?.getTime() ?? 0) - buckets.clock.now().getTime();
       if (waitMs > 0) {
@@ -51,13 +62,14 @@ export function assignmentReconcileHandler(deps: {
       throw new AppError(result.error.code, result.error.message, { retryable: false });
     }
     const report = result.value;
+    // Each change is logged once, from its audit event (logStateChanges); a moved pin also alerts.
+    for (const moved of report.repinned) {
+      alertRepinned(logger, deps.metrics, moved);
+    }
     if (report.outcome === "busy") {
-      throw new AppError(
-        "ASSIGNMENT_BUSY",
-        `assignment ${payload.assignmentId} is being reconciled elsewhere`,
-        {
-          retryable: true,
-        },
+      throw new RunLater(
+        BUSY_RETRY_MS,
+        `assignment ${payload.assignmentId} is being reconciled by another run`,
       );
     }
     if (report.outcome === "pending") {

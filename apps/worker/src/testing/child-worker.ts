@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { clearPrefix } from "../worker-harness.js";
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const mainScript = fileURLToPath(new URL("../main.ts", import.meta.url));
@@ -11,7 +13,6 @@ export type ChildWorkerOptions = {
   /** Default: the shared test Redis. */
   redisUrl?: string;
   sweepIntervalSeconds?: number;
-  claimTtlSeconds?: number;
   concurrency?: number;
   /** Default 50 ms: the NOTIFY wakes the relay, the poll is only the safety net. */
   outboxPollMs?: number;
@@ -28,6 +29,8 @@ export type ChildWorker = {
   /** `host:pid`, as main.ts names its claims. */
   owner: string;
   healthUrl: string;
+  /** True from its start until it exits (or a test marks it down as it kills it). */
+  up: boolean;
   /** Resolves when the process has ended, with how and when (epoch ms). */
   exited: Promise<ChildExit>;
   signal(signal: NodeJS.Signals): void;
@@ -35,7 +38,7 @@ export type ChildWorker = {
   output(): string;
 };
 
-const OUTPUT_LIMIT = 64 * 1024;
+const OUTPUT_LIMIT = 1024 * 1024;
 const live = new Set<ChildProcess>();
 
 /**
@@ -54,7 +57,6 @@ export async function startChildWorker(options: ChildWorkerOptions): Promise<Chi
     WORKER_CONCURRENCY: String(options.concurrency ?? 16),
     SWEEP_INTERVAL_SECONDS: String(options.sweepIntervalSeconds ?? 1),
     OUTBOX_POLL_MS: String(options.outboxPollMs ?? 50),
-    RECONCILE_CLAIM_TTL_SECONDS: String(options.claimTtlSeconds ?? 30),
     AWS_ENDPOINT_URL: options.emulator.endpoint,
     AWS_REGION: options.emulator.region,
     AWS_ACCESS_KEY_ID: "AKIAKEYTURNEXAMPLE01",
@@ -116,16 +118,21 @@ export async function startChildWorker(options: ChildWorkerOptions): Promise<Chi
       ).unref();
     }),
   ]);
-  return {
+  const worker: ChildWorker = {
     pid,
     owner: ready.owner,
     healthUrl: ready.healthUrl,
+    up: true,
     exited,
     signal: (signal) => {
       child.kill(signal);
     },
     output: () => output,
   };
+  void exited.then(() => {
+    worker.up = false;
+  });
+  return worker;
 }
 
 function parseStartLine(line: string): { owner: string; healthUrl: string } | undefined {
@@ -153,4 +160,18 @@ export async function killChildWorkers(): Promise<void> {
       }),
   );
   await Promise.all(ending);
+}
+
+/**
+ * The end of a test file that ran worker processes on its own Redis prefix: no worker left
+ * running, no key left behind (never FLUSHALL: other test files share the server).
+ */
+export async function endChildWorkerTest(prefix: string, redisUrl = "redis://127.0.0.1:6379"): Promise<void> {
+  await killChildWorkers();
+  const redis = new Redis(redisUrl);
+  try {
+    await clearPrefix(redis, prefix);
+  } finally {
+    await redis.quit();
+  }
 }

@@ -28,7 +28,11 @@ export type OverrideDecision = {
 };
 export type CancelRequest = { type: "CancelRequest"; actor: Actor; asAdmin: boolean };
 export type TimeOutRequest = { type: "TimeOutRequest" };
-export type ActivateRequest = { type: "ActivateRequest" };
+/**
+ * AWS holds the assignment: access started at `startedAt` (when AWS accepted the create, if that
+ * is known to be earlier than now, as after a crash), or now.
+ */
+export type ActivateRequest = { type: "ActivateRequest"; startedAt?: Date };
 export type FailRequest = { type: "FailRequest"; reason: string };
 export type ExtendRequest = { type: "ExtendRequest"; actor: Actor; additionalSeconds: number };
 export type RevokeRequest = { type: "RevokeRequest"; actor: Actor; asAdmin: boolean; reason?: string };

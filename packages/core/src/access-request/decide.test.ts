@@ -54,6 +54,18 @@ describe("submit", () => {
     ["duration above max", { durationSeconds: 9 * 3600 }, {}, "DURATION_OUT_OF_RANGE"],
     ["zero duration", { durationSeconds: 0 }, {}, "DURATION_OUT_OF_RANGE"],
     ["fractional duration", { durationSeconds: 1.5 }, {}, "DURATION_OUT_OF_RANGE"],
+    [
+      "duration below the flow's min",
+      { durationSeconds: 600 },
+      { minDurationSeconds: 900 },
+      "DURATION_OUT_OF_RANGE",
+    ],
+    [
+      "a duration the flow does not offer",
+      { durationSeconds: 5400 },
+      { offeredDurationsSeconds: [3600, 7200] },
+      "DURATION_OUT_OF_RANGE",
+    ],
     ["missing reason", { reason: "  " }, {}, "REASON_REQUIRED"],
     [
       "reason not matching",
@@ -222,6 +234,34 @@ describe("lifecycle", () => {
     );
     expect(!byRequester.ok && byRequester.error.code).toBe("NOT_AN_APPROVER");
     expect(run(state, { type: "ExtendRequest", actor: ben, additionalSeconds: 60 }).extensionCount).toBe(1);
+  });
+
+  it("activates at the instant AWS started the access, between the approval and now", () => {
+    const approved = run(submitted(), approveBy());
+    const decidedAt = approved.decidedAt?.getTime() ?? 0;
+    const at = (startedAt: Date, now: Date) => {
+      const result = decide(approved, { type: "ActivateRequest", startedAt }, now);
+      if (!result.ok) {
+        throw new Error(result.error.message);
+      }
+      return result;
+    };
+    // A worker died after AWS accepted the create at +5 s; it is recorded at +100 s.
+    const late = at(later(5), later(100));
+    expect(late.state.activatedAt).toEqual(later(5));
+    expect(late.state.expiresAt).toEqual(new Date(later(5).getTime() + approved.durationSeconds * 1000));
+    expect(late.events).toEqual([
+      {
+        type: "RequestActivated",
+        requestId: "r1",
+        at: later(100),
+        activatedAt: later(5),
+        expiresAt: late.state.expiresAt,
+      },
+    ]);
+    // Never before the approval, never in the future.
+    expect(at(T0, later(100)).state.activatedAt?.getTime()).toBe(decidedAt);
+    expect(at(later(500), later(100)).state.activatedAt).toEqual(later(100));
   });
 
   it("expires only when due", () => {

@@ -1,5 +1,6 @@
 import { assertNever } from "../assert-never.js";
 import { isApprover, mayRequest } from "../flow/actor.js";
+import { durationProblem } from "../flow/durations.js";
 import { compilePattern } from "../flow/flow-rules.js";
 import type {
   ActivateRequest,
@@ -89,15 +90,9 @@ function submit(command: SubmitRequest, now: Date): Decision {
     );
   }
   const durationSeconds = command.durationSeconds ?? rules.defaultDurationSeconds;
-  if (
-    !Number.isInteger(durationSeconds) ||
-    durationSeconds <= 0 ||
-    durationSeconds > rules.maxDurationSeconds
-  ) {
-    return fail(
-      "DURATION_OUT_OF_RANGE",
-      `duration must be between 1 and ${rules.maxDurationSeconds} seconds, got ${durationSeconds}`,
-    );
+  const durationIssue = durationProblem(rules, durationSeconds);
+  if (durationIssue !== null) {
+    return fail("DURATION_OUT_OF_RANGE", durationIssue);
   }
   const reason = (command.reason ?? "").trim();
   if (rules.reason.required && reason === "") {
@@ -351,7 +346,7 @@ function timeOut(state: AccessRequest, _command: TimeOutRequest, now: Date): Dec
   };
 }
 
-function activate(state: AccessRequest, _command: ActivateRequest, now: Date): Decision {
+function activate(state: AccessRequest, command: ActivateRequest, now: Date): Decision {
   if (state.status !== "approved") {
     return fail(
       "INVALID_TRANSITION",
@@ -359,11 +354,15 @@ function activate(state: AccessRequest, _command: ActivateRequest, now: Date): D
       state.status,
     );
   }
-  const expiresAt = addSeconds(now, state.durationSeconds);
+  // Access cannot have started before the approval, nor after the moment it is recorded.
+  const earliest = state.decidedAt ?? state.createdAt;
+  const startedAt = command.startedAt ?? now;
+  const activatedAt = startedAt > now ? now : startedAt < earliest ? earliest : new Date(startedAt.getTime());
+  const expiresAt = addSeconds(activatedAt, state.durationSeconds);
   return {
     ok: true,
-    state: { ...state, status: "active", activatedAt: now, expiresAt },
-    events: [{ type: "RequestActivated", requestId: state.id, at: now, expiresAt }],
+    state: { ...state, status: "active", activatedAt, expiresAt },
+    events: [{ type: "RequestActivated", requestId: state.id, at: now, activatedAt, expiresAt }],
   };
 }
 

@@ -32,7 +32,7 @@ export type RequestDenied = Base<
 >;
 export type RequestCancelled = Base<"RequestCancelled", { by: string; asAdmin: boolean }>;
 export type RequestTimedOut = Base<"RequestTimedOut", Record<never, never>>;
-export type RequestActivated = Base<"RequestActivated", { expiresAt: Date }>;
+export type RequestActivated = Base<"RequestActivated", { activatedAt: Date; expiresAt: Date }>;
 export type RequestFailed = Base<"RequestFailed", { reason: string }>;
 export type RequestExtended = Base<
   "RequestExtended",

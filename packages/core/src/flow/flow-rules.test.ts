@@ -18,6 +18,19 @@ describe("flow rules", () => {
     ],
     ["bad regex", { reason: { required: true, pattern: "(" } }, "reason.pattern"],
     ["auto and break-glass", { autoApprove: true, breakGlass: true }, "breakGlass"],
+    ["min above default", { minDurationSeconds: 7200, defaultDurationSeconds: 3600 }, "minDurationSeconds"],
+    ["min below a second", { minDurationSeconds: 0 }, "minDurationSeconds"],
+    ["no offered durations", { offeredDurationsSeconds: [] }, "offeredDurationsSeconds"],
+    [
+      "an offered duration above max",
+      { offeredDurationsSeconds: [3600, 10 * 3600], maxDurationSeconds: 8 * 3600 },
+      "offeredDurationsSeconds[1]",
+    ],
+    [
+      "offered durations without the default",
+      { offeredDurationsSeconds: [1800], defaultDurationSeconds: 3600 },
+      "offeredDurationsSeconds",
+    ],
   ])("reports %s", (_n, overrides, path) => {
     expect(checkFlowRules(rules(overrides)).map((p) => p.path)).toContain(path);
   });

@@ -24,6 +24,13 @@ export type FlowRules = {
   breakGlass: boolean;
   defaultDurationSeconds: number;
   maxDurationSeconds: number;
+  /** The shortest access the flow grants (default: one second). */
+  minDurationSeconds?: number;
+  /**
+   * When set, the only durations the flow grants (the modal, the API and the CLI offer these);
+   * otherwise anything within the bounds, offered as standard steps (see durations.ts).
+   */
+  offeredDurationsSeconds?: number[];
   reason: { required: boolean; pattern?: string };
   ticket: { required: boolean; pattern?: string };
   pendingTimeoutSeconds: number;
@@ -65,6 +72,32 @@ export function checkFlowRules(rules: FlowRules): FlowRuleProblem[] {
   });
   if (rules.defaultDurationSeconds > rules.maxDurationSeconds) {
     add("defaultDurationSeconds", "must not exceed maxDurationSeconds");
+  }
+  const min = rules.minDurationSeconds;
+  if (min !== undefined && (!Number.isInteger(min) || min < 1)) {
+    add("minDurationSeconds", "must be a whole number of seconds, at least 1");
+  } else if (min !== undefined && min > rules.defaultDurationSeconds) {
+    add("minDurationSeconds", "must not exceed defaultDurationSeconds");
+  }
+  const offered = rules.offeredDurationsSeconds;
+  if (offered !== undefined) {
+    if (offered.length === 0) {
+      add(
+        "offeredDurationsSeconds",
+        "name at least one duration, or leave it out to offer the standard steps",
+      );
+    }
+    if (new Set(offered).size !== offered.length) {
+      add("offeredDurationsSeconds", "lists a duration twice");
+    }
+    offered.forEach((seconds, i) => {
+      if (!Number.isInteger(seconds) || seconds < (min ?? 1) || seconds > rules.maxDurationSeconds) {
+        add(`offeredDurationsSeconds[${i}]`, "must be within minDurationSeconds and maxDurationSeconds");
+      }
+    });
+    if (!offered.includes(rules.defaultDurationSeconds)) {
+      add("offeredDurationsSeconds", "must include defaultDurationSeconds");
+    }
   }
   const automatic = rules.autoApprove || rules.breakGlass;
   if (rules.autoApprove && rules.breakGlass) {

@@ -137,3 +137,54 @@ describe("reading the submitted form", () => {
     expect(result.ok).toBe(false);
   });
 });
+
+describe("a flow's own durations (core's offeredDurations, shared with the API and the CLI)", () => {
+  const named = {
+    name: "named",
+    version: 1,
+    rules: rules({
+      defaultDurationSeconds: 3600,
+      maxDurationSeconds: 14_400,
+      offeredDurationsSeconds: [1800, 3600, 14_400],
+    }),
+  };
+  const bounded = {
+    name: "bounded",
+    version: 1,
+    rules: rules({ defaultDurationSeconds: 3600, maxDurationSeconds: 7200, minDurationSeconds: 1800 }),
+  };
+  const durationOf = (view: ReturnType<typeof requestModal>) =>
+    block(view, REQUEST_MODAL.blocks.duration) as unknown as {
+      hint: { text: string };
+      element: { options: Array<{ value: string }>; initial_option: { value: string } };
+    };
+
+  it("offers exactly the durations a flow names, and nothing below its min", () => {
+    const offered = durationOf(
+      requestModal({ flows: [named], selected: named, prefill: { durationSeconds: 600 } }),
+    );
+    expect(offered.element.options.map((o) => o.value)).toEqual(["1800", "3600", "14400"]);
+    expect(offered.element.initial_option.value).toBe("3600");
+    const min = durationOf(requestModal({ flows: [bounded], selected: bounded }));
+    expect(min.element.options.map((o) => o.value)).toEqual(["1800", "3600", "7200"]);
+    expect(min.hint.text).toContain("From 30m to 2h");
+  });
+
+  it("refuses under the field a duration the flow does not grant", () => {
+    expect(
+      readRequestForm(values({ flow: "named", duration: "7200", reason: "x" }), modalMetadata(named)),
+    ).toEqual({
+      ok: false,
+      errors: { [REQUEST_MODAL.blocks.duration]: "This flow grants 30m, 1h, 4h: choose one of them." },
+    });
+    expect(
+      readRequestForm(values({ flow: "bounded", duration: "900", reason: "x" }), modalMetadata(bounded)),
+    ).toEqual({
+      ok: false,
+      errors: { [REQUEST_MODAL.blocks.duration]: "15m is shorter than this flow allows: at least 30m." },
+    });
+    expect(
+      readRequestForm(values({ flow: "named", duration: "14400", reason: "x" }), modalMetadata(named)).ok,
+    ).toBe(true);
+  });
+});

@@ -1,6 +1,6 @@
-import type { FlowRules, FlowTarget } from "@keyturn/core";
+import { durationProblem, type FlowRules, type FlowTarget, offeredDurations } from "@keyturn/core";
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption } from "@slack/web-api";
-import { durationChoices, formatDuration } from "../durations.js";
+import { formatDuration } from "../durations.js";
 import { escapeMrkdwn, plainText, truncate } from "../escape.js";
 import { context, rulesSummary } from "./common.js";
 import { REQUEST_MODAL } from "./ids.js";
@@ -23,6 +23,9 @@ export type RequestModalMetadata = {
   flow: string;
   version: number;
   maxSeconds: number;
+  /** Absent in modals opened before flows had them: a second, and anything within the bounds. */
+  minSeconds?: number;
+  offeredSeconds?: number[];
   reason: { required: boolean; pattern?: string | undefined };
   ticket: { required: boolean; pattern?: string | undefined };
   targets: FlowTarget[];
@@ -34,6 +37,8 @@ export function modalMetadata(flow: RequestableFlow): RequestModalMetadata {
     flow: flow.name,
     version: flow.version,
     maxSeconds: rules.maxDurationSeconds,
+    ...(rules.minDurationSeconds === undefined ? {} : { minSeconds: rules.minDurationSeconds }),
+    ...(rules.offeredDurationsSeconds === undefined ? {} : { offeredSeconds: rules.offeredDurationsSeconds }),
     reason: rules.reason,
     ticket: rules.ticket,
     targets: rules.targets,
@@ -127,14 +132,10 @@ export function requestModal(input: {
   }
 
   const requested = prefill.durationSeconds;
-  const choices = durationChoices({
-    maxSeconds: rules.maxDurationSeconds,
-    defaultSeconds: rules.defaultDurationSeconds,
-    ...(requested === undefined ? {} : { extra: requested }),
-  });
+  const choices = offeredDurations(rules, requested);
   const durationOptions = choices.map((s) => option(formatDuration(s), String(s)));
   const initialSeconds =
-    requested !== undefined && requested <= rules.maxDurationSeconds
+    requested !== undefined && durationProblem(rules, requested) === null
       ? requested
       : rules.defaultDurationSeconds;
   const initialDuration = durationOptions.find((o) => o.value === String(initialSeconds));
@@ -143,7 +144,11 @@ export function requestModal(input: {
     block_id: ids.duration,
     label: plainText("For how long?"),
     hint: plainText(
-      `The clock starts when access is granted. At most ${formatDuration(rules.maxDurationSeconds)}.`,
+      `The clock starts when access is granted. ${
+        rules.minDurationSeconds === undefined
+          ? `At most ${formatDuration(rules.maxDurationSeconds)}.`
+          : `From ${formatDuration(rules.minDurationSeconds)} to ${formatDuration(rules.maxDurationSeconds)}.`
+      }`,
     ),
     element: {
       type: "static_select",

@@ -318,6 +318,9 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     faults,
     registerCaller: (accessKeyId, caller) => state.registerCaller(accessKeyId, caller),
     signIn: (user) => state.signIn(user),
+    deleteUser: (user) => state.deleteUser(user),
+    reprovisionUser: (user) => state.reprovisionUser(user),
+    setUserEmails: (user, emails) => state.setUserEmails(user, emails),
     snapshot: () => {
       state.settle();
       return { ...state.snapshot(), faults: faults.settings() };

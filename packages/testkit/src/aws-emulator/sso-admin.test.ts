@@ -297,16 +297,6 @@ describe("sso-admin over awsJson1_1", () => {
     );
     expect(unknownSet.name).toBe("ResourceNotFoundException");
 
-    const unknownUser = await caught(
-      client.send(
-        new CreateAccountAssignmentCommand({
-          ...assignmentInput(seed, "alice"),
-          PrincipalId: "00000000-0000-4000-8000-000000000000",
-        }),
-      ),
-    );
-    expect(unknownUser.name).toBe("ResourceNotFoundException");
-
     const unknownRequest = await caught(
       client.send(
         new DescribeAccountAssignmentCreationStatusCommand({
@@ -316,6 +306,66 @@ describe("sso-admin over awsJson1_1", () => {
       ),
     );
     expect(unknownRequest.name).toBe("ResourceNotFoundException");
+  });
+
+  it("accepts an assignment for a user the identity store does not have, and fails it as AWS does", async () => {
+    // AWS reports a missing assignee in the request's status, not as an error of the call:
+    // "Received a 404 status error: the USER assignee <id> was not found in directory <store>"
+    // (hashicorp/terraform-provider-aws#19341, a user deleted from the identity store).
+    const missing = "00000000-0000-4000-8000-000000000000";
+    const created = await client.send(
+      new CreateAccountAssignmentCommand({ ...assignmentInput(seed, "alice"), PrincipalId: missing }),
+    );
+    expect(created.AccountAssignmentCreationStatus?.Status).toBe("IN_PROGRESS");
+    const status = await waitForStatus(
+      client,
+      seed.instanceArn,
+      "creation",
+      created.AccountAssignmentCreationStatus?.RequestId,
+    );
+    expect(status).toMatchObject({
+      Status: "FAILED",
+      FailureReason: `Received a 404 status error: the USER assignee ${missing} was not found in directory ${seed.identityStoreId}`,
+    });
+  });
+
+  it("keeps a deleted user's assignments listed, fails their removal, and re-provisions a user under a new id", async () => {
+    const user =
+      emulator.seed({ users: [{ userName: "gone", emails: ["gone@example.com"] }] }).users.gone ?? "";
+    const created = await client.send(
+      new CreateAccountAssignmentCommand({ ...assignmentInput(seed, "alice"), PrincipalId: user }),
+    );
+    const assigned = await waitForStatus(
+      client,
+      seed.instanceArn,
+      "creation",
+      created.AccountAssignmentCreationStatus?.RequestId,
+    );
+    expect(assigned.Status).toBe("SUCCEEDED");
+    emulator.deleteUser("gone");
+    expect(emulator.assignments().filter((a) => a.principalId === user)).toHaveLength(1);
+    const removal = await client.send(
+      new DeleteAccountAssignmentCommand({ ...assignmentInput(seed, "alice"), PrincipalId: user }),
+    );
+    const removed = await waitForStatus(
+      client,
+      seed.instanceArn,
+      "deletion",
+      removal.AccountAssignmentDeletionStatus?.RequestId,
+    );
+    expect(removed.Status).toBe("FAILED");
+    expect(removed.FailureReason).toContain(`assignee ${user} was not found in directory`);
+
+    const back = emulator.seed({ users: [{ userName: "back", emails: ["back@example.com"] }] }).users.back;
+    const newId = emulator.reprovisionUser("back");
+    expect(newId).not.toBe(back);
+    expect(emulator.snapshot().users.filter((u) => u.userName === "back")).toEqual([
+      expect.objectContaining({ userId: newId, emails: ["back@example.com"] }),
+    ]);
+    emulator.setUserEmails("back", ["back.new@example.com"]);
+    expect(emulator.snapshot().users.find((u) => u.userId === newId)?.emails).toEqual([
+      "back.new@example.com",
+    ]);
   });
 
   it("rejects a delete that overlaps an in-progress create with ConflictException", async () => {

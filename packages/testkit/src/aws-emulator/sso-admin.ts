@@ -21,6 +21,11 @@ import { AwsError, epochSeconds, type JsonObject } from "./wire.js";
 // - Creating an assignment that exists succeeds (idempotent); deleting a missing one SUCCEEDS.
 // - A create and a delete of the same assignment that overlap give ConflictException.
 // - An account the emulator does not know ends FAILED, as AWS reports provisioning problems.
+// - A principal the identity store does not have (a deleted user) is accepted and ends FAILED with
+//   "Received a 404 status error: the USER assignee <id> was not found in directory <store>", as
+//   AWS answers (hashicorp/terraform-provider-aws#19341 shows that status for a user deleted from
+//   the identity store); the API reference lists ResourceNotFoundException without saying which
+//   resource, and names no principal check before the request is accepted.
 
 function notFound(message: string): AwsError {
   return new AwsError("ResourceNotFoundException", message);
@@ -87,9 +92,6 @@ function conflict(): AwsError {
 const createAccountAssignment: JsonHandler = (input, ctx) => {
   const target = readTarget(input, ctx);
   const { state, faults } = ctx;
-  if (!state.principalExists(target.principalType, target.principalId)) {
-    throw notFound(`${target.principalType} ${target.principalId} does not exist in the identity store.`);
-  }
   if (state.hasPending("deletion", target) || faults.drawConflict()) {
     throw conflict();
   }
@@ -100,12 +102,20 @@ const createAccountAssignment: JsonHandler = (input, ctx) => {
       `Too many requests: at most ${limit} account assignment creations may be in progress at once.`,
     );
   }
-  let failure = faults.drawAsyncFailure("creation");
+  let failure = faults.drawAsyncFailure("creation") ?? missingPrincipal(ctx, target);
   if (failure === undefined && !state.accounts.has(target.accountId)) {
     failure = `Received a 404 status error: Not supported error. Account ${target.accountId} is not a member of the organization.`;
   }
   return { AccountAssignmentCreationStatus: statusJson(state.startOperation("creation", target, failure)) };
 };
+
+function missingPrincipal(ctx: EmulatorContext, target: AssignmentTarget): string | undefined {
+  if (ctx.state.principalExists(target.principalType, target.principalId)) {
+    return undefined;
+  }
+  const store = ctx.state.instance?.identityStoreId ?? "";
+  return `Received a 404 status error: the ${target.principalType} assignee ${target.principalId} was not found in directory ${store}`;
+}
 
 const deleteAccountAssignment: JsonHandler = (input, ctx) => {
   const target = readTarget(input, ctx);
@@ -113,7 +123,7 @@ const deleteAccountAssignment: JsonHandler = (input, ctx) => {
   if (state.hasPending("creation", target) || faults.drawConflict()) {
     throw conflict();
   }
-  const failure = faults.drawAsyncFailure("deletion");
+  const failure = faults.drawAsyncFailure("deletion") ?? missingPrincipal(ctx, target);
   return { AccountAssignmentDeletionStatus: statusJson(state.startOperation("deletion", target, failure)) };
 };
 

@@ -352,6 +352,40 @@ export class EmulatorState {
     return type === "USER" ? this.users.has(id) : this.groups.has(id);
   }
 
+  #requireUser(ref: string): User {
+    const user = this.findUser(ref);
+    if (user === undefined) {
+      throw new Error(`Unknown user ${ref}`);
+    }
+    return user;
+  }
+
+  deleteUser(ref: string): void {
+    const user = this.#requireUser(ref);
+    this.users.delete(user.userId);
+    for (const group of this.groups.values()) {
+      group.memberIds.delete(user.userId);
+    }
+    for (const [token, entry] of this.#portalTokens) {
+      if (entry.userId === user.userId) {
+        this.#portalTokens.delete(token);
+      }
+    }
+  }
+
+  reprovisionUser(ref: string): string {
+    const user = this.#requireUser(ref);
+    this.deleteUser(user.userId);
+    const userId = this.ids.uuid();
+    this.users.set(userId, { ...user, userId, emails: [...user.emails], createdAt: this.now() });
+    return userId;
+  }
+
+  setUserEmails(ref: string, emails: readonly string[]): void {
+    const user = this.#requireUser(ref);
+    user.emails = [...emails];
+  }
+
   signIn(userRef: string): PortalSignIn {
     const user = this.findUser(userRef);
     if (user === undefined) {

@@ -290,5 +290,18 @@ export type AwsEmulator = {
   registerCaller(accessKeyId: string, caller: CallerRegistration): void;
   /** Issues an SSO portal access token (for GetRoleCredentials) to a user, by userName or UserId. */
   signIn(user: string): PortalSignIn;
+  /**
+   * Removes a user (by userName or UserId) from the identity store, as an identity provider's SCIM
+   * delete does. Its account assignments stay listed under the old id, and requests about it end
+   * FAILED with AWS's "assignee was not found in directory" reason.
+   */
+  deleteUser(user: string): void;
+  /**
+   * A SCIM delete + create: the user is removed and comes back with the same userName and emails
+   * under a new UserId, which is returned.
+   */
+  reprovisionUser(user: string): string;
+  /** Replaces a user's emails (an email change made in the identity provider). */
+  setUserEmails(user: string, emails: readonly string[]): void;
   snapshot(): EmulatorSnapshot;
 };
