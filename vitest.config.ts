@@ -12,7 +12,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: [`${sources}/*.test.ts`],
+          // scripts/*.test.mjs: the lint rules' own tests (each rule is shown to fail).
+          include: [`${sources}/*.test.ts`, "scripts/*.test.mjs"],
           exclude: [`${sources}/*.int.test.ts`, `${sources}/*.e2e.test.ts`, "**/node_modules/**"],
           // Many talk to the in-process emulators over HTTP: a bound for a hung test, not a speed limit.
           testTimeout: 60_000,

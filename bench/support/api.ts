@@ -68,7 +68,7 @@ export type ListChain = { kind: ListKind; path: string; pages: number };
 export type ListCall = { kind: ListKind; ms: number; status: number; items: number };
 
 /** A fixed pseudo-random sequence (a small LCG), so that runs ask for the same pages. */
-export function lcg(seed: number): () => number {
+function lcg(seed: number): () => number {
   let state = seed;
   return () => {
     state = (state * 1_103_515_245 + 12_345) % 2 ** 31;

@@ -11,7 +11,7 @@ import { putFlow } from "../../packages/usecases/src/index.js";
 export const SEED_ACCOUNT = "111122223333";
 
 /** Flow name -> share of the requests. */
-export const SEED_FLOWS: Record<string, number> = {
+const SEED_FLOWS: Record<string, number> = {
   "s3-prod-read": 0.4,
   "s3-analytics": 0.25,
   "billing-read": 0.15,

@@ -3,7 +3,7 @@ import { z } from "zod";
 
 // The S3 settings of the bucket-policy routes and CLI. (To move into @keyturn/config's API schema;
 // kept here until then so the config package is not changed under other work.)
-export const BucketPolicyEnvSchema = z.object({
+const BucketPolicyEnvSchema = z.object({
   /** Unset: the API runs without an S3 client and the bucket routes that need S3 answer 503. */
   AWS_REGION: z.string().min(1).optional(),
   /** Path-style URLs, for S3-compatible endpoints and the local emulator. */

@@ -2,7 +2,7 @@ import { STATUS_CODES } from "node:http";
 import type { BucketPolicyErrorCode, UseCaseError, UseCaseErrorCode } from "@keyturn/usecases";
 
 /** Failures that only exist at the HTTP edge (no use case produces them). */
-export type EdgeErrorCode =
+type EdgeErrorCode =
   | "VALIDATION_FAILED"
   | "MALFORMED_JSON"
   /** A path segment that is not valid percent-encoding. */

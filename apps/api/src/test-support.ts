@@ -23,7 +23,7 @@ import { buildApp } from "./app.js";
 import { type ApiMetrics, createApiMetrics } from "./plugins/metrics.js";
 import type { App } from "./route-context.js";
 
-export type TestClock = { now(): Date; advance(ms: number): void };
+type TestClock = { now(): Date; advance(ms: number): void };
 
 function createTestClock(start = Date.now()): TestClock {
   let current = start;
@@ -35,7 +35,7 @@ function createTestClock(start = Date.now()): TestClock {
   };
 }
 
-export type Call = {
+type Call = {
   token?: string;
   body?: unknown;
   headers?: Record<string, string>;

@@ -174,25 +174,25 @@ if (fakeSlack !== null) {
 
 try {
   const quiet = demo;
+  // Each app inherits this process's environment, less what the local stand-ins replace.
+  const inherited = Object.fromEntries(Object.entries(env).filter(([key]) => !dropped.includes(key)));
   apps.push(
-    startApp("api", "apps/api/src/main.ts", { ...shared, API_PORT: String(ports.api) }, quiet, dropped),
+    startApp("api", "apps/api/src/main.ts", { ...inherited, ...shared, API_PORT: String(ports.api) }, quiet),
   );
   apps.push(
     startApp(
       "worker",
       "apps/worker/src/main.ts",
-      { ...shared, WORKER_HEALTH_PORT: String(ports.worker), SWEEP_INTERVAL_SECONDS: "5" },
+      { ...inherited, ...shared, WORKER_HEALTH_PORT: String(ports.worker), SWEEP_INTERVAL_SECONDS: "5" },
       quiet,
-      dropped,
     ),
   );
   apps.push(
     startApp(
       "slack",
       "apps/slack/src/main.ts",
-      { ...shared, SLACK_PORT: String(ports.slack) },
+      { ...inherited, ...shared, SLACK_PORT: String(ports.slack) },
       quiet,
-      dropped,
     ),
   );
   for (const app of apps) {

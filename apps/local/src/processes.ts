@@ -24,15 +24,13 @@ export type AppProcess = {
 export function startApp(
   name: string,
   entry: string,
-  env: Record<string, string>,
+  /** The app's whole environment (main.ts decides what it inherits: only main reads process.env). */
+  env: NodeJS.ProcessEnv,
   quiet: boolean,
-  /** Variables of this process's environment the app must not inherit. */
-  drop: readonly string[] = [],
 ): AppProcess {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !drop.includes(key)));
   const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: ROOT,
-    env: { ...inherited, ...env },
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   const prefix = `[${name}] `;

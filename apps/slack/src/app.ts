@@ -38,7 +38,7 @@ import { createRequestGuard, type ReplayMemory } from "./request-guard.js";
 import type { Services } from "./services.js";
 
 /** How Slack reaches the app (config's SlackTransport fits; Redis is wired by the caller). */
-export type SlackAppTransport =
+type SlackAppTransport =
   | { mode: "http"; signingSecret: string; port: number }
   | { mode: "socket"; appToken: string };
 

@@ -19,7 +19,7 @@ import type { Reply } from "./reply.js";
 import { actorOf, currentFlows, groupIds, type Services } from "./services.js";
 import { refusalText } from "./slack-errors.js";
 
-export const ACCESS_USAGE =
+const ACCESS_USAGE =
   "Type `/access` to pick what you need, or pre-fill the form: `/access <flow> [duration] [reason…]`, " +
   "e.g. `/access s3-prod 2h INC-42 restore the orders table`.";
 

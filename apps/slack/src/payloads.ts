@@ -11,7 +11,6 @@ export const SlashCommandSchema = z.object({
   text: z.string().max(4000).default(""),
   channel_id: z.string().min(1),
 });
-export type SlashCommandPayload = z.infer<typeof SlashCommandSchema>;
 
 /** A click on one of Keyturn's buttons: the value is a request id, and nothing else is trusted. */
 export const RequestButtonSchema = z.object({
@@ -30,7 +29,6 @@ export const RequestButtonSchema = z.object({
   response_url: z.url().optional(),
   view: z.object({ id: z.string(), type: z.string() }).loose().optional(),
 });
-export type RequestButtonPayload = z.infer<typeof RequestButtonSchema>;
 
 /** A click without a request (the Home tab's "Request access"). */
 export const OpenModalButtonSchema = z.object({

@@ -54,7 +54,7 @@ export function createRedisReplayMemory(input: {
   };
 }
 
-export type RequestGuardLogger = {
+type RequestGuardLogger = {
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
 };

@@ -81,7 +81,7 @@ export function flowRules(overrides: Partial<FlowRules> = {}): FlowRules {
   });
 }
 
-export type PumpReport = {
+type PumpReport = {
   processed: Array<{ topic: string; key: string }>;
   failed: Array<{ topic: string; key: string; error: unknown }>;
 };
@@ -92,7 +92,7 @@ export type PumpReport = {
  * lastError), left pending for the next pump and reported. Deterministic: one row at a time, in
  * commit order.
  */
-export function createOutboxPump(deps: {
+function createOutboxPump(deps: {
   db: PrismaClient;
   notifier: Notifier;
   reconcile: ReconcileDeps;
@@ -347,7 +347,7 @@ async function sendEvent(input: { appUrl: string; fake: SlackFake; event: Record
 }
 
 /** Row counts of every table (found at run time, so a new table is covered too). */
-export async function countRows(db: PrismaClient): Promise<Record<string, number>> {
+async function countRows(db: PrismaClient): Promise<Record<string, number>> {
   const tables = await db.$queryRaw<{ name: string }[]>`
     SELECT table_name::text AS name FROM information_schema.tables
     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations'
@@ -539,7 +539,7 @@ export function rawHttpExchange(
     });
     socket.on("error", () => settle("reset"));
     socket.on("close", () => settle("closed"));
-    socket.on("connect", async () => {
+    const sendRequest = async () => {
       const lines = [
         "POST /slack/events HTTP/1.1",
         `Host: 127.0.0.1:${port}`,
@@ -556,7 +556,10 @@ export function rawHttpExchange(
       if (options.finish === true) {
         socket.end();
       }
-    });
+    };
+    // Fire-and-forget: the exchange settles from the socket's own events ("data", "error",
+    // "close"), and sendRequest cannot reject (a failed write still calls back, and ends here).
+    socket.on("connect", () => void sendRequest());
   });
 }
 

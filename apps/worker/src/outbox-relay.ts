@@ -19,7 +19,7 @@ export type JobSink = {
  * database transaction, and a crash between enqueue and mark only means the row is relayed
  * again — the queue deduplicates by key, and every handler is idempotent (at-least-once).
  */
-export async function relayOutboxOnce(input: {
+async function relayOutboxOnce(input: {
   db: Db;
   sink: JobSink;
   now: () => Date;

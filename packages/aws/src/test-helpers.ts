@@ -20,11 +20,11 @@ import type { TimeSource } from "./time-source.js";
 export const ACCOUNT = "111122223333";
 export const OTHER_ACCOUNT = "444455556666";
 export const ADMIN_KEY = "AKIAADMINEXAMPLE0001";
-export const dummyCredentials = { accessKeyId: "AKIAKEYTURNEXAMPLE01", secretAccessKey: "not-checked" };
+const dummyCredentials = { accessKeyId: "AKIAKEYTURNEXAMPLE01", secretAccessKey: "not-checked" };
 
 const allowAll = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
 
-export function standardSeed(): SeedData {
+function standardSeed(): SeedData {
   return {
     accounts: [ACCOUNT, OTHER_ACCOUNT],
     users: [
@@ -56,7 +56,7 @@ export function standardSeed(): SeedData {
 }
 
 /** Fast retries and a limiter far above the quota: for tests that are not about pacing. */
-export const fastOptions = {
+const fastOptions = {
   retry: { baseMs: 1, capMs: 5 },
   pollIntervalMs: 10,
 } satisfies Partial<IdentityCenterOptions>;

@@ -34,7 +34,7 @@ export function serializePolicy(policy: JsonPolicy): string {
   );
 }
 
-export function serializeStatement(statement: JsonStatement): string {
+function serializeStatement(statement: JsonStatement): string {
   return writeObject(statement, STATEMENT_KEYS, (_key, value) => writeValue(value));
 }
 
@@ -116,6 +116,6 @@ function writeValue(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
+function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -55,7 +55,7 @@ export type ShadowedGrant = {
  * Actions for which AWS's documentation does not decide whether the principal may perform them
  * (DESIGN.md invariant 10): the report says so, names the statements and why, and claims neither.
  */
-export type UndeterminedAccess = {
+type UndeterminedAccess = {
   principal: PrincipalDescriptor;
   actions: string[];
   statements: Array<{ statement: string; reason: string }>;

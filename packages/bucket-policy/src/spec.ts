@@ -50,10 +50,10 @@ export type ResolvedPrincipal =
   | { kind: "role"; arn: string }
   | { kind: "permission-set"; accountId: string; name: string };
 
-export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-export const ACCOUNT_ID = /^\d{12}$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const ACCOUNT_ID = /^\d{12}$/;
 /** Identity Center's rule for permission set names (CreatePermissionSet). */
-export const PERMISSION_SET_NAME = /^[\w+=,.@-]{1,32}$/;
+const PERMISSION_SET_NAME = /^[\w+=,.@-]{1,32}$/;
 // IAM allows more characters in paths than this, wildcards included; a role whose path holds `*`
 // or `?` would become a pattern in an ArnEquals condition, so such ARNs are refused outright.
 const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
@@ -293,7 +293,7 @@ function readCutoffs(
  * the later `until`, every session refused if either refuses them all (else the later boundary),
  * and a `closedAt` only if both know one (the later).
  */
-export function sortCutoffs(cutoffs: readonly SessionCutoff[]): SessionCutoff[] {
+function sortCutoffs(cutoffs: readonly SessionCutoff[]): SessionCutoff[] {
   const later = (a: string | undefined, b: string | undefined) =>
     a === undefined || b === undefined ? undefined : Date.parse(b) > Date.parse(a) ? b : a;
   const merged = new Map<string, SessionCutoff>();
@@ -389,7 +389,7 @@ export function permissionSetsOf(spec: BucketSpec): Array<{ accountId: string; n
   return [...sets.entries()].sort(([a], [b]) => compareText(a, b)).map(([, set]) => set);
 }
 
-export function isBucketName(name: string): boolean {
+function isBucketName(name: string): boolean {
   return BUCKET_NAME.test(name) && !name.includes("..") && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
 }
 

@@ -6,7 +6,7 @@ import type { Tx } from "./prisma-types.js";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);
 
-export type RequestRow = Prisma.AccessRequestGetPayload<{ include: { flow: true; reviews: true } }>;
+type RequestRow = Prisma.AccessRequestGetPayload<{ include: { flow: true; reviews: true } }>;
 
 const opt = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;

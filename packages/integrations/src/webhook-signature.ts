@@ -34,7 +34,7 @@ export function reject(reason: WebhookRejection, message: string): WebhookVerifi
   return { ok: false, reason, message };
 }
 
-export function bodyBytes(input: WebhookInput): Buffer | WebhookVerification {
+function bodyBytes(input: WebhookInput): Buffer | WebhookVerification {
   const body = typeof input.rawBody === "string" ? Buffer.from(input.rawBody, "utf8") : input.rawBody;
   const max = input.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return body.length > max
@@ -43,7 +43,7 @@ export function bodyBytes(input: WebhookInput): Buffer | WebhookVerification {
 }
 
 /** Whether `candidateHex` is the HMAC-SHA256 of `body` under any of the secrets. */
-export function hmacMatches(secret: string | readonly string[], body: Buffer, candidateHex: string): boolean {
+function hmacMatches(secret: string | readonly string[], body: Buffer, candidateHex: string): boolean {
   if (!HEX_SHA256.test(candidateHex)) {
     return false;
   }
@@ -61,7 +61,7 @@ export function hmacMatches(secret: string | readonly string[], body: Buffer, ca
   return matched;
 }
 
-export function parseJson(body: Buffer): unknown {
+function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString("utf8"));
   } catch {

@@ -50,7 +50,6 @@ export const AssignmentReconcilePayloadSchema = z.strictObject({
   requestId: z.uuid().optional(),
   cause: z.enum(RECONCILE_CAUSES),
 });
-export type AssignmentReconcilePayload = z.infer<typeof AssignmentReconcilePayloadSchema>;
 
 export const RequestNotifyPayloadSchema = z.strictObject({
   requestId: z.uuid(),
@@ -61,29 +60,22 @@ export const RequestNotifyPayloadSchema = z.strictObject({
     .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/),
   auditEventId: z.uuid(),
 });
-export type RequestNotifyPayload = z.infer<typeof RequestNotifyPayloadSchema>;
 
 export const IdentityResolvePayloadSchema = z.strictObject({ identityId: z.uuid() });
-export type IdentityResolvePayload = z.infer<typeof IdentityResolvePayloadSchema>;
 
 export const RequestTimeOutPayloadSchema = z.strictObject({ requestId: z.uuid() });
-export type RequestTimeOutPayload = z.infer<typeof RequestTimeOutPayloadSchema>;
 
 export const SweepLeasesPayloadSchema = z.strictObject({});
-export type SweepLeasesPayload = z.infer<typeof SweepLeasesPayloadSchema>;
 
 export const SweepDriftPayloadSchema = z.strictObject({});
-export type SweepDriftPayload = z.infer<typeof SweepDriftPayloadSchema>;
 
 /** Arms the session cut-offs of every lease ended by the time it runs (coalesced per instant). */
-export const CutoffArmPayloadSchema = z.strictObject({});
-export type CutoffArmPayload = z.infer<typeof CutoffArmPayloadSchema>;
+const CutoffArmPayloadSchema = z.strictObject({});
 
 /** Applies a protected bucket's policy (its spec and the cut-offs in force). */
-export const BucketApplyPayloadSchema = z.strictObject({
+const BucketApplyPayloadSchema = z.strictObject({
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/),
 });
-export type BucketApplyPayload = z.infer<typeof BucketApplyPayloadSchema>;
 
 /** The BullMQ options a job kind is enqueued with; see `defaultJobOptions` below for the reasons. */
 export type JobOptions = {

@@ -16,7 +16,7 @@ export const QUEUE_DASHBOARD_PATH = "/admin/queues";
  * watching the queues does not come with the power to change flows. Job payloads hold only ids and
  * small enumerations (catalog.ts), never secrets.
  */
-export const QUEUE_DASHBOARD_SCOPES = {
+const QUEUE_DASHBOARD_SCOPES = {
   read: ["queues:read", "queues:write"],
   write: ["queues:write"],
 } as const satisfies Record<string, readonly ApiScope[]>;

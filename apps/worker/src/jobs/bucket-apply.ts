@@ -4,7 +4,7 @@ import { AppError, applyBucketPolicy, type BucketPolicyS3Deps, SYSTEM } from "@k
 import type { WorkerMetrics } from "../metrics.js";
 
 /** S3 gets at most one PutBucketPolicy per bucket per second from Keyturn. */
-export const MIN_PUT_INTERVAL_MS = 1000;
+const MIN_PUT_INTERVAL_MS = 1000;
 
 /**
  * Applies a protected bucket's policy with the cut-offs in force. Coalescing: every change

@@ -22,7 +22,7 @@ export type ChildWorkerOptions = {
   env?: Record<string, string>;
 };
 
-export type ChildExit = { code: number | null; signal: NodeJS.Signals | null; at: number };
+type ChildExit = { code: number | null; signal: NodeJS.Signals | null; at: number };
 
 export type ChildWorker = {
   pid: number;

@@ -3,7 +3,7 @@ import type { RequestSource, ReviewDecision } from "./state.js";
 
 type Base<T extends string, D> = { type: T; requestId: string; at: Date } & D;
 
-export type RequestSubmitted = Base<
+type RequestSubmitted = Base<
   "RequestSubmitted",
   {
     flow: { name: string; version: number };
@@ -17,29 +17,26 @@ export type RequestSubmitted = Base<
   }
 >;
 /** An approval that did not reach the threshold yet. */
-export type ReviewRecorded = Base<
+type ReviewRecorded = Base<
   "ReviewRecorded",
   { reviewerId: string; decision: ReviewDecision; approvals: number; required: number; selfApproval: boolean }
 >;
 export type ApprovalMode = "reviews" | "auto" | "break_glass" | "override";
-export type RequestApproved = Base<
+type RequestApproved = Base<
   "RequestApproved",
   { mode: ApprovalMode; approverIds: string[]; selfApproval: boolean; comment?: string }
 >;
-export type RequestDenied = Base<
-  "RequestDenied",
-  { reviewerId: string; override: boolean; comment?: string }
->;
-export type RequestCancelled = Base<"RequestCancelled", { by: string; asAdmin: boolean }>;
-export type RequestTimedOut = Base<"RequestTimedOut", Record<never, never>>;
-export type RequestActivated = Base<"RequestActivated", { activatedAt: Date; expiresAt: Date }>;
-export type RequestFailed = Base<"RequestFailed", { reason: string }>;
-export type RequestExtended = Base<
+type RequestDenied = Base<"RequestDenied", { reviewerId: string; override: boolean; comment?: string }>;
+type RequestCancelled = Base<"RequestCancelled", { by: string; asAdmin: boolean }>;
+type RequestTimedOut = Base<"RequestTimedOut", Record<never, never>>;
+type RequestActivated = Base<"RequestActivated", { activatedAt: Date; expiresAt: Date }>;
+type RequestFailed = Base<"RequestFailed", { reason: string }>;
+type RequestExtended = Base<
   "RequestExtended",
   { by: string; additionalSeconds: number; expiresAt: Date; extensionCount: number }
 >;
-export type RequestRevoked = Base<"RequestRevoked", { by: string; asAdmin: boolean; reason?: string }>;
-export type RequestExpired = Base<"RequestExpired", Record<never, never>>;
+type RequestRevoked = Base<"RequestRevoked", { by: string; asAdmin: boolean; reason?: string }>;
+type RequestExpired = Base<"RequestExpired", Record<never, never>>;
 
 export type DomainEvent =
   | RequestSubmitted

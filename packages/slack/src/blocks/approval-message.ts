@@ -55,7 +55,7 @@ function actions(card: RequestCard): ActionsBlock | null {
 }
 
 /** Who asked: the requester, and for a request filed on their behalf, which token filed it. */
-export function requesterText(card: RequestCard): string {
+function requesterText(card: RequestCard): string {
   if (card.filedBy === null) {
     return mention(card.requester);
   }

@@ -13,7 +13,7 @@ import { isObject, sendJson } from "./wire.js";
 // the same AwsEmulator methods a test uses in-process, so both stay in step. Bodies come from
 // trusted test tooling: they are checked for shape only as far as the methods need.
 
-export type FaultsRequest = {
+type FaultsRequest = {
   set?: FaultSettingsPatch;
   failNext?: FaultRule | FaultRule[];
   failNextAssignment?: AsyncFailureRule | AsyncFailureRule[];

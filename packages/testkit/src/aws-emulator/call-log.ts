@@ -5,7 +5,7 @@ export function isQuotaService(service: ServiceName): boolean {
   return service === "sso-admin" || service === "identitystore";
 }
 
-export const countsTowardsQuota: CallFilter = (record) => isQuotaService(record.service);
+const countsTowardsQuota: CallFilter = (record) => isQuotaService(record.service);
 
 export class CallLog {
   readonly #records: CallRecord[] = [];

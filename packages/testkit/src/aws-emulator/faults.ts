@@ -16,7 +16,7 @@ export const DEFAULT_ASYNC_FAILURE_REASON = "Received a 404 status error: Not su
 
 const QUOTA_WINDOW_MS = 1000;
 
-export function defaultFaultSettings(quotas: QuotaOptions | undefined): FaultSettings {
+function defaultFaultSettings(quotas: QuotaOptions | undefined): FaultSettings {
   return {
     quotas: {
       enabled: quotas?.enabled ?? false,

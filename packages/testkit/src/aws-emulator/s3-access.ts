@@ -70,7 +70,7 @@ export function describeIdentity(identity: S3Identity): string {
 }
 
 /** `arn:aws:sts::<account>:assumed-role/<role name>/<session>` for a role session, else undefined. */
-export function sessionArnOf(caller: Caller): string | undefined {
+function sessionArnOf(caller: Caller): string | undefined {
   if (caller.kind !== "role" || caller.sessionName === undefined) {
     return undefined;
   }
@@ -122,7 +122,7 @@ const PRINCIPAL_TYPES = { role: "AssumedRole", user: "User", root: "Account" } a
  * The request context as AWS builds it for S3 (IAM "AWS global condition context keys" and
  * "Principal key values"): one key per line, so that adding one stays a one-line change.
  */
-export function requestContext(
+function requestContext(
   caller: Caller | undefined,
   request: AccessRequest,
   now: number,

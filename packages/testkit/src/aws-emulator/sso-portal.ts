@@ -6,7 +6,7 @@ import { AwsError, type JsonObject } from "./wire.js";
 // `x-amz-sso_bearer_token` header). Tokens come from `emulator.signIn(user)`. A session keeps
 // working after its assignment (and even its role) is deleted, until it expires, as in AWS.
 
-export type PortalRequest = { query: URLSearchParams; accessToken: string | undefined };
+type PortalRequest = { query: URLSearchParams; accessToken: string | undefined };
 type PortalHandler = (request: PortalRequest, ctx: EmulatorContext) => JsonObject;
 
 const ROUTES: Readonly<Record<string, string>> = {

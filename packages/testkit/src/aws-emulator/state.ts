@@ -63,7 +63,7 @@ export type AssignmentTarget = {
   principalId: string;
 };
 
-export type OperationStatus = "IN_PROGRESS" | "SUCCEEDED" | "FAILED";
+type OperationStatus = "IN_PROGRESS" | "SUCCEEDED" | "FAILED";
 
 export type AssignmentOperation = AssignmentTarget & {
   kind: "creation" | "deletion";
@@ -141,7 +141,7 @@ const MAX_SESSION_MS = 12 * 3600_000;
 const PERMISSION_SET_NAME = /^[\w+=,.@-]{1,32}$/;
 const PRINCIPAL_ARN = /^arn:aws:iam::(\d{12}):(?:(role|user)\/.+|(root))$/;
 
-export function assignmentKey(target: AssignmentTarget): string {
+function assignmentKey(target: AssignmentTarget): string {
   return `${target.accountId}|${target.permissionSetArn}|${target.principalType}|${target.principalId}`;
 }
 
@@ -150,7 +150,7 @@ function roleKey(accountId: string, permissionSetArn: string): string {
 }
 
 /** ISO-8601 durations of the PnDTnHnMnS form, which is all SessionDuration uses. */
-export function parseIsoDuration(text: string): number | undefined {
+function parseIsoDuration(text: string): number | undefined {
   const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(text);
   if (match === null || text === "P" || text.endsWith("T")) {
     return undefined;

@@ -14,7 +14,7 @@ export type ApiCallOptions = {
 
 export type ApiAnswer = { status: number; headers: Headers; body: SlackResponse };
 
-export function formEncode(args: JsonObject): string {
+function formEncode(args: JsonObject): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(args)) {
     if (value === undefined || value === null) {

@@ -10,7 +10,7 @@ import {
 import { z } from "zod";
 import { iso } from "../../schemas/common.js";
 
-export const BucketNameSchema = z
+const BucketNameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3-63 of a-z, 0-9, '.', '-')");
 
