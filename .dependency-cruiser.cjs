@@ -32,12 +32,15 @@ module.exports = {
       name: "adapters-do-not-import-each-other",
       comment: "An adapter reaches another only through the use-case ports it implements or consumes.",
       severity: "error",
-      // Known and being removed (issue 14): packages/slack still reads @keyturn/db in three files.
-      from: {
-        path: `^packages/${ADAPTERS}/src/`,
-        pathNot: `${TEST}|^packages/slack/src/(notifier|identity|request-card)\\.ts$`,
-      },
+      from: { path: `^packages/${ADAPTERS}/src/`, pathNot: TEST },
       to: { path: `^packages/${ADAPTERS}/`, pathNot: "^packages/$1/" },
+    },
+    {
+      name: "only-db-touches-prisma",
+      comment: "Prisma is the database adapter's detail: everyone else calls its query functions.",
+      severity: "error",
+      from: { path: "^(packages|apps)/", pathNot: "^packages/db/" },
+      to: { path: "@prisma/|^packages/db/src/generated/" },
     },
     {
       name: "packages-do-not-import-apps",

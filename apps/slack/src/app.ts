@@ -1,7 +1,7 @@
 import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Db } from "@keyturn/db";
-import { createUnitOfWork } from "@keyturn/db";
+import { createSlackIdentityStore, createUnitOfWork } from "@keyturn/db";
 import { type Logger, logStateChanges } from "@keyturn/observability";
 import {
   ACTION_IDS,
@@ -220,7 +220,11 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
       clock: options.clock,
       ids: options.ids,
     },
-    identity: createSlackIdentity({ client: app.client, db: options.db, clock: options.clock }),
+    identity: createSlackIdentity({
+      client: app.client,
+      store: createSlackIdentityStore(options.db),
+      clock: options.clock,
+    }),
     logger: options.logger,
     aws: options.aws,
     afterAck,

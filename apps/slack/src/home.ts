@@ -1,6 +1,6 @@
 import { isApprover, mayRequest } from "@keyturn/core";
-import { findIdentityByEmail, listSlackRequestRows } from "@keyturn/db";
-import { appHomeView, type RequestCard, section, toRequestCard } from "@keyturn/slack";
+import { findIdentityByEmail, listSlackRequestRows, toRequestCard } from "@keyturn/db";
+import { appHomeView, type RequestCard, section } from "@keyturn/slack";
 import type { WebClient } from "@slack/web-api";
 import { actorOf, currentFlows, groupIds, type Services } from "./services.js";
 import { refusalText } from "./slack-errors.js";

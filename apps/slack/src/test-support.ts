@@ -10,6 +10,7 @@ import {
   type AssignmentClaimsHandle,
   createAssignmentClaims,
   createPrismaClient,
+  createSlackNotifierStore,
   createUnitOfWork,
   markOutboxFailed,
   markOutboxSent,
@@ -273,7 +274,7 @@ export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): 
     const slack = createSlackClient({ appUrl, signingSecret: SIGNING_SECRET, fake });
     const notifier = createSlackNotifier({
       client: createSlackWebClient({ token: fake.botToken, apiUrl: fake.url }),
-      db,
+      store: createSlackNotifierStore(db),
       config: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
     });
     claims = createAssignmentClaims({ databaseUrl: database.url });

@@ -8,6 +8,7 @@ import {
   createAssignmentClaims,
   createBucketPolicyUnitOfWork,
   createPrismaClient,
+  createSlackNotifierStore,
   createUnitOfWork,
 } from "@keyturn/db";
 import { createLogger, exitOnSignal, logStateChanges } from "@keyturn/observability";
@@ -113,7 +114,7 @@ const worker = await startWorker({
       ? createLogNotifier(logger)
       : createSlackNotifier({
           client: slackClient,
-          db,
+          store: createSlackNotifierStore(db),
           config: {
             portalUrl: config.slack.portalUrl,
             ssoRegion: config.slack.ssoRegion,

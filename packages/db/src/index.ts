@@ -62,6 +62,13 @@ export {
 } from "./outbox.js";
 export type { Db, Tx } from "./prisma-types.js";
 export {
+  approvalTimeQuantiles,
+  countLiveLeases,
+  countRequestsByStatusAndFlow,
+  findProtectedBucket,
+  leaseEndsOfAssignment,
+} from "./read-queries.js";
+export {
   type AuditFilter,
   decodeCursor,
   encodeCursor,
@@ -78,23 +85,24 @@ export { overdueRemovals } from "./revocation-queries.js";
 export {
   claimSlackMessage,
   completeSlackMessage,
+  createSlackNotifierStore,
   findSlackMessages,
   forgetSlackMessage,
   releaseSlackMessageClaim,
-  type SlackMessageClaim,
-  type SlackMessageRecord,
   touchSlackMessage,
 } from "./slack-message-repository.js";
 export {
+  createSlackIdentityStore,
   findIdentityByEmail,
   findIdentityBySlackUserId,
+  getRequestCard,
   getSlackRequestRow,
   listSlackRequestRows,
   pinSlackUserId,
   type SlackFiledByRow,
   type SlackPersonRow,
-  type SlackPinOutcome,
   type SlackRequestRow,
+  toRequestCard,
 } from "./slack-request-queries.js";
 export { assignmentsNeedingReconcile, pendingRequestsPastTimeout } from "./sweep-queries.js";
 export { createUnitOfWork } from "./unit-of-work.js";

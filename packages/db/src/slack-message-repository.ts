@@ -1,4 +1,6 @@
+import type { SlackMessageClaim, SlackMessageRecord, SlackNotifierStore } from "@keyturn/usecases";
 import type { Db } from "./prisma-types.js";
+import { getRequestCard } from "./slack-request-queries.js";
 
 /**
  * The Slack messages Keyturn posted about a request, so later changes update them in place.
@@ -11,24 +13,12 @@ import type { Db } from "./prisma-types.js";
  * order (post, then insert) could leave an orphan on every lost race, and losing a message is
  * worse than a rare duplicate.
  */
-export type SlackMessageRecord = {
-  requestId: string;
-  kind: string;
-  channel: string;
-  /** Empty while claimed but not yet posted. */
-  ts: string;
-  updatedAt: Date;
-};
 
 const select = { requestId: true, kind: true, channel: true, ts: true, updatedAt: true } as const;
 
 export function findSlackMessages(db: Db, requestId: string): Promise<SlackMessageRecord[]> {
   return db.slackMessage.findMany({ where: { requestId }, select, orderBy: { createdAt: "asc" } });
 }
-
-export type SlackMessageClaim =
-  | { claimed: true }
-  | { claimed: false; existing: SlackMessageRecord; reason: "posted" | "in_progress" };
 
 export async function claimSlackMessage(
   db: Db,
@@ -97,4 +87,17 @@ export async function touchSlackMessage(
     where: { requestId: input.requestId, kind: input.kind },
     data: { updatedAt: input.now },
   });
+}
+
+/** The notifier's storage port (packages/slack reaches the database only through it). */
+export function createSlackNotifierStore(db: Db): SlackNotifierStore {
+  return {
+    requestCard: (requestId) => getRequestCard(db, requestId),
+    findMessages: (requestId) => findSlackMessages(db, requestId),
+    claimMessage: (input) => claimSlackMessage(db, input),
+    completeMessage: (input) => completeSlackMessage(db, input),
+    releaseMessageClaim: (input) => releaseSlackMessageClaim(db, input),
+    forgetMessage: (input) => forgetSlackMessage(db, input),
+    touchMessage: (input) => touchSlackMessage(db, input),
+  };
 }

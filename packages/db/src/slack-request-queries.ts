@@ -1,4 +1,11 @@
-import type { RequestStatus } from "@keyturn/core";
+import type { FlowRules, RequestStatus } from "@keyturn/core";
+import type {
+  PersonRef,
+  PinnedSlackIdentity,
+  RequestCard,
+  SlackIdentityStore,
+  SlackPinOutcome,
+} from "@keyturn/usecases";
 import { translateDatabaseError } from "./errors.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import type { Db } from "./prisma-types.js";
@@ -16,7 +23,7 @@ const include = {
   lease: { select: { startsAt: true, endsAt: true, releasedAt: true } },
 } satisfies Prisma.AccessRequestInclude;
 
-export type SlackPersonRow = { id: string; email: string; slackUserId: string | null };
+export type SlackPersonRow = PinnedSlackIdentity;
 
 /** The API token that filed a request on its requester's behalf (source integration). */
 export type SlackFiledByRow = { tokenId: string; tokenName: string | null };
@@ -108,6 +115,44 @@ export async function getSlackRequestRow(db: Db, id: string): Promise<SlackReque
   return withPeople ?? null;
 }
 
+/** The request as the Slack messages show it (null for an unknown or malformed id). */
+export async function getRequestCard(db: Db, id: string): Promise<RequestCard | null> {
+  const row = await getSlackRequestRow(db, id);
+  return row === null ? null : toRequestCard(row);
+}
+
+const personRef = (row: SlackPersonRow): PersonRef => ({ email: row.email, slackUserId: row.slackUserId });
+
+export function toRequestCard(row: SlackRequestRow): RequestCard {
+  return {
+    id: row.id,
+    flow: { name: row.flowName, version: row.flowVersion, rules: row.flow.rules as unknown as FlowRules },
+    requester: personRef(row.requester),
+    target: { accountId: row.accountId, permissionSetName: row.permissionSetName },
+    reason: row.reason,
+    ticket: row.ticket,
+    durationSeconds: row.durationSeconds,
+    status: row.status,
+    breakGlass: row.breakGlass,
+    reviews: row.reviews.map((review) => ({
+      reviewer: personRef(review.reviewer),
+      decision: review.decision,
+      override: review.override,
+      comment: review.comment,
+      at: review.createdAt,
+    })),
+    extensionCount: row.extensionCount,
+    createdAt: row.createdAt,
+    decidedAt: row.decidedAt,
+    activatedAt: row.activatedAt,
+    expiresAt: row.expiresAt,
+    endedAt: row.endedAt,
+    failureReason: row.failureReason,
+    endedBy: row.endedBy === null ? null : personRef(row.endedBy),
+    filedBy: row.source === "integration" ? (row.filedBy ?? { tokenId: "unknown", tokenName: null }) : null,
+  };
+}
+
 /** Newest first; the App Home shows a handful, so `limit` is small. */
 export async function listSlackRequestRows(
   db: Db,
@@ -132,8 +177,6 @@ export function findIdentityBySlackUserId(db: Db, slackUserId: string): Promise<
 export function findIdentityByEmail(db: Db, email: string): Promise<SlackPersonRow | null> {
   return db.identity.findUnique({ where: { email: email.trim().toLowerCase() }, select: person.select });
 }
-
-export type SlackPinOutcome = "pinned" | "already_pinned" | "no_identity" | "conflict";
 
 /**
  * Pins a Slack user to the identity of an email, once: an identity already pinned to another
@@ -166,4 +209,13 @@ export async function pinSlackUserId(
     return "no_identity";
   }
   return identity.slackUserId === input.slackUserId ? "already_pinned" : "conflict";
+}
+
+/** The Slack identity port (packages/slack reaches the database only through it). */
+export function createSlackIdentityStore(db: Db): SlackIdentityStore {
+  return {
+    findBySlackUserId: (slackUserId) => findIdentityBySlackUserId(db, slackUserId),
+    findByEmail: (email) => findIdentityByEmail(db, email),
+    pinSlackUserId: (input) => pinSlackUserId(db, input),
+  };
 }

@@ -1,11 +1,4 @@
-import {
-  type Db,
-  findIdentityByEmail,
-  findIdentityBySlackUserId,
-  pinSlackUserId,
-  type SlackPinOutcome,
-} from "@keyturn/db";
-import type { Clock, Principal } from "@keyturn/usecases";
+import type { Clock, Principal, SlackIdentityStore, SlackPinOutcome } from "@keyturn/usecases";
 import type { WebClient } from "@slack/web-api";
 import { callSlack, SlackCallError } from "./slack-api-errors.js";
 
@@ -38,7 +31,8 @@ export type SlackIdentity = {
 
 export type SlackIdentityOptions = {
   client: WebClient;
-  db: Db;
+  /** The pinned identities (packages/db: createSlackIdentityStore). */
+  store: SlackIdentityStore;
   clock?: Clock;
   /** How long group member lists are reused; group changes take at most this long to count. */
   groupCacheTtlMs?: number;
@@ -62,7 +56,7 @@ export function slackPrincipal(email: string, slackUserId: string, groups: reado
 }
 
 export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentity {
-  const { client, db } = options;
+  const { client, store } = options;
   const now = () => (options.clock ?? { now: () => new Date() }).now();
   const ttl = options.groupCacheTtlMs ?? 60_000;
   const groups = new Map<string, CachedGroup>();
@@ -133,9 +127,9 @@ export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentit
 
   return {
     memberships,
-    pin: (slackUserId, email) => pinSlackUserId(db, { email, slackUserId, at: now() }),
+    pin: (slackUserId, email) => store.pinSlackUserId({ email, slackUserId, at: now() }),
     async resolve(slackUserId, { groups: wanted = [] } = {}) {
-      const pinned = await findIdentityBySlackUserId(db, slackUserId);
+      const pinned = await store.findBySlackUserId(slackUserId);
       let email: string;
       if (pinned !== null) {
         email = pinned.email;
@@ -145,7 +139,7 @@ export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentit
           return fromSlack;
         }
         email = fromSlack;
-        const existing = await findIdentityByEmail(db, email);
+        const existing = await store.findByEmail(email);
         if (existing?.slackUserId !== null && existing?.slackUserId !== undefined) {
           return refuse(
             "SLACK_IDENTITY_CONFLICT",
@@ -156,7 +150,7 @@ export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentit
         if (existing !== null) {
           // Pin now; a first-time user is pinned after their first successful action instead, so
           // a refused click never leaves an identity row behind.
-          await pinSlackUserId(db, { email, slackUserId, at: now() });
+          await store.pinSlackUserId({ email, slackUserId, at: now() });
         }
       }
       const member = wanted.length === 0 ? [] : await memberships(slackUserId, wanted);

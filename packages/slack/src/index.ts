@@ -43,7 +43,7 @@ export {
   type SlackNotifierOptions,
 } from "./notifier.js";
 export { createSlackPeopleDirectory } from "./people-directory.js";
-export { type PersonRef, type RequestCard, type ReviewCard, toRequestCard } from "./request-card.js";
+export type { PersonRef, RequestCard, ReviewCard } from "./request-card.js";
 export {
   type RequestFormInput,
   type RequestFormResult,

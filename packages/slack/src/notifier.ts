@@ -1,22 +1,18 @@
 import { randomUUID } from "node:crypto";
 import {
-  claimSlackMessage,
-  completeSlackMessage,
-  type Db,
-  findSlackMessages,
-  forgetSlackMessage,
-  getSlackRequestRow,
-  releaseSlackMessageClaim,
+  AppError,
+  type Clock,
+  type IdGenerator,
+  type Notifier,
   type SlackMessageRecord,
-  touchSlackMessage,
-} from "@keyturn/db";
-import { AppError, type Clock, type IdGenerator, type Notifier } from "@keyturn/usecases";
+  type SlackNotifierStore,
+} from "@keyturn/usecases";
 import type { WebClient } from "@slack/web-api";
 import { approvalMessage, type SlackMessageContent } from "./blocks/approval-message.js";
 import { breakGlassAlert } from "./blocks/break-glass-alert.js";
 import type { AwsAccessConfig } from "./blocks/cli-profile.js";
 import { milestoneButtonStatus, requesterMessage, requesterMilestone } from "./blocks/requester-message.js";
-import { type PersonRef, type RequestCard, toRequestCard } from "./request-card.js";
+import type { PersonRef, RequestCard } from "./request-card.js";
 import { callSlack, SlackCallError } from "./slack-api-errors.js";
 
 export type SlackNotifierConfig = AwsAccessConfig & {
@@ -32,7 +28,8 @@ export type NotifierLogger = {
 export type SlackNotifierOptions = {
   /** A WebClient with `retryConfig: { retries: 0 }, rejectRateLimitedCalls: true`: retries are the job system's. */
   client: WebClient;
-  db: Db;
+  /** The requests and the messages posted about them (packages/db: createSlackNotifierStore). */
+  store: SlackNotifierStore;
   config: SlackNotifierConfig;
   clock?: Clock;
   ids?: IdGenerator;
@@ -55,7 +52,7 @@ const silent: NotifierLogger = { info: () => undefined, warn: () => undefined };
  *    extension, the end), each posted once; older DMs lose their buttons when a new one lands.
  */
 export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
-  const { client, db, config } = options;
+  const { client, store, config } = options;
   const now = () => (options.clock ?? { now: () => new Date() }).now();
   const uuid = () => (options.ids ?? { uuid: randomUUID }).uuid();
   const logger = options.logger ?? silent;
@@ -98,7 +95,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
     } catch (error) {
       if (error instanceof SlackCallError && error.slackError === "message_not_found") {
         // Someone deleted it: forget it, and let the retry post a fresh one.
-        await forgetSlackMessage(db, { requestId, kind: record.kind, ts: record.ts });
+        await store.forgetMessage({ requestId, kind: record.kind, ts: record.ts });
         throw new SlackCallError({
           code: "SLACK_MESSAGE_GONE",
           method: "chat.update",
@@ -110,7 +107,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
       }
       throw error;
     }
-    await touchSlackMessage(db, { requestId, kind: record.kind, now: now() });
+    await store.touchMessage({ requestId, kind: record.kind, now: now() });
   };
 
   /**
@@ -124,7 +121,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
     content: SlackMessageContent,
     updateExisting: boolean,
   ): Promise<Outcome> => {
-    const claim = await claimSlackMessage(db, {
+    const claim = await store.claimMessage({
       id: uuid(),
       requestId,
       kind,
@@ -135,10 +132,10 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
     if (claim.claimed) {
       try {
         const posted = await post(channel, content);
-        await completeSlackMessage(db, { requestId, kind, ...posted, now: now() });
+        await store.completeMessage({ requestId, kind, ...posted, now: now() });
         return "posted";
       } catch (error) {
-        await releaseSlackMessageClaim(db, { requestId, kind });
+        await store.releaseMessageClaim({ requestId, kind });
         throw error;
       }
     }
@@ -194,7 +191,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
     }
     // The step moved on: earlier DMs keep their text but lose buttons that no longer apply.
     // (A crash right here leaves them with stale buttons; clicking one is refused by the use case.)
-    const earlier = (await findSlackMessages(db, card.id)).filter(
+    const earlier = (await store.findMessages(card.id)).filter(
       (record) =>
         record.kind !== milestone && record.ts !== "" && milestoneButtonStatus(record.kind) !== null,
     );
@@ -208,13 +205,12 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
 
   return {
     async notify({ requestId, event }) {
-      const row = await getSlackRequestRow(db, requestId);
-      if (row === null) {
+      const card = await store.requestCard(requestId);
+      if (card === null) {
         throw new AppError("REQUEST_NOT_FOUND", `no request ${requestId} to notify about`, {
           retryable: false,
         });
       }
-      const card = toRequestCard(row);
       const channel = card.flow.rules.approvalChannel ?? config.defaultApprovalChannel;
       const parts: Array<[string, () => Promise<unknown>]> = [];
       if (channel === undefined) {

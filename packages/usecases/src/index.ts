@@ -73,6 +73,17 @@ export { reviewRequest } from "./review-request.js";
 export { revokeApiToken } from "./revoke-api-token.js";
 export { revokeRequest } from "./revoke-request.js";
 export { type DriftFindingReport, scanDrift } from "./scan-drift.js";
+export type {
+  PersonRef,
+  PinnedSlackIdentity,
+  RequestCard,
+  ReviewCard,
+  SlackIdentityStore,
+  SlackMessageClaim,
+  SlackMessageRecord,
+  SlackNotifierStore,
+  SlackPinOutcome,
+} from "./slack-ports.js";
 export { type SubmitRequestInput, submitRequest } from "./submit-request.js";
 export { timeOutRequest } from "./time-out-request.js";
 export {

@@ -1,5 +1,10 @@
 import type { AwsCallObserver } from "@keyturn/aws";
-import type { PrismaClient } from "@keyturn/db";
+import {
+  approvalTimeQuantiles,
+  countLiveLeases,
+  countRequestsByStatusAndFlow,
+  type PrismaClient,
+} from "@keyturn/db";
 import { registerAwsCallMetrics } from "@keyturn/observability";
 import type { FastifyInstance } from "fastify";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -31,12 +36,8 @@ export function createApiMetrics(prisma: PrismaClient) {
     registers: [registry],
     async collect() {
       this.reset();
-      const groups = await prisma.accessRequest.groupBy({
-        by: ["status", "flowName"],
-        _count: { _all: true },
-      });
-      for (const group of groups) {
-        this.set({ state: group.status, flow: group.flowName }, group._count._all);
+      for (const group of await countRequestsByStatusAndFlow(prisma)) {
+        this.set({ state: group.status, flow: group.flowName }, group.count);
       }
     },
   });
@@ -45,7 +46,7 @@ export function createApiMetrics(prisma: PrismaClient) {
     help: "Leases currently holding an assignment.",
     registers: [registry],
     async collect() {
-      this.set(await prisma.lease.count({ where: { releasedAt: null, endsAt: { gt: new Date() } } }));
+      this.set(await countLiveLeases(prisma, new Date()));
     },
   });
   new Gauge({
@@ -55,19 +56,13 @@ export function createApiMetrics(prisma: PrismaClient) {
     registers: [registry],
     async collect() {
       this.reset();
-      const rows = await prisma.$queryRaw<{ p50: number | null; p90: number | null; p99: number | null }[]>`
-        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS p50,
-               percentile_cont(0.9) WITHIN GROUP (ORDER BY s) AS p90,
-               percentile_cont(0.99) WITHIN GROUP (ORDER BY s) AS p99
-        FROM (SELECT EXTRACT(EPOCH FROM ("decidedAt" - "createdAt"))::float8 AS s FROM "AccessRequest"
-              WHERE "decidedAt" > now() - interval '24 hours') d`;
-      const row = rows[0];
+      const row = await approvalTimeQuantiles(prisma);
       for (const [quantile, value] of [
-        ["0.5", row?.p50],
-        ["0.9", row?.p90],
-        ["0.99", row?.p99],
+        ["0.5", row.p50],
+        ["0.9", row.p90],
+        ["0.99", row.p99],
       ] as const) {
-        if (value !== null && value !== undefined) {
+        if (value !== null) {
           this.set({ quantile }, value);
         }
       }

@@ -1,4 +1,4 @@
-import type { Db } from "@keyturn/db";
+import { type Db, leaseEndsOfAssignment } from "@keyturn/db";
 import type { Logger } from "@keyturn/observability";
 import { type JobContext, type Payload, REMOVAL_CAUSES, RunLater } from "@keyturn/queue";
 import {
@@ -86,10 +86,7 @@ export function assignmentReconcileHandler(deps: {
       });
     }
     if (report.actions.includes("deleted")) {
-      const leases = await deps.db.lease.findMany({ where: { assignmentId: payload.assignmentId } });
-      const ends = leases.map((l) =>
-        Math.min(l.endsAt.getTime(), l.releasedAt?.getTime() ?? Number.POSITIVE_INFINITY),
-      );
+      const ends = (await leaseEndsOfAssignment(deps.db, payload.assignmentId)).map((end) => end.getTime());
       if (ends.length > 0) {
         const lagSeconds = (deps.reconcile.clock.now().getTime() - Math.max(...ends)) / 1000;
         deps.metrics.revocationLag.observe(Math.max(0, lagSeconds));

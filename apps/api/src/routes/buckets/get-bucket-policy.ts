@@ -1,3 +1,4 @@
+import { findProtectedBucket } from "@keyturn/db";
 import { previewBucketPolicy } from "@keyturn/usecases";
 import type { App, RouteDeps } from "../../route-context.js";
 import { BucketParamsSchema, PolicyViewSchema, toDiffJson } from "./schemas.js";
@@ -24,10 +25,7 @@ export function registerGetBucketPolicy(app: App, deps: RouteDeps): void {
         throw bucketProblem(result.error);
       }
       const { bucket, plan, drift, sessionCutoffs, live, generated } = result.value;
-      const recorded = await deps.prisma.protectedBucket.findUnique({
-        where: { name: bucket },
-        select: { driftDetected: true },
-      });
+      const recorded = await findProtectedBucket(deps.prisma, bucket);
       return {
         bucket,
         inSync: plan.inSync,

@@ -1,3 +1,4 @@
+import { findProtectedBucket } from "@keyturn/db";
 import { HttpProblem } from "../../http-errors.js";
 import type { App, RouteDeps } from "../../route-context.js";
 import { BucketParamsSchema, BucketViewSchema, toBucketViewJson } from "./schemas.js";
@@ -15,7 +16,7 @@ export function registerGetBucket(app: App, deps: RouteDeps): void {
       },
     },
     async (request) => {
-      const row = await deps.prisma.protectedBucket.findUnique({ where: { name: request.params.name } });
+      const row = await findProtectedBucket(deps.prisma, request.params.name);
       if (row === null) {
         throw new HttpProblem(
           "BUCKET_NOT_FOUND",

@@ -1,3 +1,4 @@
+import { findProtectedBucket } from "@keyturn/db";
 import { putProtectedBucket } from "@keyturn/usecases";
 import { z } from "zod";
 import { HttpProblem } from "../../http-errors.js";
@@ -35,7 +36,7 @@ export function registerPutBucket(app: App, deps: RouteDeps): void {
       if (!result.ok) {
         throw bucketProblem(result.error);
       }
-      const row = await deps.prisma.protectedBucket.findUnique({ where: { name: request.params.name } });
+      const row = await findProtectedBucket(deps.prisma, request.params.name);
       if (row === null) {
         throw new HttpProblem("INTERNAL", "the bucket vanished right after it was saved");
       }

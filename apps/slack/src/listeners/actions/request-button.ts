@@ -1,6 +1,6 @@
 import type { AccessRequest } from "@keyturn/core";
-import { getSlackRequestRow } from "@keyturn/db";
-import { type RequestCard, toRequestCard } from "@keyturn/slack";
+import { getSlackRequestRow, toRequestCard } from "@keyturn/db";
+import type { RequestCard } from "@keyturn/slack";
 import type { Principal, Result } from "@keyturn/usecases";
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import { publishHome } from "../../home.js";
