@@ -1,5 +1,4 @@
 import {
-  DeleteBucketPolicyCommand,
   GetBucketEncryptionCommand,
   GetBucketPolicyCommand,
   PutBucketPolicyCommand,
@@ -49,7 +48,6 @@ export type BucketPolicyStore = {
   /** The policy JSON exactly as stored, or null when the bucket has none. */
   getPolicy(bucket: string): Promise<string | null>;
   putPolicy(bucket: string, policyJson: string): Promise<void>;
-  deletePolicy(bucket: string): Promise<void>;
   /** The default encryption rule, or null when the bucket has no configuration. */
   getEncryption(bucket: string): Promise<BucketEncryptionConfig | null>;
   close(): void;
@@ -88,12 +86,6 @@ export function createBucketPolicyStore(options: BucketPolicyStoreOptions): Buck
       await callAws(ctx, {
         operation: "PutBucketPolicy",
         send: () => s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policyJson })),
-      });
-    },
-    deletePolicy: async (bucket) => {
-      await callAws(ctx, {
-        operation: "DeleteBucketPolicy",
-        send: () => s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket })),
       });
     },
     getEncryption: (bucket) =>

@@ -17,17 +17,7 @@ export const sdkClientDefaults = {
 // The Identity Store operations the Identity Center adapter calls; everything else it calls is
 // sso-admin. Only used to label observations (metrics), so a new operation missing here is
 // mislabelled, never misrouted.
-const IDENTITY_STORE_OPERATIONS: ReadonlySet<string> = new Set([
-  "GetUserId",
-  "DescribeUser",
-  "ListUsers",
-  "GetGroupId",
-  "DescribeGroup",
-  "ListGroups",
-  "ListGroupMemberships",
-  "ListGroupMembershipsForMember",
-  "IsMemberInGroups",
-]);
+const IDENTITY_STORE_OPERATIONS: ReadonlySet<string> = new Set(["GetUserId", "DescribeUser"]);
 
 /** The service an Identity Center adapter operation goes to, as AWS_ENDPOINT_URL_* names it. */
 export function identityCenterService(operation: string): "identitystore" | "sso-admin" {
