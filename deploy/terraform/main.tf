@@ -239,7 +239,13 @@ locals {
     {
       Sid      = "PollAssignmentRequests"
       Effect   = "Allow"
-      Action   = ["sso:DescribeAccountAssignmentCreationStatus", "sso:DescribeAccountAssignmentDeletionStatus"]
+      # The List call finds a creation again after a crash between AWS accepting it and Keyturn
+      # saving its request id.
+      Action = [
+        "sso:DescribeAccountAssignmentCreationStatus",
+        "sso:DescribeAccountAssignmentDeletionStatus",
+        "sso:ListAccountAssignmentCreationStatus",
+      ]
       Resource = [local.instance_arn]
     },
     {
@@ -272,7 +278,7 @@ locals {
     {
       Sid    = "ResolveUsersByEmail"
       Effect = "Allow"
-      Action = ["identitystore:GetUserId", "identitystore:DescribeUser", "identitystore:ListUsers"]
+      Action = ["identitystore:GetUserId", "identitystore:DescribeUser"]
       Resource = [
         "arn:${local.partition}:identitystore::${local.identity_center_id}:identitystore/${local.identity_store_id}",
         "arn:${local.partition}:identitystore:::user/*",

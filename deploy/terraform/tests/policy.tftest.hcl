@@ -60,8 +60,9 @@ run "keyturn_gets_only_the_actions_it_calls" {
     condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.keyturn_identity_center.policy).Statement : s.Action])) == toset([
       "sso:CreateAccountAssignment", "sso:DeleteAccountAssignment",
       "sso:DescribeAccountAssignmentCreationStatus", "sso:DescribeAccountAssignmentDeletionStatus",
+      "sso:ListAccountAssignmentCreationStatus",
       "sso:ListAccountAssignments", "sso:ListPermissionSets", "sso:DescribePermissionSet", "sso:ListInstances",
-      "identitystore:GetUserId", "identitystore:DescribeUser", "identitystore:ListUsers", "sts:AssumeRole",
+      "identitystore:GetUserId", "identitystore:DescribeUser", "sts:AssumeRole",
     ])
     error_message = "Keyturn's Identity Center policy has other actions than the ones it calls"
   }
