@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { startEmulatorProcess } from "../../apps/worker/src/testing/emulator-process.js";
 import { type LiveSession, openSession, tryRead } from "../../apps/worker/src/testing/live-sessions.js";
 import { createBucketPolicyStore } from "../../packages/aws/src/index.js";
-import { bucketPolicyEngine, sessionCutoffCapacity } from "../../packages/bucket-policy/src/index.js";
+import { sessionCutoffCapacity } from "../../packages/bucket-policy/src/index.js";
 import {
   createBucketPolicyUnitOfWork,
   createPrismaClient,
@@ -131,7 +131,6 @@ async function runOnce(k: number): Promise<Run> {
   const buckets: BucketPolicyS3Deps = {
     uow: createBucketPolicyUnitOfWork(db, { clock, ids }),
     clock,
-    engine: bucketPolicyEngine,
     store,
   };
   const system = { type: "system", id: "bench" } as const;

@@ -1,16 +1,9 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import type { ApiConfig } from "@keyturn/config";
 import { createBucketPolicyUnitOfWork, createUnitOfWork, type PrismaClient } from "@keyturn/db";
 import { type Logger, logStateChanges } from "@keyturn/observability";
-import type {
-  BucketPolicyEngine,
-  BucketPolicyStore,
-  Clock,
-  IdGenerator,
-  KeyturnIdentity,
-} from "@keyturn/usecases";
+import type { BucketPolicyStore, Clock, IdGenerator, KeyturnIdentity } from "@keyturn/usecases";
 import type { ConnectionOptions } from "bullmq";
 import { type FastifyBaseLogger, fastify, LogController } from "fastify";
 import {
@@ -56,9 +49,6 @@ export type AppDeps = {
    */
   queues?: { connection: ConnectionOptions; prefix: string };
 };
-
-// The pure policy package as the use cases' port; the compiler checks here that it fits.
-const engine: BucketPolicyEngine = bucketPolicyEngine;
 
 // A caller's request id is kept when it is a sane token, so logs line up across services.
 const INCOMING_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -182,7 +172,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         onCommitted: logStateChanges(deps.logger),
       }),
       clock: deps.clock,
-      engine,
       ...(deps.bucketPolicies === undefined ? {} : { store: deps.bucketPolicies }),
       ...(deps.keyturn === undefined ? {} : { keyturn: deps.keyturn }),
     },

@@ -14,7 +14,6 @@ import {
 import { GetRoleCredentialsCommand } from "@aws-sdk/client-sso";
 import { Upload } from "@aws-sdk/lib-storage";
 import { createBucketPolicyStore } from "@keyturn/aws";
-import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import { createBucketPolicyUnitOfWork, createPrismaClient, type PrismaClient } from "@keyturn/db";
 import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
 import {
@@ -83,7 +82,6 @@ beforeAll(async () => {
   deps = {
     uow: createBucketPolicyUnitOfWork(db, { clock, ids: { uuid: randomUUID } }),
     clock,
-    engine: bucketPolicyEngine,
     store: createBucketPolicyStore({
       region: emulator.region,
       endpoint: emulator.endpoint,

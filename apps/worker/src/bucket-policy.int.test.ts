@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { GetRoleCredentialsCommand } from "@aws-sdk/client-sso";
 import { createBucketPolicyStore, createIdentityCenter } from "@keyturn/aws";
-import { bucketPolicyEngine } from "@keyturn/bucket-policy";
+import { generateBucketPolicy } from "@keyturn/bucket-policy";
 import {
   type AssignmentClaimsHandle,
   createAssignmentClaims,
@@ -39,7 +39,6 @@ import { useTestDatabase } from "@keyturn/testkit/database";
 import {
   ARM_LOOKBACK_MS,
   applyBucketPolicy,
-  type BucketPolicyEngine,
   type BucketPolicyS3Deps,
   bucketAccessReport,
   checkBucketPolicyDrift,
@@ -74,9 +73,6 @@ const STRANGER_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/DataScience`;
 const HOUR = 3600_000;
 const person = (email: string): Principal => ({ email, audit: { type: "identity", id: email } });
 const admin = { type: "token", id: "test-admin", label: "test" } as const;
-
-// The engine as the composition roots pass it: the compiler checks here that it fits the port.
-const engine: BucketPolicyEngine = bucketPolicyEngine;
 
 const flowRules = testFlowRules();
 
@@ -149,7 +145,6 @@ beforeAll(async () => {
   buckets = {
     uow: createBucketPolicyUnitOfWork(db, { clock, ids }),
     clock,
-    engine,
     store: createBucketPolicyStore({
       region: emulator.region,
       endpoint: emulator.endpoint,
@@ -260,7 +255,7 @@ describe("a bucket under Keyturn's k9-style policy", () => {
     expect(stored.ok && stored.value.created).toBe(true);
     const applied = await applyBucketPolicy(buckets, { name: BUCKET, by: admin, reason: "test" });
     expect(applied.ok && applied.value.put).toBe(true);
-    const generated = engine.generate({ ...spec, bucket: BUCKET });
+    const generated = generateBucketPolicy({ ...spec, bucket: BUCKET });
     expect(generated.ok && (await livePolicy())).toEqual(generated.ok && generated.value.policy);
     const [event] = await audits("bucket_policy.applied");
     expect(event?.data).toMatchObject({

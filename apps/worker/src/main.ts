@@ -2,7 +2,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { createBucketPolicyStore, createIdentityCenter, createKeyturnIdentity } from "@keyturn/aws";
-import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import { loadWorkerConfig } from "@keyturn/config";
 import {
   createAssignmentClaims,
@@ -91,7 +90,6 @@ const worker = await startWorker({
   bucketPolicies: {
     uow: createBucketPolicyUnitOfWork(db, { clock, ids, onCommitted: logStateChanges(logger) }),
     clock,
-    engine: bucketPolicyEngine,
     store: createBucketPolicyStore({
       region: config.aws.region,
       forcePathStyle: config.aws.s3ForcePathStyle,

@@ -7,7 +7,6 @@ import { randomUUID } from "node:crypto";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetRoleCredentialsCommand } from "@aws-sdk/client-sso";
 import { createBucketPolicyStore } from "@keyturn/aws";
-import { bucketPolicyEngine } from "@keyturn/bucket-policy";
 import {
   createBucketPolicyUnitOfWork,
   createPrismaClient,
@@ -92,7 +91,6 @@ beforeAll(async () => {
   s3 = {
     uow: createBucketPolicyUnitOfWork(db, { clock, ids }),
     clock,
-    engine: bucketPolicyEngine,
     store: store(),
   };
   const started = await startTestWorker({
@@ -104,7 +102,6 @@ beforeAll(async () => {
     bucketPolicies: (parts) => ({
       uow: createBucketPolicyUnitOfWork(parts.db, { clock: parts.clock, ids: parts.ids }),
       clock: parts.clock,
-      engine: bucketPolicyEngine,
       store: store(),
       sessionDurationSeconds: async (name) =>
         (await parts.identityCenter.permissionSet(name)).sessionDurationSeconds,

@@ -35,7 +35,6 @@ export type {
   UnanalyzedStatement,
 } from "./effective-access.js";
 export { analyzeEffectiveAccess } from "./effective-access.js";
-export { bucketPolicyEngine } from "./engine.js";
 export type {
   AuthorizationRequest,
   ContextValue,

@@ -1,9 +1,11 @@
+import { livePolicyFingerprint, planBucketPolicy } from "@keyturn/bucket-policy";
 import { AppError } from "./app-error.js";
 import type {
   BucketPolicyPlan,
   BucketPolicyResult,
   BucketPolicyS3Deps,
   CutoffLayout,
+  PolicyDocumentJson,
 } from "./bucket-policy-ports.js";
 import {
   bucketNotFound,
@@ -104,31 +106,31 @@ async function applyLocked(
       return failure("BUCKET_NOT_KMS_ENCRYPTED", problem, { defaultEncryption: encryption });
     }
   }
-  const sessionCutoffs = cutoffsFor(deps.engine, record.spec, await tx.cutoffs.active(now));
+  const sessionCutoffs = cutoffsFor(record.spec, await tx.cutoffs.active(now));
   const live = await deps.store.getPolicy(input.name);
   const dropForeign = input.dropForeign === true;
   // Generated once to learn which foreign statements the live policy holds, then (if there are
   // any to keep) again with room left for them, so the cut-offs fold instead of the apply failing.
-  let generated = desiredPolicy(deps.engine, record.spec, sessionCutoffs);
+  let generated = desiredPolicy(record.spec, sessionCutoffs);
   if (!generated.ok) {
     return generated;
   }
-  let planned = deps.engine.plan({ live, generated: generated.value.policy, dropForeign });
+  let planned = planBucketPolicy({ live, generated: generated.value.policy, dropForeign });
   const reserve = planned.ok && !dropForeign ? foreignBytes(planned.value.diff.foreign) : 0;
   if (reserve > 0 || (!planned.ok && planned.error.code === "POLICY_TOO_LARGE")) {
-    const foreign = planned.ok ? reserve : foreignBytesOf(deps, live, generated.value.policy);
-    generated = desiredPolicy(deps.engine, record.spec, sessionCutoffs, foreign);
+    const foreign = planned.ok ? reserve : foreignBytesOf(live, generated.value.policy);
+    generated = desiredPolicy(record.spec, sessionCutoffs, foreign);
     if (!generated.ok) {
       return generated;
     }
-    planned = deps.engine.plan({ live, generated: generated.value.policy, dropForeign });
+    planned = planBucketPolicy({ live, generated: generated.value.policy, dropForeign });
   }
   if (!planned.ok) {
     return { ok: false, error: planFailure(planned.error) };
   }
   const plan = planned.value;
   const layout = generated.value.cutoffs;
-  const fingerprint = deps.engine.fingerprint(plan.merged.json);
+  const fingerprint = livePolicyFingerprint(plan.merged.json);
   const hash = fingerprint.ok ? policyHash(fingerprint.value) : null;
   if (hash === null) {
     return failure("INVALID_LIVE_POLICY", "the merged policy could not be read back");
@@ -157,7 +159,7 @@ async function applyLocked(
   ) {
     return result(false, false, new Date(record.lastPutAt.getTime() + interval));
   }
-  const liveFingerprint = deps.engine.fingerprint(live);
+  const liveFingerprint = livePolicyFingerprint(live);
   const liveHash = liveFingerprint.ok ? policyHash(liveFingerprint.value) : null;
   const drifted = record.lastAppliedHash !== null && liveHash !== record.lastAppliedHash;
   if (drifted && plan.changesLive && !(record.driftDetected && record.lastSeenHash === liveHash)) {
@@ -230,13 +232,9 @@ async function applyLocked(
 }
 
 /** The foreign statements' bytes when the first plan already failed for size. */
-function foreignBytesOf(
-  deps: BucketPolicyS3Deps,
-  live: string | null,
-  generated: Parameters<BucketPolicyS3Deps["engine"]["plan"]>[0]["generated"],
-): number {
+function foreignBytesOf(live: string | null, generated: PolicyDocumentJson): number {
   // Planning against an empty generated policy cannot be too large because of Keyturn's part.
-  const bare = deps.engine.plan({ live, generated: { ...generated, Statement: [] } });
+  const bare = planBucketPolicy({ live, generated: { ...generated, Statement: [] } });
   return bare.ok ? foreignBytes(bare.value.diff.foreign) : 0;
 }
 

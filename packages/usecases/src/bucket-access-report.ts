@@ -1,3 +1,4 @@
+import { analyzeEffectiveAccess } from "@keyturn/bucket-policy";
 import type {
   BucketCapability,
   BucketPolicyResult,
@@ -59,7 +60,7 @@ export async function bucketAccessReport(
     return bucketNotFound(input.name);
   }
   const live = await deps.store.getPolicy(input.name);
-  const analysis = deps.engine.analyzeEffectiveAccess({
+  const analysis = analyzeEffectiveAccess({
     bucket: input.name,
     policy: live,
     ...(record.accountId === null ? {} : { accountId: record.accountId }),
@@ -69,7 +70,7 @@ export async function bucketAccessReport(
     return failure("INVALID_LIVE_POLICY", analysis.error.message);
   }
   return deps.uow.run(async (tx): Promise<BucketPolicyResult<BucketAccessReport>> => {
-    const cutoffs = cutoffsFor(deps.engine, record.spec, await tx.cutoffs.active(at));
+    const cutoffs = cutoffsFor(record.spec, await tx.cutoffs.active(at));
     // A holder whose every session of that set is refused does not hold it; one granted again
     // (the cut-off refuses only sessions from before) does.
     const cutOff = new Set(

@@ -1,142 +1,49 @@
+import {
+  type BucketSpec,
+  CAPABILITIES,
+  type Capability,
+  type CapabilityAccess,
+  type CutoffLayout,
+  type EffectiveAccess,
+  type ForeignStatement,
+  type GeneratedPolicy,
+  type JsonPolicy,
+  type JsonStatement,
+  type PlanError,
+  type PolicyDiff,
+  type PolicyPlan,
+  type PolicyTooLarge,
+  type PrincipalDescriptor,
+  type PrincipalRef,
+  type SessionCutoff,
+  type SpecProblem,
+} from "@keyturn/bucket-policy";
 import type { AssignmentOrigin, LeaseView } from "@keyturn/core";
 import type { KeyturnIdentity } from "./keyturn-principal.js";
 import type { AuditLog, Clock, Outbox } from "./ports.js";
 
-// Ports of the bucket-policy use cases. The policy logic itself lives in @keyturn/bucket-policy,
-// which is pure and cannot import this package, so these types restate the part of its API the
-// use cases rely on; the composition roots pass `bucketPolicyEngine` in, and the compiler checks
-// there that it fits.
+// Ports of the bucket-policy use cases. The policy logic is @keyturn/bucket-policy's, which is pure
+// like core: the use cases call it directly and use its types. The names below are its types under
+// the names the use cases' callers know (aliases, not copies: they cannot drift).
 
-export const BUCKET_CAPABILITIES = [
-  "administer-resource",
-  "read-config",
-  "read-data",
-  "write-data",
-  "delete-data",
-] as const;
-export type BucketCapability = (typeof BUCKET_CAPABILITIES)[number];
-
-export type PolicyStatementJson = Readonly<Record<string, unknown>>;
-export type PolicyDocumentJson = { Version?: string; Id?: string; Statement: PolicyStatementJson[] };
-
-export type BucketPrincipalRef = { roleArn: string } | { permissionSet: string; accountId?: string };
-/** bucket-policy's SessionCutoff (see its spec.ts). */
-export type BucketSessionCutoff = {
-  identityStoreUserId: string;
-  accountId: string;
-  permissionSet: string;
-  until: string;
-  issuedBefore?: string;
-  closedAt?: string;
-};
-export type BucketPolicySpec = {
-  bucket: string;
-  accountId?: string;
-  capabilities: Partial<Record<BucketCapability, readonly BucketPrincipalRef[]>>;
-  kmsRequired?: boolean;
-  kmsKeyArn?: string;
-  sessionCutoffs?: readonly BucketSessionCutoff[];
-};
-
-export type SpecProblem = { path: string; message: string };
-export type GeneratedBucketPolicy = { policy: PolicyDocumentJson; json: string; bytes: number };
-/** How the generator wrote the cut-offs: per user, or folded role-wide when they did not fit. */
-export type CutoffLayout = {
-  listed: number;
-  roleWide: Array<{
-    accountId: string;
-    permissionSet: string;
-    fold: "closed" | "all";
-    issuedBefore: string | null;
-    cutoffs: number;
-  }>;
-};
-export type PolicyTooLargeError = { code: "POLICY_TOO_LARGE"; message: string; size: number; limit: number };
-export type InvalidLivePolicyError = { code: "INVALID_LIVE_POLICY"; message: string };
-
-export type ForeignStatement = { index: number; sid: string | null; statement: PolicyStatementJson };
-export type BucketPolicyDiff = {
-  added: Array<{ sid: string; statement: PolicyStatementJson }>;
-  removed: Array<{ sid: string; statement: PolicyStatementJson }>;
-  changed: Array<{ sid: string; live: PolicyStatementJson; generated: PolicyStatementJson }>;
-  unchanged: string[];
-  foreign: ForeignStatement[];
-};
-export type BucketPolicyPlan = {
-  diff: BucketPolicyDiff;
-  merged: GeneratedBucketPolicy;
-  dropped: ForeignStatement[];
-  inSync: boolean;
-  changesLive: boolean;
-};
-
-export type PolicyPrincipal =
-  | { kind: "permission-set"; accountId: string; name: string }
-  | { kind: "arn"; arn: string }
-  | { kind: "session"; arn: string }
-  | { kind: "pattern"; pattern: string }
-  | { kind: "account"; accountId: string }
-  | { kind: "anyone" }
-  | { kind: "anonymous" };
+export const BUCKET_CAPABILITIES = CAPABILITIES;
+export type BucketCapability = Capability;
+export type PolicyStatementJson = JsonStatement;
+export type PolicyDocumentJson = JsonPolicy;
+export type BucketPrincipalRef = PrincipalRef;
+export type BucketSessionCutoff = SessionCutoff;
+export type BucketPolicySpec = BucketSpec;
+export type { CutoffLayout, ForeignStatement, SpecProblem };
+export type GeneratedBucketPolicy = GeneratedPolicy;
+export type PolicyTooLargeError = PolicyTooLarge;
+export type InvalidLivePolicyError = Extract<PlanError, { code: "INVALID_LIVE_POLICY" }>;
+export type BucketPolicyDiff = PolicyDiff;
+export type BucketPolicyPlan = PolicyPlan;
+export type PolicyPrincipal = PrincipalDescriptor;
+export type PolicyCapabilityAccess = CapabilityAccess;
 /** Access AWS's documentation does not decide: named, with the statements and why, never guessed. */
-export type PolicyUndeterminedAccess = {
-  principal: PolicyPrincipal;
-  actions: string[];
-  statements: Array<{ statement: string; reason: string }>;
-};
-export type PolicyCapabilityAccess = {
-  capability: BucketCapability;
-  granted: Array<{
-    principal: PolicyPrincipal;
-    actions: string[];
-    allActions: boolean;
-    grantedBy: string[];
-    owned: boolean;
-  }>;
-  shadowed: Array<{ principal: PolicyPrincipal; actions: string[]; grantedBy: string[]; deniedBy: string[] }>;
-  openThroughIdentityPolicies: PolicyPrincipal[];
-  undetermined: PolicyUndeterminedAccess[];
-};
-export type PolicyAccessAnalysis = {
-  bucket: string;
-  capabilities: PolicyCapabilityAccess[];
-  unanalyzed: Array<{ statement: string; reason: string }>;
-};
-
-type Outcome<T, E> = { ok: true; value: T } | { ok: false; error: E };
-
-/** @keyturn/bucket-policy's `bucketPolicyEngine`. */
-export type BucketPolicyEngine = {
-  parseSpec(
-    input: unknown,
-  ):
-    | { ok: true; spec: BucketPolicySpec }
-    | { ok: false; error: { code: "INVALID_SPEC"; message: string; problems: SpecProblem[] } };
-  /** `reserveBytes`: room to leave (the foreign statements an apply keeps); cut-offs fold to fit. */
-  generate(
-    spec: BucketPolicySpec,
-    options?: { reserveBytes?: number },
-  ): Outcome<
-    GeneratedBucketPolicy & { cutoffs: CutoffLayout },
-    { code: "INVALID_SPEC"; message: string; problems: SpecProblem[] } | PolicyTooLargeError
-  >;
-  /** How many cut-offs of one set fit listed by user (long-form user ids). */
-  sessionCutoffCapacity(spec: BucketPolicySpec, options?: { reserveBytes?: number }): number;
-  plan(input: {
-    live: string | null;
-    generated: PolicyDocumentJson;
-    dropForeign?: boolean;
-  }): Outcome<BucketPolicyPlan, InvalidLivePolicyError | PolicyTooLargeError>;
-  /** Text that is equal for policies AWS evaluates alike; null for no policy. */
-  fingerprint(live: string | null): Outcome<string | null, InvalidLivePolicyError>;
-  permissionSetsOf(spec: BucketPolicySpec): Array<{ accountId: string; name: string }>;
-  analyzeEffectiveAccess(input: {
-    bucket: string;
-    policy: string | null;
-    accountId?: string;
-    now?: string;
-  }): Outcome<PolicyAccessAnalysis, InvalidLivePolicyError>;
-};
+export type PolicyUndeterminedAccess = CapabilityAccess["undetermined"][number];
+export type PolicyAccessAnalysis = EffectiveAccess;
 
 /**
  * A bucket's policy in S3 (@keyturn/aws's `createBucketPolicyStore` fits). Failures are thrown as
@@ -287,7 +194,6 @@ export type BucketPolicyUnitOfWork = {
 export type BucketPolicyDeps = {
   uow: BucketPolicyUnitOfWork;
   clock: Clock;
-  engine: BucketPolicyEngine;
   /** Keyturn's own principal, so no spec locks it out; absent: not checked. */
   keyturn?: KeyturnIdentity;
 };

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
+import { generateBucketPolicy, permissionSetsOf } from "@keyturn/bucket-policy";
 import type {
-  BucketPolicyEngine,
   BucketPolicyError,
   BucketPolicyErrorCode,
   BucketPolicyResult,
@@ -32,11 +32,10 @@ export function policyHash(fingerprint: string | null): string | null {
 
 /** The cut-offs in force that concern this bucket: those of permission sets its spec names. */
 export function cutoffsFor(
-  engine: BucketPolicyEngine,
   spec: BucketPolicySpec,
   active: readonly SessionCutoffRecord[],
 ): BucketSessionCutoff[] {
-  const sets = new Set(engine.permissionSetsOf(spec).map((set) => `${set.accountId}/${set.name}`));
+  const sets = new Set(permissionSetsOf(spec).map((set) => `${set.accountId}/${set.name}`));
   return active
     .filter((cutoff) => sets.has(`${cutoff.accountId}/${cutoff.permissionSetName}`))
     .map((cutoff) => ({
@@ -51,13 +50,12 @@ export function cutoffsFor(
 
 /** Whether a cut-off's permission set is one the bucket's spec names. */
 export function specNamesSet(
-  engine: BucketPolicyEngine,
   spec: BucketPolicySpec,
   set: { accountId: string; permissionSetName: string },
 ): boolean {
-  return engine
-    .permissionSetsOf(spec)
-    .some((named) => named.accountId === set.accountId && named.name === set.permissionSetName);
+  return permissionSetsOf(spec).some(
+    (named) => named.accountId === set.accountId && named.name === set.permissionSetName,
+  );
 }
 
 /**
@@ -65,13 +63,12 @@ export function specNamesSet(
  * leave `reserveBytes` for the foreign statements an apply keeps.
  */
 export function desiredPolicy(
-  engine: BucketPolicyEngine,
   spec: BucketPolicySpec,
   cutoffs: readonly BucketSessionCutoff[],
   reserveBytes = 0,
 ): BucketPolicyResult<GeneratedBucketPolicy & { cutoffs: CutoffLayout }> {
   const { sessionCutoffs: _stored, ...rest } = spec;
-  const generated = engine.generate(cutoffs.length === 0 ? rest : { ...rest, sessionCutoffs: cutoffs }, {
+  const generated = generateBucketPolicy(cutoffs.length === 0 ? rest : { ...rest, sessionCutoffs: cutoffs }, {
     reserveBytes,
   });
   if (generated.ok) {

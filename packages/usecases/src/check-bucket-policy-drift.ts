@@ -1,3 +1,4 @@
+import { planBucketPolicy } from "@keyturn/bucket-policy";
 import { AppError } from "./app-error.js";
 import { summarize } from "./apply-bucket-policy.js";
 import type { BucketPolicyS3Deps, ProtectedBucketRecord } from "./bucket-policy-ports.js";
@@ -64,17 +65,13 @@ async function checkOne(deps: BucketPolicyS3Deps, seen: ProtectedBucketRecord): 
     // a concurrent apply was replacing would pass for drift.
     const record = (await tx.buckets.lock(seen.name)) ?? seen;
     const live = await deps.store.getPolicy(seen.name);
-    const drift = driftOf(deps, record, live);
+    const drift = driftOf(record, live);
     if (!drift.ok) {
       throw new AppError("INVALID_LIVE_POLICY", drift.error.message, { retryable: false });
     }
     const { detected, liveHash, expectedHash } = drift.value;
-    const generated = desiredPolicy(
-      deps.engine,
-      record.spec,
-      cutoffsFor(deps.engine, record.spec, await tx.cutoffs.active(now)),
-    );
-    const plan = generated.ok ? deps.engine.plan({ live, generated: generated.value.policy }) : undefined;
+    const generated = desiredPolicy(record.spec, cutoffsFor(record.spec, await tx.cutoffs.active(now)));
+    const plan = generated.ok ? planBucketPolicy({ live, generated: generated.value.policy }) : undefined;
     const diff = plan?.ok === true ? summarize(plan.value) : null;
     const newlyDetected = detected && (!record.driftDetected || record.lastSeenHash !== liveHash);
     const resolved = !detected && record.driftDetected;

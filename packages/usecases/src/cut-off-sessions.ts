@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { sessionCutoffCapacity } from "@keyturn/bucket-policy";
 import { desiredState, type LeaseView } from "@keyturn/core";
 import type {
   AssignmentForCutoff,
@@ -168,7 +169,7 @@ export async function refreshSessionCutoffs(
     }),
   }));
   const protectedSet = (accountId: string, permissionSetName: string) =>
-    loaded.buckets.some((bucket) => specNamesSet(deps.engine, bucket.spec, { accountId, permissionSetName }));
+    loaded.buckets.some((bucket) => specNamesSet(bucket.spec, { accountId, permissionSetName }));
   const candidates = loaded.candidates.filter((candidate) =>
     protectedSet(candidate.accountId, candidate.permissionSetName),
   );
@@ -265,7 +266,7 @@ export async function refreshSessionCutoffs(
     }
     // A removal confirmed (closedAt) changes nothing in a policy that lists every cut-off by user.
     const buckets = loaded.buckets
-      .filter((bucket) => changes.some((entry) => specNamesSet(deps.engine, bucket.spec, entry)))
+      .filter((bucket) => changes.some((entry) => specNamesSet(bucket.spec, entry)))
       .filter((bucket) => !(closedOnly && bucket.cutoffsRoleWide === 0))
       .map((bucket) => bucket.name);
     await requestApplies(tx, buckets, at);
@@ -347,7 +348,7 @@ export async function prepareGrant(
       return { boundary: null, buckets: [] };
     }
     const buckets = (await tx.buckets.list())
-      .filter((bucket) => bucket.dirtySince !== null && specNamesSet(deps.engine, bucket.spec, key))
+      .filter((bucket) => bucket.dirtySince !== null && specNamesSet(bucket.spec, key))
       .map((bucket) => bucket.name);
     return { boundary: row.issuedBefore, buckets };
   });
@@ -393,8 +394,8 @@ export async function sessionCutoffStatus(deps: BucketPolicyDeps): Promise<Bucke
     since === null ? 0 : Math.max(0, (now.getTime() - since.getTime()) / 1000);
   return buckets.map((bucket: ProtectedBucketRecord) => ({
     bucket: bucket.name,
-    cutoffs: cutoffsFor(deps.engine, bucket.spec, active).length,
-    capacity: capacityOf(deps, bucket),
+    cutoffs: cutoffsFor(bucket.spec, active).length,
+    capacity: capacityOf(bucket),
     roleWide: bucket.cutoffsRoleWide,
     pendingSeconds: age(bucket.dirtySince),
     failingSeconds: age(bucket.applyFailingSince),
@@ -404,11 +405,11 @@ export async function sessionCutoffStatus(deps: BucketPolicyDeps): Promise<Bucke
 // Generating a policy a few dozen times per bucket is not free: remembered per spec.
 const capacities = new Map<string, number>();
 
-function capacityOf(deps: BucketPolicyDeps, bucket: ProtectedBucketRecord): number {
+function capacityOf(bucket: ProtectedBucketRecord): number {
   const key = JSON.stringify(bucket.spec);
   let capacity = capacities.get(key);
   if (capacity === undefined) {
-    capacity = deps.engine.sessionCutoffCapacity(bucket.spec);
+    capacity = sessionCutoffCapacity(bucket.spec);
     if (capacities.size > 1000) {
       capacities.clear();
     }

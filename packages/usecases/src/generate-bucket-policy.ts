@@ -1,3 +1,4 @@
+import { sessionCutoffCapacity } from "@keyturn/bucket-policy";
 import type {
   BucketPolicyDeps,
   BucketPolicyResult,
@@ -35,8 +36,8 @@ export async function generateBucketPolicy(
     return bucketNotFound(input.name);
   }
   const { spec } = loaded.record;
-  const sessionCutoffs = cutoffsFor(deps.engine, spec, loaded.active);
-  const generated = desiredPolicy(deps.engine, spec, sessionCutoffs);
+  const sessionCutoffs = cutoffsFor(spec, loaded.active);
+  const generated = desiredPolicy(spec, sessionCutoffs);
   if (!generated.ok) {
     return generated;
   }
@@ -47,7 +48,7 @@ export async function generateBucketPolicy(
       spec,
       sessionCutoffs,
       generated: generated.value,
-      capacity: deps.engine.sessionCutoffCapacity(spec),
+      capacity: sessionCutoffCapacity(spec),
     },
   };
 }

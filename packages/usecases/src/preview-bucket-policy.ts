@@ -1,3 +1,4 @@
+import { livePolicyFingerprint, planBucketPolicy } from "@keyturn/bucket-policy";
 import type {
   BucketPolicyPlan,
   BucketPolicyResult,
@@ -51,13 +52,13 @@ export async function previewBucketPolicy(
     return bucketNotFound(input.name);
   }
   const { record } = loaded;
-  const sessionCutoffs = cutoffsFor(deps.engine, record.spec, loaded.active);
-  const generated = desiredPolicy(deps.engine, record.spec, sessionCutoffs);
+  const sessionCutoffs = cutoffsFor(record.spec, loaded.active);
+  const generated = desiredPolicy(record.spec, sessionCutoffs);
   if (!generated.ok) {
     return generated;
   }
   const live = await deps.store.getPolicy(input.name);
-  const plan = deps.engine.plan({
+  const plan = planBucketPolicy({
     live,
     generated: generated.value.policy,
     dropForeign: input.dropForeign === true,
@@ -65,7 +66,7 @@ export async function previewBucketPolicy(
   if (!plan.ok) {
     return { ok: false, error: planFailure(plan.error) };
   }
-  const drift = driftOf(deps, record, live);
+  const drift = driftOf(record, live);
   if (!drift.ok) {
     return drift;
   }
@@ -84,12 +85,8 @@ export async function previewBucketPolicy(
 }
 
 /** Drift is judged against what Keyturn last applied, so foreign statements it kept are not drift. */
-export function driftOf(
-  deps: BucketPolicyS3Deps,
-  record: ProtectedBucketRecord,
-  live: string | null,
-): BucketPolicyResult<BucketDrift> {
-  const fingerprint = deps.engine.fingerprint(live);
+export function driftOf(record: ProtectedBucketRecord, live: string | null): BucketPolicyResult<BucketDrift> {
+  const fingerprint = livePolicyFingerprint(live);
   if (!fingerprint.ok) {
     return failure("INVALID_LIVE_POLICY", fingerprint.error.message);
   }

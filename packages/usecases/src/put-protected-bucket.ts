@@ -1,3 +1,4 @@
+import { parseBucketSpec, permissionSetsOf } from "@keyturn/bucket-policy";
 import { canonicalJson } from "@keyturn/core";
 import type { BucketPolicyDeps, BucketPolicyResult, BucketPolicySpec } from "./bucket-policy-ports.js";
 import { desiredPolicy, failure } from "./bucket-policy-support.js";
@@ -27,7 +28,7 @@ export async function putProtectedBucket(
       problems: [{ path: "bucket", message: `must be '${input.name}' or left out` }],
     });
   }
-  const parsed = deps.engine.parseSpec({ ...input.spec, bucket: input.name });
+  const parsed = parseBucketSpec({ ...input.spec, bucket: input.name });
   if (!parsed.ok) {
     return failure("INVALID_BUCKET_SPEC", parsed.error.message, { problems: parsed.error.problems });
   }
@@ -37,18 +38,18 @@ export async function putProtectedBucket(
     return lockout;
   }
   // One cut-off per set is as large as that set's role-wide deny (the most folded form).
-  const worstCase = deps.engine.permissionSetsOf(spec).map((set) => ({
+  const worstCase = permissionSetsOf(spec).map((set) => ({
     identityStoreUserId: "00000000-0000-0000-0000-000000000000",
     accountId: set.accountId,
     permissionSet: set.name,
     until: "2030-01-01T00:00:00.000Z",
     issuedBefore: "2030-01-01T00:00:00.000Z",
   }));
-  const folded = desiredPolicy(deps.engine, spec, worstCase);
+  const folded = desiredPolicy(spec, worstCase);
   if (!folded.ok) {
     return folded;
   }
-  const generated = desiredPolicy(deps.engine, spec, []);
+  const generated = desiredPolicy(spec, []);
   if (!generated.ok) {
     return generated;
   }

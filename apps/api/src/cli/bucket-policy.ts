@@ -12,13 +12,12 @@ import { userInfo } from "node:os";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { createBucketPolicyStore } from "@keyturn/aws";
-import { bucketPolicyEngine } from "@keyturn/bucket-policy";
+import { generateBucketPolicy, parseBucketSpec } from "@keyturn/bucket-policy";
 import { DatabaseFragment, parseEnv } from "@keyturn/config";
 import { createBucketPolicyUnitOfWork, createPrismaClient, type PrismaClient } from "@keyturn/db";
 import {
   AppError,
   applyBucketPolicy,
-  type BucketPolicyEngine,
   type BucketPolicyError,
   type BucketPolicyS3Deps,
   previewBucketPolicy,
@@ -30,8 +29,6 @@ const USAGE = `usage: bucket-policy -- diff <bucket> [--drop-foreign]
        bucket-policy -- apply <bucket> [--yes] [--drop-foreign]
        bucket-policy -- generate <bucket> [--pretty]
        bucket-policy -- generate --spec <file.json> [--pretty]`;
-
-const engine: BucketPolicyEngine = bucketPolicyEngine;
 
 function fail(message: string, code = 2): never {
   console.error(`bucket-policy: ${message}\n${USAGE}`);
@@ -91,14 +88,14 @@ async function generateFromFile(file: string): Promise<number> {
   } catch (error) {
     fail(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, 1);
   }
-  const checked = engine.parseSpec(bucket === undefined ? spec : { ...(spec as object), bucket });
+  const checked = parseBucketSpec(bucket === undefined ? spec : { ...(spec as object), bucket });
   if (!checked.ok) {
     console.error(
       `bucket-policy: ${describeError({ code: "INVALID_BUCKET_SPEC", message: checked.error.message, details: { problems: checked.error.problems } })}`,
     );
     return 1;
   }
-  const generated = engine.generate(checked.spec);
+  const generated = generateBucketPolicy(checked.spec);
   if (!generated.ok) {
     console.error(`bucket-policy: ${generated.error.code}: ${generated.error.message}`);
     return 1;
@@ -124,7 +121,6 @@ async function run(prisma: PrismaClient, name: string): Promise<number> {
   const base = {
     uow: createBucketPolicyUnitOfWork(prisma, { clock, ids: { uuid: () => randomUUID() } }),
     clock,
-    engine,
   };
   if (command === "generate") {
     const record = await prisma.protectedBucket.findUnique({ where: { name } });
@@ -134,8 +130,8 @@ async function run(prisma: PrismaClient, name: string): Promise<number> {
       );
       return 1;
     }
-    const spec = engine.parseSpec(record.spec);
-    const generated = spec.ok ? engine.generate(spec.spec) : spec;
+    const spec = parseBucketSpec(record.spec);
+    const generated = spec.ok ? generateBucketPolicy(spec.spec) : spec;
     if (!generated.ok) {
       console.error(`bucket-policy: ${generated.error.code}: ${generated.error.message}`);
       return 1;
