@@ -1,5 +1,6 @@
+import { AppError } from "@keyturn/usecases";
 import { describe, expect, it } from "vitest";
-import { translateDatabaseError } from "./errors.js";
+import { DatabaseError, translateDatabaseError } from "./errors.js";
 
 describe("translateDatabaseError", () => {
   it("takes a transaction Prisma gave up on (P2028: no connection in time, or rolled back on timeout) as retryable", () => {
@@ -9,6 +10,21 @@ describe("translateDatabaseError", () => {
     ]) {
       const error = translateDatabaseError(Object.assign(new Error(message), { code: "P2028" }));
       expect([error.code, error.retryable]).toEqual(["UNAVAILABLE", true]);
+    }
+  });
+
+  it("is an AppError, so the worker fails a CONFLICT or an UNKNOWN at once and retries the transient ones", () => {
+    const cases = [
+      [{ code: "P2002" }, "CONFLICT", false],
+      [{ code: "XX000" }, "UNKNOWN", false],
+      [{ code: "40001" }, "SERIALIZATION", true],
+      [{ code: "P1001" }, "UNAVAILABLE", true],
+    ] as const;
+    for (const [fields, code, retryable] of cases) {
+      const error = translateDatabaseError(Object.assign(new Error("from the driver"), fields));
+      expect(error).toBeInstanceOf(AppError);
+      expect(error).toBeInstanceOf(DatabaseError);
+      expect([error.name, error.code, error.retryable]).toEqual(["DatabaseError", code, retryable]);
     }
   });
 

@@ -1,20 +1,21 @@
+import { AppError } from "@keyturn/usecases";
+
 /**
- * The infrastructure error family: adapters translate vendor errors into these once, so nothing
- * above the adapter ever inspects a Prisma or pg error code.
+ * The database's member of the one infrastructure error family (AppError): the adapter translates
+ * Prisma and pg errors into it once, so nothing above the adapter ever inspects a Prisma or pg
+ * error code, and the edges treat it like any AppError (the worker does not retry one that is not
+ * `retryable`: a CONFLICT or an UNKNOWN fails its job at once).
  */
-export class DatabaseError extends Error {
-  override readonly name = "DatabaseError";
-  readonly code: "CONFLICT" | "SERIALIZATION" | "UNAVAILABLE" | "UNKNOWN";
-  readonly retryable: boolean;
+export class DatabaseError extends AppError {
+  override readonly name: string = "DatabaseError";
+  declare readonly code: "CONFLICT" | "SERIALIZATION" | "UNAVAILABLE" | "UNKNOWN";
   constructor(
     code: DatabaseError["code"],
     message: string,
     retryable: boolean,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.code = code;
-    this.retryable = retryable;
+    super(code, message, { retryable, cause: options?.cause });
   }
 }
 

@@ -24,7 +24,6 @@ export {
   createProtectedBucketRepository,
   createSessionCutoffRepository,
 } from "./bucket-policy-repository.js";
-export { createBucketPolicyUnitOfWork } from "./bucket-policy-unit-of-work.js";
 export { type CreatePrismaClientOptions, createPrismaClient } from "./client.js";
 export { DatabaseError, translateDatabaseError } from "./errors.js";
 export type {
@@ -105,4 +104,4 @@ export {
   toRequestCard,
 } from "./slack-request-queries.js";
 export { assignmentsNeedingReconcile, pendingRequestsPastTimeout } from "./sweep-queries.js";
-export { createUnitOfWork } from "./unit-of-work.js";
+export { createBucketPolicyUnitOfWork, createUnitOfWork } from "./unit-of-work.js";

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { testFlowRules } from "@keyturn/testkit";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
+  AppError,
   activateRequest,
   type Deps,
   extendRequest,
@@ -14,8 +15,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "./audit.js";
 import { createPrismaClient } from "./client.js";
+import { DatabaseError } from "./errors.js";
 import type { Db } from "./prisma-types.js";
-import { createUnitOfWork } from "./unit-of-work.js";
+import { createBucketPolicyUnitOfWork, createUnitOfWork } from "./unit-of-work.js";
 
 const database = useTestDatabase();
 let db: Db;
@@ -120,6 +122,43 @@ describe("use cases on PostgreSQL", () => {
     const leases = await db.lease.findMany({ where: { requestId: { in: [first, second] } } });
     expect(leases).toHaveLength(2);
     expect(new Set(leases.map((l) => l.assignmentId)).size).toBe(1);
+  });
+
+  it("fails a unique violation at once as a CONFLICT AppError that is not retryable, writing nothing", async () => {
+    const email = `dup-${randomUUID()}@example.com`;
+    await db.identity.create({ data: { id: randomUUID(), email } });
+    let attempts = 0;
+    const failure = await deps.uow
+      .run(async (tx) => {
+        attempts += 1;
+        await tx.audit.append({
+          action: "test.marker",
+          actor: { type: "system", id: "test" },
+          data: { email },
+        });
+        // A real PostgreSQL unique violation, surfacing inside the unit.
+        await db.identity.create({ data: { id: randomUUID(), email } });
+      })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DatabaseError);
+    expect(failure).toBeInstanceOf(AppError);
+    expect(failure).toMatchObject({ code: "CONFLICT", retryable: false });
+    expect(attempts).toBe(1);
+    expect(await db.auditEvent.count({ where: { action: "test.marker" } })).toBe(0);
+  });
+
+  it("lets an AppError thrown inside either unit of work leave as it is (code, retryable), after one attempt", async () => {
+    const bucketUow = createBucketPolicyUnitOfWork(db, { clock, ids: { uuid: randomUUID } });
+    for (const run of [deps.uow.run.bind(deps.uow), bucketUow.run.bind(bucketUow)]) {
+      let attempts = 0;
+      const thrown = new AppError("THROTTLED", "slow down", { retryable: true });
+      const failure = await run(async () => {
+        attempts += 1;
+        throw thrown;
+      }).catch((error: unknown) => error);
+      expect(failure).toBe(thrown);
+      expect(attempts).toBe(1);
+    }
   });
 
   it("rolls back everything a rejected command touched", async () => {

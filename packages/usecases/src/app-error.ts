@@ -3,7 +3,8 @@
  * into it once; `retryable` tells the worker whether trying again can help.
  */
 export class AppError extends Error {
-  override readonly name = "AppError";
+  // Widened to string so that members of the family (DatabaseError) can name themselves.
+  override readonly name: string = "AppError";
   readonly code: string;
   readonly retryable: boolean;
   constructor(code: string, message: string, options: { retryable: boolean; cause?: unknown }) {

@@ -1,3 +1,4 @@
+import { DatabaseError } from "@keyturn/db";
 import { AppError, type BucketPolicyError, type BucketPolicyS3Deps } from "@keyturn/usecases";
 import { type FieldError, HttpProblem } from "../../http-errors.js";
 import type { RouteDeps } from "../../route-context.js";
@@ -38,7 +39,8 @@ export async function callingS3<T>(bucket: string, work: () => Promise<T>): Prom
   try {
     return await work();
   } catch (error) {
-    if (!(error instanceof AppError)) {
+    // Not S3's: the database's errors (AppErrors too) go to the one mapping in plugins/problems.
+    if (!(error instanceof AppError) || error instanceof DatabaseError) {
       throw error;
     }
     if (error.retryable) {
