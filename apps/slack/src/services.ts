@@ -24,7 +24,7 @@ export async function currentFlows(db: Db): Promise<RequestableFlow[]> {
     .map(({ flow, version }) => ({
       name: flow.name,
       version: version.version,
-      rules: version.rules as unknown as RequestableFlow["rules"],
+      rules: version.rules,
     }));
 }
 

@@ -1,5 +1,5 @@
-import type { FlowRules } from "@keyturn/core";
 import type { DriftRepository, ManagedTarget } from "@keyturn/usecases";
+import { flowRulesOf } from "./flow-rules.js";
 import type { Tx } from "./prisma-types.js";
 
 export function createDriftRepository(tx: Tx, ids: { uuid(): string }): DriftRepository {
@@ -12,7 +12,7 @@ export function createDriftRepository(tx: Tx, ids: { uuid(): string }): DriftRep
       // A target in several flows is only removed from when every one of them says "remove".
       const targets = new Map<string, ManagedTarget>();
       for (const version of versions) {
-        const rules = version.rules as unknown as FlowRules;
+        const rules = flowRulesOf(version.rules);
         for (const target of rules.targets) {
           const key = `${target.accountId}/${target.permissionSetName}`;
           const drift = rules.drift ?? "report";

@@ -1,6 +1,5 @@
-import type { FlowRules } from "@keyturn/core";
 import type { FlowRepository, StoredFlow } from "@keyturn/usecases";
-import type { Prisma } from "./generated/prisma/client.js";
+import { flowRulesJson, flowRulesOf } from "./flow-rules.js";
 import type { Tx } from "./prisma-types.js";
 
 export function createFlowRepository(tx: Tx): FlowRepository {
@@ -13,7 +12,7 @@ export function createFlowRepository(tx: Tx): FlowRepository {
       where: { flowName_version: { flowName: name, version: flow.currentVersion } },
     });
     return {
-      ref: { name, version: version.version, rules: version.rules as unknown as FlowRules },
+      ref: { name, version: version.version, rules: flowRulesOf(version.rules) },
       archived: flow.archivedAt !== null,
     };
   };
@@ -29,7 +28,7 @@ export function createFlowRepository(tx: Tx): FlowRepository {
       const row = await tx.flowVersion.findUnique({
         where: { flowName_version: { flowName: name, version } },
       });
-      return row === null ? null : { name, version, rules: row.rules as unknown as FlowRules };
+      return row === null ? null : { name, version, rules: flowRulesOf(row.rules) };
     },
     async saveVersion({ name, version, rules, createdBy }) {
       await tx.flow.upsert({
@@ -38,7 +37,7 @@ export function createFlowRepository(tx: Tx): FlowRepository {
         update: { currentVersion: version, archivedAt: null },
       });
       await tx.flowVersion.create({
-        data: { flowName: name, version, rules: rules as unknown as Prisma.InputJsonValue, createdBy },
+        data: { flowName: name, version, rules: flowRulesJson(rules), createdBy },
       });
     },
   };

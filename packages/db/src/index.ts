@@ -26,6 +26,7 @@ export {
 } from "./bucket-policy-repository.js";
 export { type CreatePrismaClientOptions, createPrismaClient } from "./client.js";
 export { DatabaseError, translateDatabaseError } from "./errors.js";
+export type { StoredFlowVersion } from "./flow-rules.js";
 export type {
   AccessRequest,
   ApiToken,

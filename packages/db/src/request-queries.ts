@@ -1,4 +1,5 @@
 import type { RequestStatus } from "@keyturn/core";
+import { storedFlowVersion } from "./flow-rules.js";
 import { Prisma } from "./generated/prisma/client.js";
 import type { Db } from "./prisma-types.js";
 import { isUuid } from "./request-repository.js";
@@ -224,7 +225,7 @@ export async function listFlows(db: Db) {
   const byName = new Map(versions.map((v) => [v.flowName, v]));
   return flows.flatMap((flow) => {
     const version = byName.get(flow.name);
-    return version === undefined ? [] : [{ flow, version }];
+    return version === undefined ? [] : [{ flow, version: storedFlowVersion(version) }];
   });
 }
 
@@ -236,5 +237,5 @@ export async function getFlowView(db: Db, name: string) {
   const version = await db.flowVersion.findUniqueOrThrow({
     where: { flowName_version: { flowName: name, version: flow.currentVersion } },
   });
-  return { flow, version };
+  return { flow, version: storedFlowVersion(version) };
 }

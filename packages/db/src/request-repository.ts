@@ -1,5 +1,6 @@
-import type { AccessRequest, FlowRules, RequestStatus, Review } from "@keyturn/core";
+import type { AccessRequest, RequestStatus, Review } from "@keyturn/core";
 import type { RequestRepository } from "@keyturn/usecases";
+import { flowRulesOf } from "./flow-rules.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import type { Tx } from "./prisma-types.js";
 
@@ -23,7 +24,7 @@ export function toDomain(row: RequestRow): AccessRequest {
     }));
   return {
     id: row.id,
-    flow: { name: row.flowName, version: row.flowVersion, rules: row.flow.rules as unknown as FlowRules },
+    flow: { name: row.flowName, version: row.flowVersion, rules: flowRulesOf(row.flow.rules) },
     requesterId: row.requesterId,
     target: { accountId: row.accountId, permissionSetName: row.permissionSetName },
     reason: row.reason,

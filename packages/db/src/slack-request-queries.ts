@@ -1,4 +1,4 @@
-import type { FlowRules, RequestStatus } from "@keyturn/core";
+import type { RequestStatus } from "@keyturn/core";
 import type {
   PersonRef,
   PinnedSlackIdentity,
@@ -7,6 +7,7 @@ import type {
   SlackPinOutcome,
 } from "@keyturn/usecases";
 import { translateDatabaseError } from "./errors.js";
+import { flowRulesOf } from "./flow-rules.js";
 import type { Prisma } from "./generated/prisma/client.js";
 import type { Db } from "./prisma-types.js";
 import { isUuid } from "./request-repository.js";
@@ -126,7 +127,7 @@ const personRef = (row: SlackPersonRow): PersonRef => ({ email: row.email, slack
 export function toRequestCard(row: SlackRequestRow): RequestCard {
   return {
     id: row.id,
-    flow: { name: row.flowName, version: row.flowVersion, rules: row.flow.rules as unknown as FlowRules },
+    flow: { name: row.flowName, version: row.flowVersion, rules: flowRulesOf(row.flow.rules) },
     requester: personRef(row.requester),
     target: { accountId: row.accountId, permissionSetName: row.permissionSetName },
     reason: row.reason,

@@ -1,5 +1,4 @@
-import type { FlowRules } from "@keyturn/core";
-import type { Flow, FlowVersion } from "@keyturn/db";
+import type { Flow, StoredFlowVersion } from "@keyturn/db";
 import { z } from "zod";
 import { iso } from "./common.js";
 import { FlowRulesSchema } from "./flow-rules.js";
@@ -26,7 +25,7 @@ export const FlowViewSchema = z
 
 export type FlowViewJson = z.infer<typeof FlowViewSchema>;
 
-export function toFlowViewJson(view: { flow: Flow; version: FlowVersion }): FlowViewJson {
+export function toFlowViewJson(view: { flow: Flow; version: StoredFlowVersion }): FlowViewJson {
   return {
     name: view.flow.name,
     version: view.version.version,
@@ -35,7 +34,6 @@ export function toFlowViewJson(view: { flow: Flow; version: FlowVersion }): Flow
     updatedAt: view.flow.updatedAt.toISOString(),
     versionCreatedAt: view.version.createdAt.toISOString(),
     versionCreatedBy: view.version.createdBy,
-    // Stored only after validation by the same schema, so the JSON column holds FlowRules.
-    rules: view.version.rules as unknown as FlowRules,
+    rules: view.version.rules,
   };
 }
