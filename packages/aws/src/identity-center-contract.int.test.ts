@@ -144,7 +144,12 @@ describe.each(IDENTITY_CENTER_BACKENDS)("the Identity Center adapter against $na
     expect(await adapter.hasAssignment(target)).toBe(false);
 
     const created = await adapter.createAssignment(target);
-    expect(created).toEqual({ status: "SUCCEEDED", requestId: expect.any(String) });
+    // AWS's status carries CreatedDate (AccountAssignmentOperationStatus), and both backends send it.
+    expect(created).toEqual({
+      status: "SUCCEEDED",
+      requestId: expect.any(String),
+      createdAt: expect.any(Date),
+    });
     expect(await adapter.hasAssignment(target)).toBe(true);
     expect(await adapter.hasAssignment({ ...target, accountId: OTHER_ACCOUNT })).toBe(false);
     expect(await adapter.hasAssignment({ ...target, permissionSetName: "Auditor" })).toBe(false);
@@ -157,6 +162,7 @@ describe.each(IDENTITY_CENTER_BACKENDS)("the Identity Center adapter against $na
     expect(await deletionOutcome(adapter, started)).toEqual({
       status: "SUCCEEDED",
       requestId: started.requestId,
+      createdAt: expect.any(Date),
     });
     expect(await adapter.hasAssignment(target)).toBe(false);
     expect(await adapter.listAssignments({ accountId: ACCOUNT, permissionSetName: "S3Access" })).toEqual([]);
