@@ -8,11 +8,12 @@ export default tseslint.config(
   },
   {
     files: ["apps/*/src/**/*.ts", "packages/*/src/**/*.ts", "bench/**/*.ts"],
-    // core's tests are outside its tsconfig (core has no Node types) and test pure, synchronous code.
-    ignores: ["packages/core/src/**/*.test.ts"],
     languageOptions: {
       parser: tseslint.parser,
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      // One TypeScript program for every file (tsconfig.eslint.json), not one per package: the
+      // packages share most of their sources through workspace imports, and type-checking them
+      // once took lint from about 80 s to about 55 s here.
+      parserOptions: { project: "./tsconfig.eslint.json", tsconfigRootDir: import.meta.dirname },
     },
     linterOptions: { reportUnusedDisableDirectives: "error" },
     plugins: { "@typescript-eslint": tseslint.plugin },

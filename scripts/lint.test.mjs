@@ -13,6 +13,7 @@ const CONFIGS = [
   "biome.json",
   "knip.json",
   "eslint.config.js",
+  "tsconfig.eslint.json",
   ".dependency-cruiser.cjs",
   "tsconfig.base.json",
 ];
