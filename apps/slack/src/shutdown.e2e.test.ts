@@ -60,6 +60,9 @@ async function startSlackApp(databaseUrl: string) {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? "/tmp",
       DATABASE_URL: databaseUrl,
+      // HTTP mode requires Redis (the replicas' shared memory of accepted requests): its own prefix.
+      REDIS_URL: process.env.KEYTURN_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+      REDIS_PREFIX: `test-shutdown-${randomUUID()}`,
       SLACK_BOT_TOKEN: fake.botToken,
       SLACK_API_URL: fake.url,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
