@@ -178,6 +178,25 @@ describe("pnpm lint", () => {
   );
 
   it(
+    "fails an app that queries Prisma itself",
+    async () => {
+      const querying = [
+        'import { save } from "@keyturn/db";',
+        "",
+        "declare const db: { identity: { findMany(): Promise<unknown[]> } };",
+        'console.log(await save("r-1"), await db.identity.findMany());',
+        "",
+      ].join("\n");
+      const result = await lint(workspace({ "apps/api/src/main.ts": querying }), "eslint");
+      expect(result.code).toBe(1);
+      expect(result.output).toMatch(
+        /main\.ts[\s\S]*4:\d+\s+error\s+Apps do not query the database themselves/,
+      );
+    },
+    SLOW,
+  );
+
+  it(
     "fails an unused export",
     async () => {
       const result = await lint(

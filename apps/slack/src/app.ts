@@ -1,7 +1,7 @@
 import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Db } from "@keyturn/db";
-import { createSlackIdentityStore, createUnitOfWork } from "@keyturn/db";
+import { createSlackIdentityStore, createUnitOfWork, pingDatabase } from "@keyturn/db";
 import { type Logger, logStateChanges } from "@keyturn/observability";
 import {
   ACTION_IDS,
@@ -78,7 +78,7 @@ const AFTER_ACK_GRACE_MS = 7_000;
 
 async function databaseReady(db: Db): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const answered = db.$queryRaw`SELECT 1`.then(
+  const answered = pingDatabase(db).then(
     () => true,
     () => false,
   );

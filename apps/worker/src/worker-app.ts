@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import type { WorkerConfig } from "@keyturn/config";
-import type { Db } from "@keyturn/db";
+import { type Db, pingDatabase } from "@keyturn/db";
 import { type Logger, withLogContext } from "@keyturn/observability";
 import {
   assertHandlers,
@@ -202,7 +202,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     checks: {
       live: () => Date.now() - lastTick < Math.max(60_000, config.sweepIntervalMs * 3),
       ready: async () => ({
-        postgres: await db.$queryRaw`SELECT 1`.then(
+        postgres: await pingDatabase(db).then(
           () => true,
           () => false,
         ),

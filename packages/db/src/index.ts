@@ -67,6 +67,7 @@ export {
   countRequestsByStatusAndFlow,
   findProtectedBucket,
   leaseEndsOfAssignment,
+  pingDatabase,
 } from "./read-queries.js";
 export {
   type AuditFilter,

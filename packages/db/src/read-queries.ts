@@ -4,6 +4,11 @@ import type { Db } from "./prisma-types.js";
 // Reads the apps make outside any use case (views and metrics): the apps call these, never
 // Prisma, so the queries stay in the database adapter next to the schema they depend on.
 
+/** Resolves when the database answers a trivial query (readiness checks); rejects when it does not. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await db.$queryRaw`SELECT 1`;
+}
+
 /** A protected bucket as stored (spec, apply and drift state), or null when Keyturn has none. */
 export function findProtectedBucket(db: Db, name: string): Promise<ProtectedBucket | null> {
   return db.protectedBucket.findUnique({ where: { name } });

@@ -14,7 +14,12 @@ import { parseArgs } from "node:util";
 import { createBucketPolicyStore } from "@keyturn/aws";
 import { generateBucketPolicy, parseBucketSpec } from "@keyturn/bucket-policy";
 import { DatabaseFragment, parseEnv } from "@keyturn/config";
-import { createBucketPolicyUnitOfWork, createPrismaClient, type PrismaClient } from "@keyturn/db";
+import {
+  createBucketPolicyUnitOfWork,
+  createPrismaClient,
+  findProtectedBucket,
+  type PrismaClient,
+} from "@keyturn/db";
 import {
   AppError,
   applyBucketPolicy,
@@ -123,7 +128,7 @@ async function run(prisma: PrismaClient, name: string): Promise<number> {
     clock,
   };
   if (command === "generate") {
-    const record = await prisma.protectedBucket.findUnique({ where: { name } });
+    const record = await findProtectedBucket(prisma, name);
     if (record === null) {
       console.error(
         `bucket-policy: bucket '${name}' is not protected by Keyturn (PUT /v1/buckets/${name} first)`,

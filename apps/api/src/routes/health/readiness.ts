@@ -1,3 +1,4 @@
+import { pingDatabase } from "@keyturn/db";
 import { z } from "zod";
 import { HttpProblem } from "../../http-errors.js";
 import type { App, RouteDeps } from "../../route-context.js";
@@ -39,7 +40,7 @@ export function registerReadiness(app: App, deps: ReadinessDeps): void {
     },
     async (request) => {
       const [database, redis] = await Promise.all([
-        answers(() => deps.prisma.$queryRaw`SELECT 1`),
+        answers(() => pingDatabase(deps.prisma)),
         deps.redis === undefined
           ? Promise.resolve(true)
           : answers(() => (deps.redis as { ping(): Promise<string> }).ping()),
