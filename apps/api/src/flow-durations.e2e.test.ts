@@ -13,7 +13,8 @@ let writer: string;
 beforeAll(async () => {
   api = await createTestApi(database.url);
   admin = await api.token(["flows:admin"]);
-  writer = await api.token(["requests:write"]);
+  // Filing for rita (requesterEmail) is on her behalf: that takes requests:on-behalf.
+  writer = await api.token(["requests:write", "requests:on-behalf"]);
 });
 afterAll(async () => {
   await api.close();
