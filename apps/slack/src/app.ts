@@ -76,18 +76,26 @@ export type KeyturnSlackApp = {
 const ANSWER_GRACE_MS = 1_000;
 const AFTER_ACK_GRACE_MS = 7_000;
 
-async function databaseReady(db: Db): Promise<boolean> {
+// A dependency that has not answered within this long counts as down for readiness.
+const READINESS_TIMEOUT_MS = 2_000;
+
+async function answersInTime(check: () => Promise<boolean>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const answered = db.$queryRaw`SELECT 1`.then(
-    () => true,
-    () => false,
-  );
   const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), 2_000);
+    timer = setTimeout(() => resolve(false), READINESS_TIMEOUT_MS);
   });
-  const ready = await Promise.race([answered, late]);
+  const ready = await Promise.race([check().catch(() => false), late]);
   clearTimeout(timer);
   return ready;
+}
+
+/** Readiness: PostgreSQL always; Redis in HTTP mode, where the request guard refuses without it. */
+async function readiness(db: Db, replays: ReplayMemory | undefined): Promise<Record<string, boolean>> {
+  const [postgres, redis] = await Promise.all([
+    answersInTime(() => db.$queryRaw`SELECT 1`.then(() => true)),
+    replays === undefined ? Promise.resolve(undefined) : answersInTime(() => replays.answers()),
+  ]);
+  return redis === undefined ? { postgres } : { postgres, redis };
 }
 
 /** Tells the after-ack queue which requests still wait for their answer. */
@@ -150,7 +158,8 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
       logger: log,
       // Unsigned GETs: the replay guard only checks POSTs, and Bolt routes these before Slack's.
       customRoutes: [
-        // Liveness: the process answers. Readiness: it can do its work, which needs PostgreSQL.
+        // Liveness: the process answers. Readiness: it can do its work, which needs PostgreSQL and
+        // (for the request guard's replay memory) Redis.
         {
           path: "/healthz",
           method: ["GET"],
@@ -163,9 +172,10 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
           path: "/readyz",
           method: ["GET"],
           handler: (_req, res) => {
-            void databaseReady(options.db).then((postgres) => {
-              res.writeHead(postgres ? 200 : 503, { "content-type": "application/json" });
-              res.end(JSON.stringify({ status: postgres ? "ready" : "not_ready", postgres }));
+            void readiness(options.db, options.replays).then((checks) => {
+              const ready = Object.values(checks).every(Boolean);
+              res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
+              res.end(JSON.stringify({ status: ready ? "ready" : "not_ready", ...checks }));
             });
           },
         },

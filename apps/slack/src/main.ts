@@ -42,7 +42,8 @@ exitOnSignal(
   logger,
   async () => {
     await slack.stop();
-    await redis?.quit();
+    // A Redis that is down has nothing to flush: drop the connection instead of failing the stop.
+    await redis?.quit().catch(() => redis.disconnect());
     await db.$disconnect();
   },
   { timeoutMs: 10_000 },
