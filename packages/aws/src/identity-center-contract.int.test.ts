@@ -143,8 +143,18 @@ describe.each(IDENTITY_CENTER_BACKENDS)("the Identity Center adapter against $na
     const target = { accountId: ACCOUNT, permissionSetName: "S3Access", principalId: seeded.users.bob ?? "" };
     expect(await adapter.hasAssignment(target)).toBe(false);
 
+    const sent = Date.now();
     const created = await adapter.createAssignment(target);
-    expect(created).toEqual({ status: "SUCCEEDED", requestId: expect.any(String) });
+    expect(created).toEqual({
+      status: "SUCCEEDED",
+      requestId: expect.any(String),
+      createdAt: expect.any(Date),
+    });
+    // When AWS started the assignment (the request's real activation time): around the call,
+    // allowing for second-granular timestamps.
+    const createdAt = created.status === "SUCCEEDED" ? (created.createdAt?.getTime() ?? 0) : 0;
+    expect(createdAt).toBeGreaterThanOrEqual(sent - 2_000);
+    expect(createdAt).toBeLessThanOrEqual(Date.now() + 2_000);
     expect(await adapter.hasAssignment(target)).toBe(true);
     expect(await adapter.hasAssignment({ ...target, accountId: OTHER_ACCOUNT })).toBe(false);
     expect(await adapter.hasAssignment({ ...target, permissionSetName: "Auditor" })).toBe(false);
@@ -157,6 +167,7 @@ describe.each(IDENTITY_CENTER_BACKENDS)("the Identity Center adapter against $na
     expect(await deletionOutcome(adapter, started)).toEqual({
       status: "SUCCEEDED",
       requestId: started.requestId,
+      createdAt: expect.any(Date),
     });
     expect(await adapter.hasAssignment(target)).toBe(false);
     expect(await adapter.listAssignments({ accountId: ACCOUNT, permissionSetName: "S3Access" })).toEqual([]);
