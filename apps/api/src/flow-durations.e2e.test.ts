@@ -13,7 +13,8 @@ let writer: string;
 beforeAll(async () => {
   api = await createTestApi(database.url);
   admin = await api.token(["flows:admin"]);
-  writer = await api.token(["requests:write"]);
+  // Files for rita: filing for someone else takes the integration scope.
+  writer = await api.token(["requests:write", "requests:on-behalf"]);
 });
 afterAll(async () => {
   await api.close();
