@@ -1,8 +1,10 @@
-import { renderPolicyDiff } from "@keyturn/bucket-policy";
 import { call } from "../api-client.js";
 import { type Command, emit, flag } from "../command.js";
 import { formatTime } from "../format.js";
 import { renderTable } from "../output.js";
+
+// Loaded on use, so the policy package costs nothing to the commands that do not render a diff.
+const loadRenderer = () => import("@keyturn/bucket-policy");
 
 const bucketParam = (name: string) => ({ params: { path: { name } } });
 
@@ -46,6 +48,7 @@ export const bucketsPlan: Command = {
     const api = await context.api();
     const view = await call(api.GET("/v1/buckets/{name}/policy", bucketParam(input.positionals[0] ?? "")));
     const dropForeign = flag(input, "drop-foreign");
+    const { renderPolicyDiff } = await loadRenderer();
     emit(context, view, () => renderPolicyDiff(view, { dropForeign }));
     const changes = view.changesLive || (dropForeign && view.diff.foreign.length > 0);
     return flag(input, "exit-code") && changes ? 2 : 0;
@@ -68,6 +71,7 @@ export const bucketsApply: Command = {
     const dropForeign = flag(input, "drop-foreign");
     const api = await context.api();
     const view = await call(api.GET("/v1/buckets/{name}/policy", bucketParam(bucket)));
+    const { renderPolicyDiff } = await loadRenderer();
     const applied = await call(
       api.POST("/v1/buckets/{name}/policy/apply", {
         ...bucketParam(bucket),

@@ -1,7 +1,7 @@
 import { type ApiClient, call } from "../api-client.js";
 import { CliError } from "../cli-error.js";
 import { type Command, type CommandContext, emit, flag } from "../command.js";
-import { formatFlowFileProblem, type LocalFlow, loadFlowDirectory } from "../flow-files.js";
+import type { LocalFlow } from "../flow-files.js";
 import { type FlowPlan, hasChanges, planFlows, renderPlan } from "../flow-plan.js";
 
 /** Exit code of `plan --exit-code` when applying would change something (as `terraform plan -detailed-exitcode`). */
@@ -16,6 +16,9 @@ export async function loadPlan(
   directory: string,
   prune: boolean,
 ): Promise<{ api: ApiClient; plan: FlowPlan; flows: LocalFlow[] }> {
+  // Loaded on use: zod, yaml and the flow schema would otherwise cost every command's start-up
+  // (credential_process runs the CLI for each AWS process).
+  const { formatFlowFileProblem, loadFlowDirectory } = await import("../flow-files.js");
   const loaded = await loadFlowDirectory(directory);
   if (!loaded.ok) {
     if (context.json) {
