@@ -158,6 +158,23 @@ describe("keyturn flows plan / apply", () => {
   });
 });
 
+describe("a token that may read flows but not change them", () => {
+  it("plans, but apply fails in one line with the API's code and changes nothing", async () => {
+    const { token } = await cli.token(["requests:read"]);
+    const dir = await flowDir({ "s3-new.yaml": flowYaml() });
+    const plan = await cli.run(["flows", "plan", dir, "--exit-code"], { env: { KEYTURN_TOKEN: token } });
+    expect(plan.code).toBe(2);
+    const before = await flowState();
+    const apply = await cli.run(["flows", "apply", dir], { env: { KEYTURN_TOKEN: token } });
+    expect(apply.code).toBe(1);
+    expect(apply.stdout).toBe("");
+    expect(apply.stderr).toBe(
+      "keyturn: INSUFFICIENT_SCOPE: this token lacks scope 'flows:admin' (HTTP 403)\n",
+    );
+    expect(await flowState()).toEqual(before);
+  });
+});
+
 describe("invalid flow files: file, line and field, and nothing applied", () => {
   const expectNothingApplied = async (files: Record<string, string>, expected: unknown[]) => {
     const dir = await flowDir({

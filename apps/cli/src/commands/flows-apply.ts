@@ -1,9 +1,29 @@
-import { call } from "../api-client.js";
+import { type ApiClient, call } from "../api-client.js";
+import { CliError } from "../cli-error.js";
 import { type Command, emit, flag } from "../command.js";
-import { hasChanges, renderPlan } from "../flow-plan.js";
+import { type FlowChange, hasChanges, renderPlan } from "../flow-plan.js";
 import { loadPlan } from "./flows-plan.js";
 
 type Applied = { name: string; action: string; version: number };
+
+async function applyChange(api: ApiClient, change: FlowChange): Promise<Applied> {
+  const path = { params: { path: { name: change.name } } };
+  switch (change.action) {
+    case "archive": {
+      const result = await call(api.POST("/v1/flows/{name}/archive", path));
+      return { name: change.name, action: "archived", version: result.flow.version };
+    }
+    case "create":
+    case "change":
+    case "restore": {
+      const result = await call(api.PUT("/v1/flows/{name}", { ...path, body: change.rules }));
+      const action = { create: "created", change: "changed", restore: "restored" }[change.action];
+      return { name: change.name, action, version: result.flow.version };
+    }
+    case "unchanged":
+      return { name: change.name, action: "unchanged", version: change.version };
+  }
+}
 
 export const flowsApply: Command = {
   path: ["flows", "apply"],
@@ -18,23 +38,23 @@ export const flowsApply: Command = {
   async run(context, input) {
     const { api, plan } = await loadPlan(context, input.positionals[0] ?? "", flag(input, "prune"));
     const applied: Applied[] = [];
-    for (const change of plan.changes) {
-      if (change.action === "unchanged") {
-        continue;
+    const pending = plan.changes.filter((c) => c.action !== "unchanged");
+    for (const change of pending) {
+      try {
+        applied.push(await applyChange(api, change));
+      } catch (error) {
+        // Every file was valid, so this is the API refusing (or unreachable) half-way: say what
+        // was already done; running apply again finishes the rest.
+        if (error instanceof CliError && applied.length > 0) {
+          for (const done of applied) {
+            context.output.err(`${done.name}: ${done.action} (version ${done.version})\n`);
+          }
+          throw new CliError(
+            `${change.name}: ${error.message} (after ${applied.length} of ${pending.length} changes; run apply again)`,
+          );
+        }
+        throw error;
       }
-      if (change.action === "archive") {
-        const result = await call(
-          api.POST("/v1/flows/{name}/archive", { params: { path: { name: change.name } } }),
-        );
-        applied.push({ name: change.name, action: "archived", version: result.flow.version });
-        continue;
-      }
-      const result = await call(
-        api.PUT("/v1/flows/{name}", { params: { path: { name: change.name } }, body: change.rules }),
-      );
-      const action =
-        change.action === "create" ? "created" : change.action === "restore" ? "restored" : "changed";
-      applied.push({ name: change.name, action, version: result.flow.version });
     }
     emit(context, { applied, plan }, () =>
       hasChanges(plan)
