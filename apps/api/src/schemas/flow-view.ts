@@ -32,5 +32,3 @@ export function toFlowViewJson(view: { flow: Flow; version: FlowVersion }): Flow
     rules: view.version.rules as unknown as FlowRules,
   };
 }
-
-export { FlowNameSchema } from "@keyturn/flow-schema";
