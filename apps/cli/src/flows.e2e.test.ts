@@ -204,6 +204,22 @@ describe("invalid flow files: file, line and field, and nothing applied", () => 
     ]);
   });
 
+  it("--json prints the problems as data (and still exits 1)", async () => {
+    const dir = await flowDir({ "bad-account.yaml": flowYaml({ accountId: "12" }) });
+    const result = await cli.run(["flows", "plan", dir, "--json"]);
+    expect(result.code).toBe(1);
+    expect(result.json()).toEqual({
+      problems: [
+        {
+          file: join(dir, "bad-account.yaml"),
+          line: 3,
+          field: "targets[0].accountId",
+          message: "must be a 12-digit AWS account id",
+        },
+      ],
+    });
+  });
+
   it("an unknown field, and a missing one", async () => {
     const missing = flowYaml().replace("selfApproval: false\n", "");
     await expectNothingApplied(

@@ -13,7 +13,7 @@ type Row = {
   note: string;
 };
 
-export function principalName(principal: Principal): string {
+function principalName(principal: Principal): string {
   switch (principal.kind) {
     case "permission-set":
       return `permission set ${principal.name} (${principal.accountId})`;
@@ -32,7 +32,7 @@ export function principalName(principal: Principal): string {
 }
 
 /** One row per person (or principal) that can touch the data, per capability. */
-export function accessRows(report: Schemas["BucketAccessReport"]): Row[] {
+function accessRows(report: Schemas["BucketAccessReport"]): Row[] {
   const rows: Row[] = [];
   for (const { capability, grants, openThroughIdentityPolicies, undetermined } of report.capabilities) {
     for (const grant of grants) {
