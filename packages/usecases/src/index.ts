@@ -2,6 +2,7 @@ export { activateRequest } from "./activate-request.js";
 export { AppError } from "./app-error.js";
 export { applyBucketPolicy, type BucketPolicyApplied } from "./apply-bucket-policy.js";
 export { auditAction } from "./apply-decision.js";
+export { archiveFlow } from "./archive-flow.js";
 export {
   type AccessGrant,
   type BucketAccessReport,
