@@ -35,8 +35,11 @@ export type FlowRepository = {
 
 export type IdentityRepository = {
   findById(id: string): Promise<Identity | null>;
-  /** Emails are compared lower-cased; the first sighting of an email creates its identity. */
-  ensureByEmail(email: string): Promise<Identity>;
+  /**
+   * Emails are compared lower-cased; the first sighting of an email creates its identity (pinned
+   * to `slackUserId` when the person was first seen through Slack).
+   */
+  ensureByEmail(email: string, slackUserId?: string): Promise<Identity>;
 };
 
 export type RequestRepository = {
