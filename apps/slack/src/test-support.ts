@@ -34,6 +34,7 @@ import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
   AppError,
+  checkOnCall,
   type Deps,
   type Notifier,
   putFlow,
@@ -128,6 +129,12 @@ export function createOutboxPump(deps: {
     "bucket.apply": async () => undefined,
     "identity.resolve": async (payload) => {
       await resolveIdentity(deps.reconcile, { identityId: String(payload.identityId) });
+    },
+    "request.on-call-check": async (payload) => {
+      const result = await checkOnCall(deps.usecases, { requestId: String(payload.requestId) });
+      if (!result.ok) {
+        throw new AppError(result.error.code, result.error.message, { retryable: false });
+      }
     },
     "request.time-out": async (payload) => {
       const result = await timeOutRequest(deps.usecases, { requestId: String(payload.requestId) });
