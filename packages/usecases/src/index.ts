@@ -29,7 +29,7 @@ export {
   sessionCutoffStatus,
   staleBuckets,
 } from "./cut-off-sessions.js";
-export { endAccessForTicket } from "./end-access-for-ticket.js";
+export { endAccessForClosedTicketEvent, endAccessForTicket } from "./end-access-for-ticket.js";
 export { expireRequest } from "./expire-request.js";
 export { extendRequest } from "./extend-request.js";
 export { failRequest } from "./fail-request.js";
