@@ -36,6 +36,7 @@ import {
   AppError,
   checkOnCall,
   type Deps,
+  type Integrations,
   type Notifier,
   putFlow,
   type ReconcileDeps,
@@ -213,7 +214,13 @@ export type SlackWorld = {
  * (the default), or connected to the fake over Socket Mode. Read it in tests and hooks (after
  * beforeAll), not at module level.
  */
-export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): SlackWorld {
+export function useSlackWorld(
+  options: {
+    transport?: "http" | "socket";
+    /** On-call and ticket providers (built once the test's own beforeAll has started their emulators). */
+    integrations?: () => Integrations;
+  } = {},
+): SlackWorld {
   const database = useTestDatabase();
   let world: SlackWorld | undefined;
   let redis: ReturnType<typeof createRedisConnection> | undefined;
@@ -245,7 +252,13 @@ export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): 
 
     const clock = { now: () => new Date() };
     const ids = { uuid: randomUUID };
-    const usecases: Deps = { uow: createUnitOfWork(db, { clock, ids }), clock, ids };
+    const integrations = options.integrations?.();
+    const usecases: Deps = {
+      uow: createUnitOfWork(db, { clock, ids }),
+      clock,
+      ids,
+      ...(integrations === undefined ? {} : { integrations }),
+    };
     const logs: string[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -274,6 +287,7 @@ export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): 
       },
       aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
       replays,
+      ...(integrations === undefined ? {} : { integrations }),
     });
     const { port } = await app.start(0);
     const appUrl = port === null ? "" : `http://127.0.0.1:${port}`;

@@ -147,7 +147,7 @@ export function decisionText(card: RequestCard): string | null {
  */
 export function linkedTicketText(ticket: LinkedTicket): string {
   const key = escapeMrkdwn(ticket.key);
-  const link = /^https:\/\/[^\s<>|]+$/.test(ticket.url) ? `<${ticket.url}|${key}>` : key;
+  const link = /^https?:\/\/[^\s<>|]+$/.test(ticket.url) ? `<${ticket.url}|${key}>` : key;
   return `*Ticket* ${link}: ${escapeMrkdwn(ticket.title)} _(${escapeMrkdwn(ticket.state)})_`;
 }
 
