@@ -1,5 +1,5 @@
 import { createJiraTickets, createPagerDutyOnCall } from "@keyturn/integrations";
-import { slackPrincipal } from "@keyturn/slack";
+import { ACTION_IDS, slackPrincipal } from "@keyturn/slack";
 import {
   type JiraEmulator,
   type PagerDutyEmulator,
@@ -213,6 +213,15 @@ describe("on-call approval", () => {
     const card = await approvalMessageOf(request.id);
     expect(card).toContain("Approved by Keyturn");
     expect(card).toContain(`schedule Primary (${primary})`);
+    // Nobody was asked to approve it: the channel message was first posted once the check said so.
+    const posts = world.fake.calls(
+      (c) =>
+        c.method === "chat.postMessage" &&
+        c.args.channel === APPROVAL_CHANNEL &&
+        textOf(c.args).includes(request.id),
+    );
+    expect(posts).toHaveLength(1);
+    expect(textOf(posts[0]?.args)).not.toContain(ACTION_IDS.approve);
   });
 
   it("sends someone who is not on call to the approvers, saying so", async () => {

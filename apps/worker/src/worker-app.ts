@@ -125,6 +125,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       db,
       producer,
       now,
+      // Two sweeps: its job had every chance to run (at least 5 s, for very short intervals).
+      onCallCheckGraceMs: Math.max(5_000, 2 * config.sweepIntervalMs),
       ...(deps.bucketPolicies === undefined ? {} : { bucketPolicies: deps.bucketPolicies }),
     }),
     "sweep.drift": sweepDriftHandler({

@@ -9,6 +9,7 @@ import type {
   Clock,
   IdentityCenter,
   IdGenerator,
+  Integrations,
   Notifier,
   RequestNotification,
   SessionCutoffDeps,
@@ -44,6 +45,8 @@ export type HarnessOptions = {
     identityCenter: IdentityCenter;
   }) => SessionCutoffDeps & BucketPolicyS3Deps;
   metrics?: WorkerMetrics;
+  /** On-call and ticket providers; default none. */
+  integrations?: Integrations;
 };
 
 /** One worker process's worth of components, in this process: what main.ts wires, minus env. */
@@ -97,6 +100,7 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
       ? {}
       : { bucketPolicies: options.bucketPolicies({ db, clock, ids, identityCenter }) }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.integrations === undefined ? {} : { integrations: options.integrations }),
   });
   return {
     worker,
