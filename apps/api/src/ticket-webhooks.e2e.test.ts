@@ -1,5 +1,9 @@
 import type { AddressInfo } from "node:net";
+import { createIdentityCenter } from "@keyturn/aws";
+import { createAssignmentClaims } from "@keyturn/db";
 import { createJiraTickets, createPagerDutyOnCall } from "@keyturn/integrations";
+import { type AwsEmulator, startAwsEmulator } from "@keyturn/testkit";
+import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
   type JiraEmulator,
@@ -7,6 +11,7 @@ import {
   startJiraEmulator,
   startPagerDutyEmulator,
 } from "@keyturn/testkit/provider-emulators";
+import { reconcileAssignment } from "@keyturn/usecases";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApi, flowRules, type TestApi } from "./test-support.js";
 
@@ -177,5 +182,68 @@ describe("POST /v1/webhooks/jira", () => {
   it("answers 404 for a provider without a secret", async () => {
     const response = await api.call("POST", "/v1/webhooks/linear", { body: { type: "Issue" } });
     expect(response.statusCode).toBe(404);
+  });
+});
+
+describe("closing the ticket, in AWS", () => {
+  let emulator: AwsEmulator;
+  beforeAll(async () => {
+    emulator = await startAwsEmulator({ assignmentDelayMs: 20 });
+    emulator.seed(standardSeed());
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
+  it("the webhook ends the access, and one reconcile removes the assignment", async () => {
+    const identityCenter = createIdentityCenter({
+      region: emulator.region,
+      endpoint: emulator.endpoint,
+      credentials: { accessKeyId: "AKIAKEYTURNEXAMPLE01", secretAccessKey: "x" },
+      pollIntervalMs: 20,
+    });
+    const claims = createAssignmentClaims({ databaseUrl: database.url });
+    const reconcile = async (assignmentId: string) => {
+      // One reconcile job: it runs again while AWS is still carrying the change out.
+      for (let run = 0; run < 40; run++) {
+        const result = await reconcileAssignment(
+          { ...api.usecases, identityCenter, claims },
+          { assignmentId },
+        );
+        if (!result.ok) {
+          throw new Error(result.error.message);
+        }
+        if (result.value.outcome !== "pending" && result.value.outcome !== "busy") {
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, result.value.retryAfterMs ?? 50));
+      }
+      throw new Error("the reconcile did not settle");
+    };
+    try {
+      jira.createIssue({ projectKey: "OPS", summary: "Hotfix", status: "In Progress" }); // OPS-3
+      const alice = await api.token(["requests:write"], { owner: "alice@example.com" });
+      const created = await api.call("POST", "/v1/requests", {
+        token: alice,
+        body: { flow: "change", reason: "hotfix", ticket: "OPS-3" },
+      });
+      expect(created.statusCode).toBe(201);
+      const id = created.json().id as string;
+      const lease = await api.prisma.lease.findUniqueOrThrow({ where: { requestId: id } });
+      await reconcile(lease.assignmentId);
+      const present = () =>
+        emulator.assignments().some((a) => a.principalType === "USER" && a.accountId === "111122223333");
+      expect(present()).toBe(true);
+      expect((await api.prisma.accessRequest.findUniqueOrThrow({ where: { id } })).status).toBe("active");
+
+      const [delivery] = await jira.transitionIssue("OPS-3", "Done");
+      expect(delivery?.outcome).toBe(200);
+      expect((await api.prisma.accessRequest.findUniqueOrThrow({ where: { id } })).status).toBe("revoked");
+      await reconcile(lease.assignmentId);
+      expect(present()).toBe(false);
+    } finally {
+      await claims.close();
+      identityCenter.close();
+    }
   });
 });
