@@ -335,6 +335,36 @@ describe("ticket-bound access", () => {
     expect(card).toContain("Disk full on db-1");
   });
 
+  it("answers a repeated submission (a Slack retry) with the first request, without checking again", async () => {
+    jira.createIssue({
+      projectKey: "OPS",
+      summary: "Retry me",
+      status: "In Progress",
+      assigneeEmail: PEOPLE.alice.email,
+    }); // OPS-5
+    const first = await submitRequest(world.usecases, {
+      flowName: "ticketed",
+      requester: slackPrincipal(PEOPLE.alice.email, PEOPLE.alice.id, []),
+      source: "slack",
+      reason: "retry",
+      ticket: "OPS-5",
+      idempotencyKey: "slack-view:retry-test",
+    });
+    expect(first.ok).toBe(true);
+    await jira.transitionIssue("OPS-5", "Done");
+    jira.clearCalls();
+    const retry = await submitRequest(world.usecases, {
+      flowName: "ticketed",
+      requester: slackPrincipal(PEOPLE.alice.email, PEOPLE.alice.id, []),
+      source: "slack",
+      reason: "retry",
+      ticket: "OPS-5",
+      idempotencyKey: "slack-view:retry-test",
+    });
+    expect(retry.ok && first.ok && retry.value.id).toBe(first.ok ? first.value.id : "");
+    expect(jira.calls()).toEqual([]);
+  });
+
   it("ends the access when its ticket closes and the webhook was lost: the poll catches it, once", async () => {
     const submitted = await submit(PEOPLE.mallory, "ticket-bound", { ticket: "OPS-4" });
     if (!submitted.ok) {

@@ -103,9 +103,17 @@ async function lookUpTicket(deps: Deps, input: SubmitRequestInput): Promise<Tick
   if (typed === "") {
     return undefined;
   }
-  const flow = await deps.uow.run((tx) => tx.flows.getCurrent(input.flowName));
+  const { flow, earlier } = await deps.uow.run(async (tx) => ({
+    flow: await tx.flows.getCurrent(input.flowName),
+    earlier:
+      input.idempotencyKey === undefined
+        ? null
+        : await tx.requests.findByIdempotencyKey(input.idempotencyKey),
+  }));
   const requirement = flow?.ref.rules.ticket.check;
-  if (requirement === undefined) {
+  // A repeat of a submission already made (a Slack retry) is answered with the first request:
+  // its ticket was checked then, and is not asked again.
+  if (requirement === undefined || earlier !== null) {
     return undefined;
   }
   const provider = (deps.integrations ?? NO_INTEGRATIONS).tickets[requirement.provider];
