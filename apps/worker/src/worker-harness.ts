@@ -47,6 +47,8 @@ export type HarnessOptions = {
   metrics?: WorkerMetrics;
   /** On-call and ticket providers; default none. */
   integrations?: Integrations;
+  /** How often tickets bound to open access are looked up again; default 60 s. */
+  ticketPollIntervalMs?: number;
 };
 
 /** One worker process's worth of components, in this process: what main.ts wires, minus env. */
@@ -83,6 +85,9 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
       outboxPollMs: 200,
       health: { host: "127.0.0.1", port: 0 },
       redis: { prefix: options.prefix },
+      ...(options.ticketPollIntervalMs === undefined
+        ? {}
+        : { ticketPollIntervalMs: options.ticketPollIntervalMs }),
     },
     db,
     redis,
