@@ -9,6 +9,7 @@ import type {
   BucketPolicyStore,
   Clock,
   IdGenerator,
+  Integrations,
   KeyturnIdentity,
 } from "@keyturn/usecases";
 import type { ConnectionOptions } from "bullmq";
@@ -30,6 +31,7 @@ import { registerRateLimits } from "./plugins/rate-limit.js";
 import type { App, RouteDeps } from "./route-context.js";
 import { registerHealthRoutes } from "./routes/health/index.js";
 import { registerV1Routes } from "./routes/index.js";
+import { registerTicketWebhooks, type TicketWebhookSecrets } from "./routes/webhooks/ticket-webhooks.js";
 import { ProblemSchema } from "./schemas/problem.js";
 
 export type AppDeps = {
@@ -55,6 +57,10 @@ export type AppDeps = {
    * The connection is the caller's to close, after the app.
    */
   queues?: { connection: ConnectionOptions; prefix: string };
+  /** On-call and ticket providers (ticket checks at submission; flows naming them). Absent: none. */
+  integrations?: Integrations;
+  /** The ticket webhooks' signing secrets; a provider without one answers 404 at its route. */
+  webhookSecrets?: TicketWebhookSecrets;
 };
 
 // The pure policy package as the use cases' port; the compiler checks here that it fits.
@@ -174,6 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       }),
       clock: deps.clock,
       ids: deps.ids,
+      ...(deps.integrations === undefined ? {} : { integrations: deps.integrations }),
     },
     buckets: {
       uow: createBucketPolicyUnitOfWork(deps.prisma, {
@@ -216,5 +223,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     { prefix: "/v1" },
   );
+  await registerTicketWebhooks(app, { ...routeDeps, secrets: deps.webhookSecrets ?? {} });
   return app;
 }

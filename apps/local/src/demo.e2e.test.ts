@@ -37,6 +37,7 @@ describe("the main command's --demo", () => {
         "An administrator",
         "access expires",
         "still-valid session",
+        "Keyturn approves her without Bob",
       ]) {
         expect(output).toContain(step);
       }
@@ -44,7 +45,17 @@ describe("the main command's --demo", () => {
     const db = createPrismaClient({ databaseUrl: database.url });
     try {
       const requests = await db.accessRequest.findMany({ orderBy: { createdAt: "asc" } });
-      expect(requests.map((r) => r.status)).toEqual(["expired", "expired", "expired"]);
+      const of = (flow: string) => requests.filter((r) => r.flowName === flow);
+      expect(of("s3-demo").map((r) => r.status)).toEqual(["expired", "expired", "expired"]);
+      // Approved by the on-call check each run (no review), then ended by the demo.
+      expect(of("s3-oncall").map((r) => [r.status, r.onCallOutcome])).toEqual([
+        ["revoked", "approved"],
+        ["revoked", "approved"],
+        ["revoked", "approved"],
+      ]);
+      expect(await db.review.count({ where: { requestId: { in: of("s3-oncall").map((r) => r.id) } } })).toBe(
+        0,
+      );
       const repins = await db.auditEvent.findMany({ where: { action: "identity.repinned" } });
       expect(repins.map((e) => (e.data as { email?: string }).email)).toEqual([
         "alice@example.com",

@@ -47,8 +47,13 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
       items: Array<{ id: string; state: string; expiresAt?: string | null }>;
     };
   };
-  const aliceRequest = async () =>
-    (await api("/v1/requests?requester=alice@example.com&flow=s3-demo")).items[0];
+  const aliceRequest = async (flow = "s3-demo") =>
+    (await api(`/v1/requests?requester=alice@example.com&flow=${flow}`)).items[0];
+  const select = (value: string) => ({
+    type: "static_select",
+    selected_option: { text: { type: "plain_text", text: value }, value },
+  });
+  const text = (value: string | null) => ({ type: "plain_text_input", value });
   let session: S3Client | undefined;
   let approvalTs = "";
   const s3 = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
@@ -90,11 +95,6 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
         if (view === undefined) {
           throw new Error("no modal");
         }
-        const select = (value: string) => ({
-          type: "static_select",
-          selected_option: { text: { type: "plain_text", text: value }, value },
-        });
-        const text = (value: string | null) => ({ type: "plain_text_input", value });
         await slack.viewSubmission({
           userId: "U0ALICE",
           view: {
@@ -235,6 +235,66 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
           20_000,
         );
         return `the portal refuses new credentials, and the old session is refused: ${reused}`;
+      },
+    },
+    {
+      title: "Alice is on call in PagerDuty: she asks again and Keyturn approves her without Bob",
+      async run() {
+        if (context.onCallSchedule === null) {
+          throw new Error("no local PagerDuty (PAGERDUTY_TOKEN is set in the shell)");
+        }
+        const triggerId = fakeSlack.newTriggerId("U0ALICE");
+        await slack.slashCommand({
+          command: "/access",
+          userId: "U0ALICE",
+          text: `s3-oncall ${seconds}s paged for the orders incident`,
+          triggerId,
+        });
+        const opened = await fakeSlack.waitForCall(
+          "views.open",
+          (c) => c.args.trigger_id === triggerId,
+          10_000,
+        );
+        const viewId = (opened.response.view as { id: string }).id;
+        await slack.viewSubmission({
+          userId: "U0ALICE",
+          view: {
+            id: viewId,
+            state: {
+              values: {
+                [MODAL.blocks.flow]: { [MODAL.actions.flow]: select("s3-oncall") },
+                [MODAL.blocks.duration]: { [MODAL.actions.duration]: select(String(seconds)) },
+                [MODAL.blocks.reason]: { [MODAL.actions.reason]: text("paged for the orders incident") },
+                [MODAL.blocks.ticket]: { [MODAL.actions.ticket]: text(null) },
+              },
+            },
+          },
+        });
+        const request = await until(
+          "Keyturn to approve and grant it",
+          async () => {
+            const r = await aliceRequest("s3-oncall");
+            return r?.state === "active" ? r : undefined;
+          },
+          30_000,
+        );
+        const detail = (await api(`/v1/requests/${request.id}`)) as unknown as {
+          reviews: unknown[];
+          onCall: { note: string } | null;
+        };
+        if (detail.reviews.length > 0 || detail.onCall === null) {
+          throw new Error("the request was not approved by the on-call check");
+        }
+        // Done with it: ended now, so the next run starts from a clean slate.
+        const revoked = await fetch(`${context.apiUrl}/v1/requests/${request.id}/revoke`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${context.token}`, "content-type": "application/json" },
+          body: JSON.stringify({ asAdmin: true, reason: "demo over" }),
+        });
+        if (!revoked.ok) {
+          throw new Error(`revoking it answered ${revoked.status}`);
+        }
+        return `${detail.onCall.note} (no review by Bob)`;
       },
     },
   ];

@@ -11,7 +11,7 @@ import {
   REQUEST_MODAL,
   translateSlackError,
 } from "@keyturn/slack";
-import type { Clock, IdGenerator } from "@keyturn/usecases";
+import type { Clock, IdGenerator, Integrations } from "@keyturn/usecases";
 import {
   type AllMiddlewareArgs,
   App,
@@ -58,6 +58,8 @@ export type SlackAppOptions = {
    * (createRedisReplayMemory). Required in HTTP mode.
    */
   replays?: ReplayMemory;
+  /** Ticket providers the modal's tickets are checked with (and on-call ones, for flows). */
+  integrations?: Integrations;
 };
 
 export type KeyturnSlackApp = {
@@ -229,6 +231,7 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
       uow: createUnitOfWork(options.db, { ...options, onCommitted: logStateChanges(options.logger) }),
       clock: options.clock,
       ids: options.ids,
+      ...(options.integrations === undefined ? {} : { integrations: options.integrations }),
     },
     identity: createSlackIdentity({ client: app.client, db: options.db, clock: options.clock }),
     logger: options.logger,

@@ -79,6 +79,11 @@ export function refusalText(refusal: SlackRefusal | UseCaseError, card?: Request
     case "TICKET_REQUIRED":
     case "TICKET_MISMATCH":
       return `${detail}.`;
+    case "TICKET_REJECTED":
+    case "TICKET_UNCHECKED":
+      return `The ticket was not accepted: ${detail}`;
+    case "ALREADY_CHECKED":
+      return `Already done: ${detail}.`;
     case "EXTENSION_NOT_ALLOWED":
       return "This flow does not allow extensions: request access again when it ends.";
     case "EXTENSION_LIMIT":

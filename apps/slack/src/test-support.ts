@@ -34,7 +34,9 @@ import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
   AppError,
+  checkOnCall,
   type Deps,
+  type Integrations,
   type Notifier,
   putFlow,
   type ReconcileDeps,
@@ -129,6 +131,12 @@ export function createOutboxPump(deps: {
     "identity.resolve": async (payload) => {
       await resolveIdentity(deps.reconcile, { identityId: String(payload.identityId) });
     },
+    "request.on-call-check": async (payload) => {
+      const result = await checkOnCall(deps.usecases, { requestId: String(payload.requestId) });
+      if (!result.ok) {
+        throw new AppError(result.error.code, result.error.message, { retryable: false });
+      }
+    },
     "request.time-out": async (payload) => {
       const result = await timeOutRequest(deps.usecases, { requestId: String(payload.requestId) });
       if (
@@ -206,7 +214,13 @@ export type SlackWorld = {
  * (the default), or connected to the fake over Socket Mode. Read it in tests and hooks (after
  * beforeAll), not at module level.
  */
-export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): SlackWorld {
+export function useSlackWorld(
+  options: {
+    transport?: "http" | "socket";
+    /** On-call and ticket providers (built once the test's own beforeAll has started their emulators). */
+    integrations?: () => Integrations;
+  } = {},
+): SlackWorld {
   const database = useTestDatabase();
   let world: SlackWorld | undefined;
   let redis: ReturnType<typeof createRedisConnection> | undefined;
@@ -238,7 +252,13 @@ export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): 
 
     const clock = { now: () => new Date() };
     const ids = { uuid: randomUUID };
-    const usecases: Deps = { uow: createUnitOfWork(db, { clock, ids }), clock, ids };
+    const integrations = options.integrations?.();
+    const usecases: Deps = {
+      uow: createUnitOfWork(db, { clock, ids }),
+      clock,
+      ids,
+      ...(integrations === undefined ? {} : { integrations }),
+    };
     const logs: string[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -267,6 +287,7 @@ export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): 
       },
       aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
       replays,
+      ...(integrations === undefined ? {} : { integrations }),
     });
     const { port } = await app.start(0);
     const appUrl = port === null ? "" : `http://127.0.0.1:${port}`;

@@ -9,6 +9,7 @@ import type {
   Clock,
   IdentityCenter,
   IdGenerator,
+  Integrations,
   Notifier,
   RequestNotification,
   SessionCutoffDeps,
@@ -44,6 +45,10 @@ export type HarnessOptions = {
     identityCenter: IdentityCenter;
   }) => SessionCutoffDeps & BucketPolicyS3Deps;
   metrics?: WorkerMetrics;
+  /** On-call and ticket providers; default none. */
+  integrations?: Integrations;
+  /** How often tickets bound to open access are looked up again; default 60 s. */
+  ticketPollIntervalMs?: number;
 };
 
 /** One worker process's worth of components, in this process: what main.ts wires, minus env. */
@@ -80,6 +85,9 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
       outboxPollMs: 200,
       health: { host: "127.0.0.1", port: 0 },
       redis: { prefix: options.prefix },
+      ...(options.ticketPollIntervalMs === undefined
+        ? {}
+        : { ticketPollIntervalMs: options.ticketPollIntervalMs }),
     },
     db,
     redis,
@@ -97,6 +105,7 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
       ? {}
       : { bucketPolicies: options.bucketPolicies({ db, clock, ids, identityCenter }) }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.integrations === undefined ? {} : { integrations: options.integrations }),
   });
   return {
     worker,

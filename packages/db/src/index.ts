@@ -96,5 +96,9 @@ export {
   type SlackPinOutcome,
   type SlackRequestRow,
 } from "./slack-request-queries.js";
-export { assignmentsNeedingReconcile, pendingRequestsPastTimeout } from "./sweep-queries.js";
+export {
+  assignmentsNeedingReconcile,
+  pendingOnCallChecks,
+  pendingRequestsPastTimeout,
+} from "./sweep-queries.js";
 export { createUnitOfWork } from "./unit-of-work.js";

@@ -49,6 +49,30 @@ const TextRuleSchema = z.strictObject({
   pattern: z.string().min(1).max(500).exactOptional(),
 });
 
+// Provider ids and keys are checked in detail by core (checkOnCallRule, checkTicketRequirement).
+const ProviderIdsSchema = z.array(z.string().min(1).max(64)).max(50).readonly();
+
+/** On-call auto-approval (core's OnCallApproval): PagerDuty schedules and escalation policies. */
+const OnCallApprovalSchema = z.strictObject({
+  provider: z.literal("pagerduty"),
+  schedules: ProviderIdsSchema,
+  escalationPolicies: ProviderIdsSchema,
+  capToShift: z.boolean().exactOptional(),
+  minGrantSeconds: SecondsSchema.exactOptional(),
+  maxEscalationLevel: z.number().int().min(1).max(20).exactOptional(),
+  maxGrantSeconds: SecondsSchema.exactOptional(),
+});
+
+/** What a checked ticket must be (core's TicketRequirement). */
+const TicketRequirementSchema = z.strictObject({
+  provider: z.enum(["jira", "linear"]),
+  projects: z.array(z.string().min(1).max(255)).max(100).readonly().exactOptional(),
+  states: z.array(z.string().min(1).max(100)).max(50).readonly().exactOptional(),
+  assignedToRequester: z.boolean().exactOptional(),
+});
+
+const TicketRuleSchema = TextRuleSchema.extend({ check: TicketRequirementSchema.exactOptional() });
+
 /**
  * Mirrors core's FlowRules field by field (the assertions below keep them in step). Shape and
  * ranges are checked here; the rules' consistency with each other (default <= max, enough
@@ -66,6 +90,7 @@ export const FlowRulesSchema = z.strictObject({
   approvalsRequired: z.number().int().min(1, "must be at least 1").max(20),
   selfApproval: z.boolean(),
   autoApprove: z.boolean(),
+  onCallApproval: OnCallApprovalSchema.exactOptional(),
   breakGlass: z.boolean(),
   defaultDurationSeconds: SecondsSchema,
   maxDurationSeconds: SecondsSchema,
@@ -73,7 +98,7 @@ export const FlowRulesSchema = z.strictObject({
   /** When set, the only durations the flow grants (core's offeredDurations/durationProblem). */
   offeredDurationsSeconds: z.array(SecondsSchema).min(1).max(50).exactOptional(),
   reason: TextRuleSchema,
-  ticket: TextRuleSchema,
+  ticket: TicketRuleSchema,
   pendingTimeoutSeconds: SecondsSchema,
   extensions: z.strictObject({
     maxCount: z.number().int().min(0).max(100),

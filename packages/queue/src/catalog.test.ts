@@ -29,6 +29,8 @@ const validPayloads: { [K in (typeof JOB_NAMES)[number]]: Payload<K> } = {
   "sweep.drift": {},
   "cutoff.arm": {},
   "bucket.apply": { bucket: "story-data" },
+  "request.on-call-check": { requestId: randomUUID() },
+  "sweep.tickets": {},
 };
 
 const noop = async () => {};
@@ -41,6 +43,8 @@ const allHandlers: Handlers = {
   "sweep.drift": noop,
   "cutoff.arm": noop,
   "bucket.apply": noop,
+  "request.on-call-check": noop,
+  "sweep.tickets": noop,
 };
 
 describe("the job catalog", () => {

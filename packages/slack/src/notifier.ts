@@ -222,6 +222,10 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
           { requestId, flow: card.flow.name },
           "flow has no approval channel and no default is set",
         );
+      } else if (awaitingOnCallCheck(card)) {
+        // Keyturn may approve it itself in a moment: approvers are not asked (nor woken) before the
+        // on-call check says it needs them. Its outcome notifies again and posts the message.
+        logger.info({ requestId }, "approval message held until the on-call check is recorded");
       } else {
         parts.push(["approval", () => ensure(card.id, "approval", channel, approvalMessage(card), true)]);
         if (card.breakGlass) {
@@ -251,4 +255,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
       }
     },
   };
+}
+
+/** A pending request of a flow with on-call approval whose check has not been recorded yet. */
+function awaitingOnCallCheck(card: RequestCard): boolean {
+  return card.status === "pending" && card.flow.rules.onCallApproval !== undefined && card.onCall === null;
 }

@@ -1,4 +1,4 @@
-import type { FlowRules, FlowTarget, RequestStatus, ReviewDecision } from "@keyturn/core";
+import type { FlowRules, FlowTarget, LinkedTicket, RequestStatus, ReviewDecision } from "@keyturn/core";
 import type { SlackPersonRow, SlackRequestRow } from "@keyturn/db";
 
 /** Someone a message names: by Slack mention where their Slack id is known, else by email. */
@@ -23,6 +23,12 @@ export type RequestCard = {
   target: FlowTarget;
   reason: string;
   ticket: string | null;
+  /** The ticket the flow checked (title and link for approvers); its closing ends the access. */
+  linkedTicket: LinkedTicket | null;
+  /** What the on-call check concluded, said to approvers and the requester. */
+  onCall: { outcome: string; note: string } | null;
+  /** Why Keyturn ended the access early (a closed ticket). */
+  endReason: string | null;
   durationSeconds: number;
   status: RequestStatus;
   breakGlass: boolean;
@@ -52,6 +58,18 @@ export function toRequestCard(row: SlackRequestRow): RequestCard {
     target: { accountId: row.accountId, permissionSetName: row.permissionSetName },
     reason: row.reason,
     ticket: row.ticket,
+    linkedTicket:
+      row.ticketProvider === null || row.ticket === null
+        ? null
+        : {
+            provider: row.ticketProvider === "linear" ? "linear" : "jira",
+            key: row.ticket,
+            title: row.ticketTitle ?? "",
+            url: row.ticketUrl ?? "",
+            state: row.ticketState ?? "",
+          },
+    onCall: row.onCallOutcome === null ? null : { outcome: row.onCallOutcome, note: row.onCallNote ?? "" },
+    endReason: row.endReason,
     durationSeconds: row.durationSeconds,
     status: row.status,
     breakGlass: row.breakGlass,

@@ -14,6 +14,8 @@ export function auditAction(event: DomainEvent): string {
       return "request.review_recorded";
     case "RequestApproved":
       return event.mode === "override" ? "request.override_approved" : "request.approved";
+    case "OnCallNotApproved":
+      return "request.on_call_not_approved";
     case "RequestDenied":
       return event.override ? "request.override_denied" : "request.denied";
     case "RequestCancelled":
@@ -152,9 +154,20 @@ async function applyLeaseEffects(
           payload: { requestId: request.id },
           availableAt: request.pendingUntil,
         });
+        if (request.flow.rules.onCallApproval !== undefined) {
+          // Asked of the provider after the commit, by the worker: the submission (and Slack's
+          // 3-second ack) never waits on it, and a crash before it runs leaves the request pending
+          // with the approvers, the check still due from the outbox.
+          await tx.outbox.add({
+            topic: "request.on-call-check",
+            key: `on-call:${request.id}`,
+            payload: { requestId: request.id },
+          });
+        }
       }
       return;
     case "ReviewRecorded":
+    case "OnCallNotApproved":
     case "RequestDenied":
     case "RequestCancelled":
     case "RequestTimedOut":

@@ -13,6 +13,7 @@ export * from "./bucket-policy-ports.js";
 export type { DiffSummary } from "./bucket-policy-support.js";
 export { cancelRequest } from "./cancel-request.js";
 export { type BucketDriftReport, checkBucketPolicyDrift } from "./check-bucket-policy-drift.js";
+export { checkOnCall } from "./check-on-call.js";
 export { createApiToken, hashToken } from "./create-api-token.js";
 export {
   ARM_LOOKBACK_MS,
@@ -29,6 +30,7 @@ export {
   sessionCutoffStatus,
   staleBuckets,
 } from "./cut-off-sessions.js";
+export { endAccessForClosedTicketEvent, endAccessForTicket } from "./end-access-for-ticket.js";
 export { expireRequest } from "./expire-request.js";
 export { extendRequest } from "./extend-request.js";
 export { failRequest } from "./fail-request.js";
@@ -50,6 +52,7 @@ export {
 } from "./keyturn-principal.js";
 export type { Notifier, RequestNotification } from "./notifier.js";
 export { overrideDecision } from "./override-decision.js";
+export { pollTickets, type TicketPollReport } from "./poll-tickets.js";
 export * from "./ports.js";
 export {
   type BucketDrift,

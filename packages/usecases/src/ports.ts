@@ -4,7 +4,10 @@ import type {
   FlowRef,
   FlowRules,
   LeaseView,
+  OnCallProvider,
   RequestStatus,
+  TicketProvider,
+  TicketProviderName,
 } from "@keyturn/core";
 
 export type Clock = { now(): Date };
@@ -56,6 +59,10 @@ export type RequestRepository = {
   findByIdempotencyKey(key: string): Promise<{ request: AccessRequest; fingerprint: string | null } | null>;
   /** Writes the new state; the caller holds the row lock taken by `lock`. */
   update(before: AccessRequest, after: AccessRequest): Promise<void>;
+  /** Approved or active requests bound to this ticket (oldest first). */
+  findOpenByTicket(provider: TicketProviderName, key: string): Promise<string[]>;
+  /** Every ticket some approved or active request is bound to, once each. */
+  openTicketBindings(): Promise<Array<{ provider: TicketProviderName; key: string }>>;
 };
 
 export type LeaseRecord = LeaseView & { id: string; assignmentId: string };
@@ -242,6 +249,7 @@ export const OUTBOX_TOPICS = [
   "request.time-out",
   "cutoff.arm",
   "bucket.apply",
+  "request.on-call-check",
 ] as const;
 export type OutboxTopic = (typeof OUTBOX_TOPICS)[number];
 
@@ -280,4 +288,15 @@ export type Transaction = {
 /** Everything a use case writes happens inside one database transaction, or not at all. */
 export type UnitOfWork = { run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> };
 
-export type Deps = { uow: UnitOfWork; clock: Clock; ids: IdGenerator };
+/**
+ * The on-call and ticket providers configured for this deployment (PagerDuty, Jira, Linear); a
+ * flow naming one that is absent is refused when it is put.
+ */
+export type Integrations = {
+  onCall: Partial<Record<OnCallProvider["name"], OnCallProvider>>;
+  tickets: Partial<Record<TicketProviderName, TicketProvider>>;
+};
+
+export const NO_INTEGRATIONS: Integrations = { onCall: {}, tickets: {} };
+
+export type Deps = { uow: UnitOfWork; clock: Clock; ids: IdGenerator; integrations?: Integrations };

@@ -86,6 +86,9 @@ export type OnCallProvider = {
   check(query: OnCallQuery): Promise<OnCallCheck>;
 };
 
+/** Why an on-call check sent the request to the approvers. */
+export type OnCallApprovalReason = "not_on_call" | "check_failed" | "check_stale" | "shift_ending";
+
 export type OnCallDecision =
   | {
       kind: "approve";
@@ -102,7 +105,7 @@ export type OnCallDecision =
     }
   | {
       kind: "to_approvers";
-      reason: "not_on_call" | "check_failed" | "check_stale" | "shift_ending";
+      reason: OnCallApprovalReason;
       note: string;
     };
 
