@@ -30,6 +30,8 @@ import { registerRateLimits } from "./plugins/rate-limit.js";
 import type { App, RouteDeps } from "./route-context.js";
 import { registerHealthRoutes } from "./routes/health/index.js";
 import { registerV1Routes } from "./routes/index.js";
+import { registerCreateSignIn } from "./routes/sign-ins/create-sign-in.js";
+import { registerPollSignIn } from "./routes/sign-ins/poll-sign-in.js";
 import { ProblemSchema } from "./schemas/problem.js";
 
 export type AppDeps = {
@@ -213,6 +215,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       registerAuth(v1, { verify, limitToken });
       registerInputGuard(v1);
       registerV1Routes(v1.withTypeProvider<ZodTypeProvider>(), routeDeps);
+    },
+    { prefix: "/v1" },
+  );
+  // `keyturn login` starts without a token: outside the authenticated context, behind the per
+  // address rate limit and the same input checks.
+  await app.register(
+    async (signIns) => {
+      registerInputGuard(signIns);
+      const typed = signIns.withTypeProvider<ZodTypeProvider>();
+      registerCreateSignIn(typed, routeDeps);
+      registerPollSignIn(typed, routeDeps);
     },
     { prefix: "/v1" },
   );

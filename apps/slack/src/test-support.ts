@@ -40,6 +40,7 @@ import {
   type ReconcileDeps,
   reconcileAssignment,
   resolveIdentity,
+  type SignInNotifier,
   submitRequest,
   timeOutRequest,
 } from "@keyturn/usecases";
@@ -94,7 +95,7 @@ export type PumpReport = {
  */
 export function createOutboxPump(deps: {
   db: PrismaClient;
-  notifier: Notifier;
+  notifier: Notifier & SignInNotifier;
   reconcile: ReconcileDeps;
   usecases: Deps;
 }): () => Promise<PumpReport> {
@@ -123,6 +124,7 @@ export function createOutboxPump(deps: {
         await new Promise((resolve) => setTimeout(resolve, result.value.retryAfterMs ?? 0));
       }
     },
+    "signin.notify": (payload) => deps.notifier.notifySignIn({ signInId: String(payload.signInId) }),
     // A worker that manages no bucket policy (none here) has nothing to cut off or apply.
     "cutoff.arm": async () => undefined,
     "bucket.apply": async () => undefined,
@@ -191,8 +193,8 @@ export type SlackWorld = {
   replays: ReplayMemory;
   /** Its Redis key prefix, for a replica with a connection of its own (a restarted process). */
   replaysPrefix: string;
-  /** The notifier the pump uses (what the worker runs for request.notify). */
-  notifier: Notifier;
+  /** The notifier the pump uses (what the worker runs for request.notify and signin.notify). */
+  notifier: Notifier & SignInNotifier;
   pump(): Promise<PumpReport>;
   /** Sends a signed Events API callback (Bolt acks events itself). */
   sendEvent(event: Record<string, unknown>): Promise<Response>;

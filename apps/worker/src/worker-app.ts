@@ -16,6 +16,7 @@ import {
   type Notifier,
   type ReconcileDeps,
   type SessionCutoffDeps,
+  type SignInNotifier,
   sessionCutoffStatus,
 } from "@keyturn/usecases";
 import { Queue } from "bullmq";
@@ -27,6 +28,7 @@ import { cutoffArmHandler } from "./jobs/cutoff-arm.js";
 import { identityResolveHandler } from "./jobs/identity-resolve.js";
 import { requestNotifyHandler } from "./jobs/request-notify.js";
 import { requestTimeOutHandler } from "./jobs/request-time-out.js";
+import { signInNotifyHandler } from "./jobs/signin-notify.js";
 import { sweepDriftHandler } from "./jobs/sweep-drift.js";
 import { sweepLeasesHandler } from "./jobs/sweep-leases.js";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.js";
@@ -45,7 +47,8 @@ export type WorkerDeps = {
   redis: { worker: Redis; producer: Redis };
   reconcile: ReconcileDeps;
   identityCenter: IdentityCenter;
-  notifier: Notifier;
+  /** Request changes and `keyturn login` questions, to the people concerned (Slack, or the log). */
+  notifier: Notifier & SignInNotifier;
   logger: Logger;
   /** Protected buckets (session cut-offs, policy drift); absent: no bucket policies are managed. */
   bucketPolicies?: SessionCutoffDeps & BucketPolicyS3Deps;
@@ -110,6 +113,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     }),
     "request.notify": requestNotifyHandler({ notifier: deps.notifier }),
     "request.time-out": requestTimeOutHandler(deps.reconcile),
+    "signin.notify": signInNotifyHandler({ notifier: deps.notifier }),
     "sweep.leases": sweepLeasesHandler({
       db,
       producer,

@@ -29,6 +29,7 @@ const validPayloads: { [K in (typeof JOB_NAMES)[number]]: Payload<K> } = {
   "sweep.drift": {},
   "cutoff.arm": {},
   "bucket.apply": { bucket: "story-data" },
+  "signin.notify": { signInId: randomUUID() },
 };
 
 const noop = async () => {};
@@ -41,6 +42,7 @@ const allHandlers: Handlers = {
   "sweep.drift": noop,
   "cutoff.arm": noop,
   "bucket.apply": noop,
+  "signin.notify": noop,
 };
 
 describe("the job catalog", () => {

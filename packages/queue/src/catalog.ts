@@ -20,6 +20,7 @@ export const JOB_NAMES = [
   "sweep.drift",
   "cutoff.arm",
   "bucket.apply",
+  "signin.notify",
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
@@ -85,6 +86,10 @@ export const BucketApplyPayloadSchema = z.strictObject({
 });
 export type BucketApplyPayload = z.infer<typeof BucketApplyPayloadSchema>;
 
+/** Asks a person in Slack whether a `keyturn login` is theirs. */
+export const SignInNotifyPayloadSchema = z.strictObject({ signInId: z.uuid() });
+export type SignInNotifyPayload = z.infer<typeof SignInNotifyPayloadSchema>;
+
 /** The BullMQ options a job kind is enqueued with; see `defaultJobOptions` below for the reasons. */
 export type JobOptions = {
   attempts: number;
@@ -102,6 +107,7 @@ const jobSchemas = {
   "sweep.drift": SweepDriftPayloadSchema,
   "cutoff.arm": CutoffArmPayloadSchema,
   "bucket.apply": BucketApplyPayloadSchema,
+  "signin.notify": SignInNotifyPayloadSchema,
 } as const satisfies { [K in JobName]: z.ZodType };
 
 export type Payload<K extends JobName> = z.output<(typeof jobSchemas)[K]>;
@@ -218,6 +224,14 @@ export const jobCatalog: JobCatalog = {
     // change has not landed, every sweep, until it does.
     options: keep({ attempts: 10, firstRetryMs: 1_000 }),
     priority: () => PRIORITY.cutoff,
+  },
+  "signin.notify": {
+    schema: SignInNotifyPayloadSchema,
+    queue: "keyturn",
+    // Someone is waiting at a terminal, and the sign-in lasts 5 min: 1 s doubling over 6 attempts
+    // is ~1 min; a DM later than that is worth little.
+    options: keep({ attempts: 6, firstRetryMs: 1_000 }),
+    priority: () => PRIORITY.notify,
   },
 };
 

@@ -63,6 +63,7 @@ function setup(options: { handlers?: Partial<Handlers>; concurrency?: number; pa
     "sweep.drift": recorder("sweep.drift"),
     "cutoff.arm": recorder("cutoff.arm"),
     "bucket.apply": recorder("bucket.apply"),
+    "signin.notify": recorder("signin.notify"),
     ...options.handlers,
   };
   const producerConnection = createRedisConnection(REDIS_URL, "producer");

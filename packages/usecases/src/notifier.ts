@@ -6,3 +6,9 @@
  */
 export type RequestNotification = { requestId: string; event: string; auditEventId: string };
 export type Notifier = { notify(notification: RequestNotification): Promise<void> };
+
+/**
+ * Asks a person in Slack whether a `keyturn login` is theirs (the `signin.notify` outbox message),
+ * at least once per sign-in: implementations post the DM once.
+ */
+export type SignInNotifier = { notifySignIn(signIn: { signInId: string }): Promise<void> };
