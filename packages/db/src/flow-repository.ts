@@ -41,5 +41,8 @@ export function createFlowRepository(tx: Tx): FlowRepository {
         data: { flowName: name, version, rules: rules as unknown as Prisma.InputJsonValue, createdBy },
       });
     },
+    async archive(name, at) {
+      await tx.flow.update({ where: { name }, data: { archivedAt: at } });
+    },
   };
 }

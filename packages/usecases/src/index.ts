@@ -3,6 +3,7 @@ export { answerCliSignIn, type SignInAnswerer } from "./answer-cli-sign-in.js";
 export { AppError } from "./app-error.js";
 export { applyBucketPolicy, type BucketPolicyApplied } from "./apply-bucket-policy.js";
 export { auditAction } from "./apply-decision.js";
+export { archiveFlow } from "./archive-flow.js";
 export {
   type AccessGrant,
   type BucketAccessReport,

@@ -29,6 +29,8 @@ export type FlowRepository = {
   getCurrent(name: string): Promise<StoredFlow | null>;
   getVersion(name: string, version: number): Promise<FlowRef | null>;
   saveVersion(input: { name: string; version: number; rules: FlowRules; createdBy: string }): Promise<void>;
+  /** Marks the flow archived (saveVersion brings it back). */
+  archive(name: string, at: Date): Promise<void>;
 };
 
 export type IdentityRepository = {

@@ -8,6 +8,7 @@ import { registerGetBucketAccess } from "./buckets/get-bucket-access.js";
 import { registerGetBucketPolicy } from "./buckets/get-bucket-policy.js";
 import { registerGetGeneratedPolicy } from "./buckets/get-generated-policy.js";
 import { registerPutBucket } from "./buckets/put-bucket.js";
+import { registerArchiveFlow } from "./flows/archive-flow.js";
 import { registerGetFlow } from "./flows/get-flow.js";
 import { registerListFlows } from "./flows/list-flows.js";
 import { registerPutFlow } from "./flows/put-flow.js";
@@ -29,6 +30,7 @@ export function registerV1Routes(v1: App, deps: RouteDeps): void {
   registerPutFlow(v1, deps);
   registerListFlows(v1, deps);
   registerGetFlow(v1, deps);
+  registerArchiveFlow(v1, deps);
 
   registerCreateRequest(v1, deps);
   registerListRequests(v1, deps);
