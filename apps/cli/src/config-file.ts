@@ -7,6 +7,8 @@ import { CliError } from "./cli-error.js";
 export type ConfigFile = {
   apiUrl?: string;
   token?: string;
+  /** The stored token's id, when `keyturn login` stored it: `keyturn logout` revokes it by id. */
+  tokenId?: string;
   /** When the stored token expires (ISO 8601), if known: lets the CLI say "run keyturn login" early. */
   tokenExpiresAt?: string;
 };
@@ -29,7 +31,7 @@ function isConfigFile(value: unknown): value is ConfigFile {
     return false;
   }
   return Object.entries(value).every(([key, field]) =>
-    ["apiUrl", "token", "tokenExpiresAt"].includes(key) ? typeof field === "string" : true,
+    ["apiUrl", "token", "tokenId", "tokenExpiresAt"].includes(key) ? typeof field === "string" : true,
   );
 }
 

@@ -13,6 +13,13 @@ const exitCode = await runCli(
     ...(process.env.KEYTURN_TOKEN === undefined ? {} : { token: process.env.KEYTURN_TOKEN }),
     ...(process.env.XDG_CONFIG_HOME === undefined ? {} : { xdgConfigHome: process.env.XDG_CONFIG_HOME }),
     home: process.env.HOME ?? homedir(),
+    sso: {
+      ...(process.env.KEYTURN_SSO_START_URL === undefined
+        ? {}
+        : { startUrl: process.env.KEYTURN_SSO_START_URL }),
+      ...(process.env.KEYTURN_SSO_REGION === undefined ? {} : { region: process.env.KEYTURN_SSO_REGION }),
+      ...(process.env.KEYTURN_SSO_SESSION === undefined ? {} : { session: process.env.KEYTURN_SSO_SESSION }),
+    },
     version: typeof KEYTURN_CLI_VERSION === "string" ? KEYTURN_CLI_VERSION : "dev",
     now: () => new Date(),
   },
