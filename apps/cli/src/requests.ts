@@ -52,9 +52,22 @@ export function requestSummary(request: AccessRequest): string {
   );
 }
 
+/** What a state means while following a request (reviews are reported on their own lines). */
+function stepLine(request: AccessRequest): string {
+  switch (request.state) {
+    case "pending":
+      return `pending: waiting for approval (until ${formatTime(request.pendingUntil)})`;
+    case "approved":
+      return "approved: provisioning access in AWS";
+    default:
+      return describeRequest(request);
+  }
+}
+
 /**
  * Follows a request until it is active (resolves with it) or ends without access (throws a
- * CliError with the reason), printing a line each time its state or reviews change.
+ * CliError with the reason), printing a line for each review and each change of state, even when
+ * a poll finds several steps done at once.
  */
 export async function waitForActive(
   api: ApiClient,
@@ -63,18 +76,28 @@ export async function waitForActive(
 ): Promise<AccessRequest> {
   const deadline = options.now().getTime() + options.timeoutMs;
   let request = first;
-  let last = "";
+  let reviewsSeen = 0;
+  let lastState = "";
   for (;;) {
-    const line = describeRequest(request);
-    if (line !== last) {
-      options.progress(`${line}\n`);
-      last = line;
+    for (const review of request.reviews.slice(reviewsSeen)) {
+      if (review.decision === "approve") {
+        options.progress(
+          `approved by ${review.reviewer.email}${review.override ? " (admin override)" : ""}\n`,
+        );
+      }
+    }
+    reviewsSeen = request.reviews.length;
+    if (request.state !== lastState) {
+      lastState = request.state;
+      if (request.state === "pending" || request.state === "approved" || request.state === "active") {
+        options.progress(`${stepLine(request)}\n`);
+      }
     }
     if (request.state === "active") {
       return request;
     }
     if (request.state !== "pending" && request.state !== "approved") {
-      throw new CliError(`request ${request.id} ${line}`);
+      throw new CliError(`request ${request.id} ${describeRequest(request)}`);
     }
     if (options.now().getTime() >= deadline) {
       throw new CliError(
