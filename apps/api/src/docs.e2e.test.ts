@@ -72,7 +72,7 @@ describe("OpenAPI at /docs", () => {
         Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
       )
       .sort();
-    expect(registered.length).toBe(30);
+    expect(registered.length).toBe(31);
     expect(documented).toEqual(registered);
 
     for (const [path, operations] of Object.entries(doc.paths)) {

@@ -1,4 +1,5 @@
 import { useTestDatabase } from "@keyturn/testkit/database";
+import { activateRequest } from "@keyturn/usecases";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestApi,
@@ -254,7 +255,7 @@ describe("GET /v1/flows and /v1/flows/:name", () => {
 });
 
 describe("POST /v1/flows/:name/archive", () => {
-  it("refuses new requests, lets a filed one be decided, is idempotent and audited once; a PUT brings it back", async () => {
+  it("refuses new requests, lets a filed one be decided, activated and extended, is idempotent and audited once; a PUT brings it back", async () => {
     const ann = await api.token(["flows:admin", "requests:write", "requests:on-behalf"], {
       owner: "ann@example.com",
     });
@@ -291,6 +292,15 @@ describe("POST /v1/flows/:name/archive", () => {
     const approved = await api.call("POST", `/v1/requests/${requestId}/approve`, { token: ann, body: {} });
     expect(approved.statusCode).toBe(200);
     expect(approved.json()).toMatchObject({ state: "approved" });
+    // The running grant: activated (the worker's use case), then extended by its requester.
+    expect((await activateRequest(api.usecases, { requestId })).ok).toBe(true);
+    const rita = await api.token(["requests:write"], { owner: "rita@example.com" });
+    const extended = await api.call("POST", `/v1/requests/${requestId}/extend`, {
+      token: rita,
+      body: { additionalSeconds: 600 },
+    });
+    expect(extended.statusCode).toBe(200);
+    expect(extended.json()).toMatchObject({ state: "active", extensionCount: 1 });
 
     const back = await api.call("PUT", "/v1/flows/archivable", { token: ann, body: flowRules() });
     expect(back.statusCode).toBe(200);

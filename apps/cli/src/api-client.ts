@@ -31,7 +31,7 @@ function isProblem(value: unknown): value is Problem {
 }
 
 /** The API's problem as the one line a person reads: code, detail, field errors and status. */
-export function problemLine(problem: Problem, status: number): string {
+function problemLine(problem: Problem, status: number): string {
   const fields = (problem.errors ?? []).map((e) => `${e.path === "" ? "(body)" : e.path}: ${e.message}`);
   const detail = fields.length === 0 ? problem.detail : `${problem.detail} (${fields.join("; ")})`;
   const line = `${problem.code}: ${detail} (HTTP ${status})`;

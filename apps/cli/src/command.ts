@@ -132,5 +132,3 @@ export function emit(context: CommandContext, json: unknown, human: () => string
     context.output.out(human());
   }
 }
-
-export type { Output };

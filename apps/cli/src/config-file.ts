@@ -26,6 +26,8 @@ export function configFilePath(directory: string): string {
   return join(directory, "config.json");
 }
 
+// Checked by hand rather than with zod: this runs on every command's start-up (credential_process
+// included), which zod's import would slow down.
 function isConfigFile(value: unknown): value is ConfigFile {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return false;

@@ -12,7 +12,7 @@ import { userInfo } from "node:os";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { createBucketPolicyStore } from "@keyturn/aws";
-import { bucketPolicyEngine } from "@keyturn/bucket-policy";
+import { bucketPolicyEngine, renderPolicyDiff } from "@keyturn/bucket-policy";
 import { DatabaseFragment, parseEnv } from "@keyturn/config";
 import { createBucketPolicyUnitOfWork, createPrismaClient, type PrismaClient } from "@keyturn/db";
 import {
@@ -24,7 +24,6 @@ import {
   previewBucketPolicy,
 } from "@keyturn/usecases";
 import { loadBucketPolicyS3Config } from "../bucket-policy-env.js";
-import { renderPolicyDiff } from "./render-policy-diff.js";
 
 const USAGE = `usage: bucket-policy -- diff <bucket> [--drop-foreign]
        bucket-policy -- apply <bucket> [--yes] [--drop-foreign]
@@ -161,7 +160,20 @@ async function run(prisma: PrismaClient, name: string): Promise<number> {
       console.error(`bucket-policy: ${describeError(preview.error)}`);
       return 1;
     }
-    process.stdout.write(renderPolicyDiff(preview.value, { dropForeign }));
+    const { bucket, plan, drift, sessionCutoffs } = preview.value;
+    process.stdout.write(
+      renderPolicyDiff(
+        {
+          bucket,
+          changesLive: plan.changesLive,
+          toApply: { bytes: plan.merged.bytes },
+          diff: plan.diff,
+          drift: { ...drift, lastAppliedAt: drift.lastAppliedAt?.toISOString() ?? null },
+          sessionCutoffs,
+        },
+        { dropForeign },
+      ),
+    );
     if (command === "diff") {
       return 0;
     }

@@ -1,10 +1,11 @@
 import { getFlowView } from "@keyturn/db";
+import { FlowNameSchema } from "@keyturn/flow-schema";
 import { archiveFlow } from "@keyturn/usecases";
 import { z } from "zod";
 import { HttpProblem, useCaseProblem } from "../../http-errors.js";
 import { authOf } from "../../plugins/auth.js";
 import type { App, RouteDeps } from "../../route-context.js";
-import { FlowNameSchema, FlowViewSchema, toFlowViewJson } from "../../schemas/flow-view.js";
+import { FlowViewSchema, toFlowViewJson } from "../../schemas/flow-view.js";
 
 const ArchiveFlowResponseSchema = z.object({
   flow: FlowViewSchema,

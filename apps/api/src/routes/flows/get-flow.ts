@@ -1,8 +1,9 @@
 import { getFlowView } from "@keyturn/db";
+import { FlowNameSchema } from "@keyturn/flow-schema";
 import { z } from "zod";
 import { HttpProblem } from "../../http-errors.js";
 import type { App, RouteDeps } from "../../route-context.js";
-import { FlowNameSchema, FlowViewSchema, toFlowViewJson } from "../../schemas/flow-view.js";
+import { FlowViewSchema, toFlowViewJson } from "../../schemas/flow-view.js";
 
 export function registerGetFlow(app: App, deps: RouteDeps): void {
   app.get(

@@ -1,6 +1,14 @@
 import type { FlowRules } from "@keyturn/core";
 import { z } from "zod";
 
+/** A flow's name, as it appears in URLs and in flow files. */
+export const FlowNameSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    "must be 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit",
+  );
+
 // Longest durations we accept anywhere; the columns are 32-bit integers and a year is plenty.
 const MAX_SECONDS = 366 * 24 * 3600;
 
