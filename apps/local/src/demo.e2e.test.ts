@@ -37,6 +37,9 @@ describe("the main command's --demo", () => {
         "An administrator",
         "access expires",
         "still-valid session",
+        "keyturn login",
+        "credential_process = keyturn credentials",
+        "the same profile is refused",
       ]) {
         expect(output).toContain(step);
       }
@@ -44,7 +47,13 @@ describe("the main command's --demo", () => {
     const db = createPrismaClient({ databaseUrl: database.url });
     try {
       const requests = await db.accessRequest.findMany({ orderBy: { createdAt: "asc" } });
-      expect(requests.map((r) => r.status)).toEqual(["expired", "expired", "expired"]);
+      // Per run: Alice's request in Slack, then hers from the terminal (keyturn request --wait).
+      expect(requests.map((r) => [r.source, r.status])).toEqual(
+        Array.from({ length: 3 }, () => [
+          ["slack", "expired"],
+          ["api", "expired"],
+        ]).flat(),
+      );
       const repins = await db.auditEvent.findMany({ where: { action: "identity.repinned" } });
       expect(repins.map((e) => (e.data as { email?: string }).email)).toEqual([
         "alice@example.com",
@@ -55,5 +64,5 @@ describe("the main command's --demo", () => {
     } finally {
       await db.$disconnect();
     }
-  }, 300_000);
+  }, 600_000);
 });
