@@ -191,6 +191,49 @@ describe("keyturn request --wait and credentials", () => {
     expect(result.stderr).toMatch(/^keyturn: request [0-9a-f-]{36} denied by bob@example\.com/);
   });
 
+  it("credentials --request-if-needed files the request, waits for Bob, signs in to Identity Center and prints credentials", async () => {
+    const alice = await loggedIn({ email: "alice@example.com", slackId: "U0ALICE" });
+    expectOk(alice.login);
+    const sso = ["--sso-start-url", PORTAL, "--sso-region", "eu-west-1"];
+    const refused = await alice.cli(["credentials", "s3-data", ...sso]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr).toBe(
+      `keyturn: no active access through flow 's3-data': request it with 'keyturn request s3-data --reason "..." --wait'\n`,
+    );
+
+    const since = Date.now();
+    const pending = alice.cli([
+      "credentials",
+      "s3-data",
+      ...sso,
+      "--request-if-needed",
+      "--reason",
+      "INC-9 export",
+    ]);
+    await bobAnswers("request.approve", since);
+    const userCode = await until("the device code", async () => {
+      const devices = (await (
+        await fetch(`${emulatorUrl}/_emulator/device-authorizations`)
+      ).json()) as Array<{
+        userCode: string;
+      }>;
+      return devices[0]?.userCode;
+    });
+    await fetch(`${emulatorUrl}/_emulator/device-authorizations`, {
+      method: "POST",
+      body: JSON.stringify({ userCode, decision: "approve", user: "alice" }),
+    });
+    const result = await pending;
+    expectOk(result);
+    expect(result.stderr).toContain("approved by bob@example.com");
+    expect(result.json()).toMatchObject({ Version: 1, AccessKeyId: expect.stringMatching(/^ASIA/) });
+    // Its access is revoked (by Alice, from the CLI) so that later tests start without a grant.
+    const status = await alice.cli(["status", "--json"]);
+    const active = status.json<Array<{ id: string; state: string }>>().find((r) => r.state === "active");
+    expectOk(await alice.cli(["revoke", active?.id ?? "?"]));
+  });
+
   it("approved by Bob: active; the AWS SDK reads the protected object through credential_process, refused after revoke", async () => {
     const alice = await loggedIn({ email: "alice@example.com", slackId: "U0ALICE" });
     expectOk(alice.login);
