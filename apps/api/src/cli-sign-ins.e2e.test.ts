@@ -168,6 +168,26 @@ describe("POST /v1/cli/sign-ins and /poll", () => {
     });
   });
 
+  it("is rate-limited per client address like every route (it DMs people, so it must not be a spam cannon)", async () => {
+    const limited = await createTestApi(database.url, { rateLimitPerAddressPerMinute: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const response = await limited.call("POST", "/v1/cli/sign-ins", {
+          body: { email: "rita@example.com", host: "laptop" },
+        });
+        statuses.push(response.statusCode);
+        if (response.statusCode === 429) {
+          expect(problemOf(response).code).toBe("RATE_LIMITED");
+          expect(response.headers["retry-after"]).toBeDefined();
+        }
+      }
+      expect(statuses).toEqual([201, 201, 201, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it("is in the OpenAPI document, so the CLI's client is generated from it", async () => {
     const doc = (await api.call("GET", "/docs/json")).json<{ paths: Record<string, unknown> }>();
     expect(Object.keys(doc.paths)).toEqual(
