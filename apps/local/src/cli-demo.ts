@@ -40,7 +40,6 @@ export async function cliDemoSteps(
   });
   const home = await mkdtemp(join(tmpdir(), "keyturn-demo-alice-"));
   const env = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: home,
     XDG_CONFIG_HOME: join(home, ".config"),
     // Her AWS SDK (inside the CLI too) reaches the emulator's access portal and OIDC service.
