@@ -115,4 +115,25 @@ describe("keyturn login in Slack", () => {
       value: { status: "pending" },
     });
   });
+
+  it("a click after the sign-in expired replaces the buttons with the expiry and mints nothing", async () => {
+    const signIn = await signInFor({ email: alice.email });
+    await world.db.cliSignIn.update({
+      where: { id: signIn.id },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    await clickOnMessage(world, {
+      userId: alice.id,
+      actionId: ACTION_IDS.approveSignIn,
+      channelId: signIn.channel,
+      messageTs: signIn.ts,
+    });
+    expect(textOf(dmOf(signIn).blocks)).toContain("This sign-in expired unanswered");
+    expect(textOf(dmOf(signIn).blocks)).not.toContain(ACTION_IDS.approveSignIn);
+    expect((await world.db.cliSignIn.findUniqueOrThrow({ where: { id: signIn.id } })).status).toBe("pending");
+    expect(await redeemCliSignIn(world.usecases, { handle: signIn.handle })).toMatchObject({
+      ok: false,
+      error: { code: "SIGN_IN_EXPIRED" },
+    });
+  });
 });

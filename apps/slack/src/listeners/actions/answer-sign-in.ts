@@ -1,3 +1,4 @@
+import { getCliSignIn } from "@keyturn/db";
 import { signInMessage } from "@keyturn/slack";
 import { answerCliSignIn } from "@keyturn/usecases";
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
@@ -42,6 +43,15 @@ export function answerSignInAction(services: Services, decision: "approve" | "re
         by: { slackUserId: userId, email: who.email },
       });
       if (!result.ok) {
+        if (result.error.code === "SIGN_IN_EXPIRED" && hasResponseUrl) {
+          // Its buttons can do nothing any more: say so where they were.
+          const signIn = await getCliSignIn(services.db, signInId);
+          if (signIn !== null) {
+            const content = signInMessage({ ...signIn, status: "expired" });
+            await respond({ replace_original: true, text: content.text, blocks: content.blocks });
+            return;
+          }
+        }
         await reply(refusalText(result.error));
         return;
       }
