@@ -80,6 +80,8 @@ const USE_CASE_STATUS = {
   SIGN_IN_REJECTED: 403,
   SIGN_IN_NOT_YOURS: 403,
   SIGN_IN_DECIDED: 409,
+  // Nobody in Slack to ask (the email is not a Slack user's, or Keyturn runs without Slack).
+  SIGN_IN_UNDELIVERABLE: 422,
 } as const satisfies Record<UseCaseErrorCode, number>;
 
 const EDGE_STATUS = {

@@ -156,6 +156,17 @@ describe("keyturn login", () => {
   });
 });
 
+describe("keyturn login for someone Slack does not know", () => {
+  it("fails as soon as the worker finds nobody to ask, saying so in one line", async () => {
+    const box = await machine();
+    const result = await box.cli(["login", "--email", "nobody@example.com", "--api", apiUrl]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^keyturn: SIGN_IN_UNDELIVERABLE: Keyturn could not reach nobody@example\.com in Slack to ask/m,
+    );
+  });
+});
+
 describe("keyturn request --wait and credentials", () => {
   async function bobAnswers(actionId: "request.approve" | "request.deny", since: number) {
     const posted = await slack.waitForCall(

@@ -136,4 +136,23 @@ describe("keyturn login in Slack", () => {
       error: { code: "SIGN_IN_EXPIRED" },
     });
   });
+
+  it("nobody in Slack has the email: no DM, the sign-in fails at once (audited) and the poll says why", async () => {
+    const started = await createCliSignIn(world.usecases, {
+      email: "nobody@example.com",
+      host: "build-box-7",
+    });
+    if (!started.ok) {
+      throw new Error(started.error.message);
+    }
+    world.fake.clearCalls();
+    expect((await world.pump()).failed).toEqual([]);
+    expect(world.fake.calls("chat.postMessage")).toEqual([]);
+    const row = await world.db.cliSignIn.findUniqueOrThrow({ where: { id: started.value.id } });
+    expect(row.status).toBe("undeliverable");
+    expect(await world.db.auditEvent.count({ where: { action: "signin.undeliverable" } })).toBe(1);
+    const polled = await redeemCliSignIn(world.usecases, { handle: started.value.handle });
+    expect(polled).toMatchObject({ ok: false, error: { code: "SIGN_IN_UNDELIVERABLE" } });
+    expect(polled.ok ? "" : polled.error.message).toContain("nobody@example.com");
+  });
 });

@@ -35,6 +35,7 @@ import { useTestDatabase } from "@keyturn/testkit/database";
 import {
   AppError,
   type Deps,
+  failCliSignIn,
   type Notifier,
   putFlow,
   type ReconcileDeps,
@@ -124,7 +125,12 @@ export function createOutboxPump(deps: {
         await new Promise((resolve) => setTimeout(resolve, result.value.retryAfterMs ?? 0));
       }
     },
-    "signin.notify": (payload) => deps.notifier.notifySignIn({ signInId: String(payload.signInId) }),
+    "signin.notify": async (payload) => {
+      const signInId = String(payload.signInId);
+      if ((await deps.notifier.notifySignIn({ signInId })) === "unreachable") {
+        await failCliSignIn(deps.usecases, { signInId, reason: "nobody in Slack to ask" });
+      }
+    },
     // A worker that manages no bucket policy (none here) has nothing to cut off or apply.
     "cutoff.arm": async () => undefined,
     "bucket.apply": async () => undefined,

@@ -7,6 +7,7 @@ export function createLogNotifier(logger: Logger): Notifier & SignInNotifier {
     async notifySignIn(signIn) {
       // Without Slack nobody can approve a sign-in: it expires unanswered, and the log says why.
       logger.warn({ ...signIn }, "keyturn login asked for, but no Slack is configured to ask the person");
+      return "unreachable";
     },
     async notify(notification) {
       logger.info({ ...notification }, "request changed (no Slack configured)");

@@ -113,7 +113,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     }),
     "request.notify": requestNotifyHandler({ notifier: deps.notifier }),
     "request.time-out": requestTimeOutHandler(deps.reconcile),
-    "signin.notify": signInNotifyHandler({ notifier: deps.notifier }),
+    "signin.notify": signInNotifyHandler({ notifier: deps.notifier, usecases: deps.reconcile }),
     "sweep.leases": sweepLeasesHandler({
       db,
       producer,

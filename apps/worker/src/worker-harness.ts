@@ -23,7 +23,9 @@ export function createRecordingNotifier(): Notifier & SignInNotifier & { seen: R
   const seen: RequestNotification[] = [];
   return {
     seen,
-    async notifySignIn() {},
+    async notifySignIn() {
+      return "asked";
+    },
     async notify(notification) {
       seen.push(notification);
     },

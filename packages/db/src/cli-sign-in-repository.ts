@@ -6,6 +6,7 @@ const STATUSES: ReadonlySet<string> = new Set<CliSignInStatus>([
   "pending",
   "approved",
   "rejected",
+  "undeliverable",
   "redeemed",
 ]);
 

@@ -226,7 +226,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier & S
         throw new AppError("SIGN_IN_NOT_FOUND", `no sign-in ${signInId} to ask about`, { retryable: false });
       }
       if (signIn.status !== "pending" || signIn.expiresAt <= now() || signIn.dmTs !== null) {
-        return;
+        return "skipped";
       }
       const channel =
         signIn.slackUserId !== null || signIn.email !== null
@@ -234,14 +234,15 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier & S
           : null;
       if (channel === null) {
         logger.warn({ signInId }, "the person signing in has no Slack account Keyturn can find; no DM sent");
-        return;
+        return "unreachable";
       }
       if (!(await claimSignInMessage(db, signInId, channel))) {
-        return;
+        return "skipped";
       }
       try {
         const posted = await post(channel, signInMessage({ ...signIn, status: "pending" }));
         await recordSignInMessage(db, signInId, posted.ts);
+        return "asked";
       } catch (error) {
         await releaseSignInMessage(db, signInId);
         throw error;

@@ -39,6 +39,7 @@ export {
 } from "./cut-off-sessions.js";
 export { expireRequest } from "./expire-request.js";
 export { extendRequest } from "./extend-request.js";
+export { failCliSignIn } from "./fail-cli-sign-in.js";
 export { failRequest } from "./fail-request.js";
 export { type GeneratedBucketPolicyView, generateBucketPolicy } from "./generate-bucket-policy.js";
 export type {

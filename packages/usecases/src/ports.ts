@@ -264,7 +264,8 @@ export type ApiTokenRepository = {
 };
 
 /** A `keyturn login` in progress: see create-cli-sign-in.ts. */
-export type CliSignInStatus = "pending" | "approved" | "rejected" | "redeemed";
+/** undeliverable: Keyturn could not reach the person in Slack to ask. */
+export type CliSignInStatus = "pending" | "approved" | "rejected" | "redeemed" | "undeliverable";
 export type CliSignInRecord = {
   id: string;
   code: string;

@@ -27,6 +27,11 @@ export async function redeemCliSignIn(deps: Deps, input: { handle: string }): Pr
         );
       case "rejected":
         return err("SIGN_IN_REJECTED", "the sign-in was rejected in Slack");
+      case "undeliverable":
+        return err(
+          "SIGN_IN_UNDELIVERABLE",
+          `Keyturn could not reach ${signIn.email ?? signIn.slackUserId ?? "you"} in Slack to ask; check the address (or sign in with --slack-user)`,
+        );
       case "pending":
         return signIn.expiresAt <= now
           ? err("SIGN_IN_EXPIRED", "the sign-in was not approved in time; run keyturn login again")

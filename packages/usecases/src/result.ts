@@ -29,6 +29,8 @@ export type UseCaseErrorCode =
   | "SIGN_IN_REDEEMED"
   /** Answered already (approved or rejected). */
   | "SIGN_IN_DECIDED"
+  /** The person could not be reached in Slack to ask (unknown there, or no Slack configured). */
+  | "SIGN_IN_UNDELIVERABLE"
   /** Someone other than the person signing in answered. */
   | "SIGN_IN_NOT_YOURS";
 

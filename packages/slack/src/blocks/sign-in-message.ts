@@ -9,7 +9,7 @@ export type SignInCard = {
   code: string;
   host: string;
   expiresAt: Date;
-  status: "pending" | "approved" | "rejected" | "redeemed" | "expired";
+  status: "pending" | "approved" | "rejected" | "redeemed" | "undeliverable" | "expired";
 };
 
 const ANSWERED: Record<Exclude<SignInCard["status"], "pending">, string> = {
@@ -17,6 +17,7 @@ const ANSWERED: Record<Exclude<SignInCard["status"], "pending">, string> = {
   redeemed: ":white_check_mark: You approved this sign-in; the CLI is signed in as you.",
   rejected: ":no_entry: You rejected this sign-in; nothing was signed in.",
   expired: ":hourglass: This sign-in expired unanswered; nothing was signed in.",
+  undeliverable: ":warning: This sign-in was abandoned; nothing was signed in.",
 };
 
 /**
