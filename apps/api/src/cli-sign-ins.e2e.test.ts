@@ -1,5 +1,5 @@
 import { useTestDatabase } from "@keyturn/testkit/database";
-import { answerCliSignIn, SIGN_IN_TTL_MS } from "@keyturn/usecases";
+import { activateRequest, answerCliSignIn, SIGN_IN_TTL_MS } from "@keyturn/usecases";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApi, expectNoRowChanges, flowRules, problemOf, type TestApi } from "./test-support.js";
 
@@ -222,6 +222,34 @@ describe("a keyturn login token (requests:self) acts on its own person's request
     const cancelled = await api.call("POST", `/v1/requests/${view.id}/cancel`, { token: rita, body: {} });
     expect(cancelled.statusCode).toBe(200);
     expect(cancelled.json<View>().state).toBe("cancelled");
+  });
+
+  it("extends and revokes its own active access", async () => {
+    const rita = await signedIn("rita@example.com");
+    const ann = await api.token(["requests:write"], { owner: "ann@example.com" });
+    const filed = (
+      await api.call("POST", "/v1/requests", {
+        token: rita,
+        body: { flow: "s3-prod", reason: "INC-4 the export", durationSeconds: 1800 },
+      })
+    ).json<View>();
+    expect(
+      (await api.call("POST", `/v1/requests/${filed.id}/approve`, { token: ann, body: {} })).statusCode,
+    ).toBe(200);
+    // What the worker does once Identity Center holds the assignment.
+    expect((await activateRequest(api.usecases, { requestId: filed.id })).ok).toBe(true);
+    const extended = await api.call("POST", `/v1/requests/${filed.id}/extend`, {
+      token: rita,
+      body: { additionalSeconds: 600 },
+    });
+    expect(extended.statusCode).toBe(200);
+    expect(extended.json<{ extensionCount: number }>().extensionCount).toBe(1);
+    const revoked = await api.call("POST", `/v1/requests/${filed.id}/revoke`, {
+      token: rita,
+      body: { reason: "done" },
+    });
+    expect(revoked.statusCode).toBe(200);
+    expect(revoked.json<View>().state).toBe("revoked");
   });
 
   it("cannot see, touch or approve anyone else's request, nor file for them", async () => {
