@@ -8,6 +8,7 @@ import {
 import { forgetSsoToken, type SsoSettings, ssoAccessToken } from "../aws/sso-token.js";
 import { CliError, usageError } from "../cli-error.js";
 import { type Command, type CommandContext, type CommandInput, flag, stringOption } from "../command.js";
+import { readConfigFile } from "../config-file.js";
 import { durationOption } from "../durations.js";
 import { printJson } from "../output.js";
 import { type AccessRequest, waitForActive } from "../requests.js";
@@ -56,12 +57,22 @@ function ssoSettings(context: CommandContext, input: CommandInput, command: stri
   return { startUrl, region, ...(session === undefined ? {} : { session }) };
 }
 
-/** The person's newest active grant through `flow`, or null. */
+/**
+ * The person's newest active grant through `flow`, or null. A `keyturn login` token sees its own
+ * person's requests only; a broader token (requests:read) sees everyone's, so the person must be
+ * known (from `keyturn login`) or the answer unambiguous.
+ */
 async function activeGrant(context: CommandContext, flow: string): Promise<AccessRequest | null> {
   const api = await context.api();
-  const { items } = await call(
-    api.GET("/v1/requests", { params: { query: { flow, state: "active", limit: 50 } } }),
-  );
+  const owner = (await readConfigFile(context.configDirectory)).tokenOwner;
+  const query = { flow, state: "active", limit: 50, ...(owner === undefined ? {} : { requester: owner }) };
+  const { items } = await call(api.GET("/v1/requests", { params: { query } }));
+  const requesters = new Set(items.map((r) => r.requester.email));
+  if (requesters.size > 1) {
+    throw new CliError(
+      `this token sees the requests of ${requesters.size} people; keyturn credentials needs your own: run 'keyturn login'`,
+    );
+  }
   const live = items.filter((r) => r.lease !== null && Date.parse(r.lease.endsAt) > context.now().getTime());
   live.sort((a, b) => Date.parse(b.lease?.endsAt ?? "") - Date.parse(a.lease?.endsAt ?? ""));
   return live[0] ?? null;

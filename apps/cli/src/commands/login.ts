@@ -82,6 +82,7 @@ export const login: Command = {
       await updateConfigFile(context.configDirectory, {
         token: polled.token,
         tokenId: info.id,
+        tokenOwner: info.owner,
         ...(info.expiresAt === null ? { tokenExpiresAt: undefined } : { tokenExpiresAt: info.expiresAt }),
       });
       emit(
@@ -120,6 +121,7 @@ export const logout: Command = {
     await updateConfigFile(context.configDirectory, {
       token: undefined,
       tokenId: undefined,
+      tokenOwner: undefined,
       tokenExpiresAt: undefined,
     });
     emit(context, { loggedOut: true, revoked: file.tokenId !== undefined }, () =>
