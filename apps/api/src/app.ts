@@ -31,6 +31,8 @@ import { registerRateLimits } from "./plugins/rate-limit.js";
 import type { App, RouteDeps } from "./route-context.js";
 import { registerHealthRoutes } from "./routes/health/index.js";
 import { registerV1Routes } from "./routes/index.js";
+import { registerCreateSignIn } from "./routes/sign-ins/create-sign-in.js";
+import { registerPollSignIn } from "./routes/sign-ins/poll-sign-in.js";
 import { registerTicketWebhooks, type TicketWebhookSecrets } from "./routes/webhooks/ticket-webhooks.js";
 import { ProblemSchema } from "./schemas/problem.js";
 
@@ -224,5 +226,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     { prefix: "/v1" },
   );
   await registerTicketWebhooks(app, { ...routeDeps, secrets: deps.webhookSecrets ?? {} });
+  // `keyturn login` starts without a token: outside the authenticated context, behind the per
+  // address rate limit and the same input checks.
+  await app.register(
+    async (signIns) => {
+      registerInputGuard(signIns);
+      const typed = signIns.withTypeProvider<ZodTypeProvider>();
+      registerCreateSignIn(typed, routeDeps);
+      registerPollSignIn(typed, routeDeps);
+    },
+    { prefix: "/v1" },
+  );
   return app;
 }

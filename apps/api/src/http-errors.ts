@@ -78,6 +78,15 @@ const USE_CASE_STATUS = {
   IDEMPOTENCY_KEY_REUSED: 422,
   // Two directory users share the email: an admin has to pin the right one first.
   IDENTITY_AMBIGUOUS: 409,
+  // `keyturn login`: the sign-in is unknown, over, refused or answered by someone else.
+  SIGN_IN_NOT_FOUND: 404,
+  SIGN_IN_EXPIRED: 410,
+  SIGN_IN_REDEEMED: 410,
+  SIGN_IN_REJECTED: 403,
+  SIGN_IN_NOT_YOURS: 403,
+  SIGN_IN_DECIDED: 409,
+  // Nobody in Slack to ask (the email is not a Slack user's, or Keyturn runs without Slack).
+  SIGN_IN_UNDELIVERABLE: 422,
 } as const satisfies Record<UseCaseErrorCode, number>;
 
 const EDGE_STATUS = {

@@ -27,6 +27,10 @@ export type CommandContext = {
   /** The API client without a token (for signing in). */
   anonymousApi(): Promise<ApiClient>;
   configDirectory: string;
+  /** The user's home directory (the AWS CLI's SSO token cache is under it). */
+  home: string;
+  /** IAM Identity Center settings from the environment; command options win over them. */
+  ssoDefaults: { startUrl?: string; region?: string; session?: string };
   now(): Date;
 };
 

@@ -7,6 +7,10 @@ import { CliError } from "./cli-error.js";
 export type ConfigFile = {
   apiUrl?: string;
   token?: string;
+  /** The stored token's id, when `keyturn login` stored it: `keyturn logout` revokes it by id. */
+  tokenId?: string;
+  /** Whose the stored token is (`keyturn login`'s person): `keyturn credentials` uses their grants only. */
+  tokenOwner?: string;
   /** When the stored token expires (ISO 8601), if known: lets the CLI say "run keyturn login" early. */
   tokenExpiresAt?: string;
 };
@@ -31,7 +35,9 @@ function isConfigFile(value: unknown): value is ConfigFile {
     return false;
   }
   return Object.entries(value).every(([key, field]) =>
-    ["apiUrl", "token", "tokenExpiresAt"].includes(key) ? typeof field === "string" : true,
+    ["apiUrl", "token", "tokenId", "tokenOwner", "tokenExpiresAt"].includes(key)
+      ? typeof field === "string"
+      : true,
   );
 }
 

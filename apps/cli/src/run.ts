@@ -14,6 +14,8 @@ export type CliEnvironment = {
   token?: string;
   xdgConfigHome?: string;
   home: string;
+  /** IAM Identity Center defaults for `keyturn credentials` (KEYTURN_SSO_START_URL, ...). */
+  sso?: { startUrl?: string; region?: string; session?: string };
   version: string;
   now(): Date;
 };
@@ -72,6 +74,8 @@ function createContext(env: CliEnvironment, output: Output, json: boolean): Comm
     json,
     output,
     configDirectory: directory,
+    home: env.home,
+    ssoDefaults: env.sso ?? {},
     now: env.now,
     anonymousApi: async () => createApiClient({ baseUrl: await apiUrl(), userAgent }),
     api: async (): Promise<ApiClient> => {

@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetRoleCredentialsCommand, SSOClient } from "@aws-sdk/client-sso";
 import { createSlackClient, DEMO_ACCOUNT_ID, DEMO_ADMIN_ACCESS_KEY_ID } from "@keyturn/testkit";
+import { cliDemoSteps, type DemoStep } from "./cli-demo.js";
 import type { LocalContext } from "./main.js";
 import { until } from "./processes.js";
 
@@ -16,7 +17,7 @@ const MODAL = {
 const APPROVE = "request.approve";
 const BUCKET = "keyturn-demo-data";
 
-type Step = { title: string; run(): Promise<string> };
+type Step = DemoStep;
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : String(error);
@@ -299,6 +300,10 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
     },
   ];
 
+  // Then the same story from a terminal, through the keyturn CLI.
+  const cli = await cliDemoSteps(context);
+  steps.push(...cli.steps);
+
   let ok = true;
   for (const [index, step] of steps.entries()) {
     try {
@@ -312,6 +317,7 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
       break;
     }
   }
+  await cli.cleanUp();
   log(ok ? "demo passed: every step held" : "demo FAILED");
   return ok;
 }

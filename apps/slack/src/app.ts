@@ -23,6 +23,7 @@ import type { WebClientOptions } from "@slack/web-api";
 import { type AfterAckQueue, createAfterAckQueue } from "./after-ack-queue.js";
 import { boltLogger } from "./bolt-logger.js";
 import { createInteractionLog } from "./interactions.js";
+import { answerSignInAction } from "./listeners/actions/answer-sign-in.js";
 import { cancelAction } from "./listeners/actions/cancel-request.js";
 import { chooseFlowAction } from "./listeners/actions/choose-flow.js";
 import { extendAction } from "./listeners/actions/extend-request.js";
@@ -270,6 +271,8 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
     [ACTION_IDS.extend]: extendAction(services),
     [ACTION_IDS.openRequestModal]: openRequestModalAction(services),
     [ACTION_IDS.chooseFlow]: chooseFlowAction(services),
+    [ACTION_IDS.approveSignIn]: answerSignInAction(services, "approve"),
+    [ACTION_IDS.rejectSignIn]: answerSignInAction(services, "reject"),
   };
   const stale = unknownAction(services);
   // Every block action, known or not: an unknown one (an old message, a renamed button) is

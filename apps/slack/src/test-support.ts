@@ -36,12 +36,14 @@ import {
   AppError,
   checkOnCall,
   type Deps,
+  failCliSignIn,
   type Integrations,
   type Notifier,
   putFlow,
   type ReconcileDeps,
   reconcileAssignment,
   resolveIdentity,
+  type SignInNotifier,
   submitRequest,
   timeOutRequest,
 } from "@keyturn/usecases";
@@ -96,7 +98,7 @@ export type PumpReport = {
  */
 export function createOutboxPump(deps: {
   db: PrismaClient;
-  notifier: Notifier;
+  notifier: Notifier & SignInNotifier;
   reconcile: ReconcileDeps;
   usecases: Deps;
 }): () => Promise<PumpReport> {
@@ -123,6 +125,12 @@ export function createOutboxPump(deps: {
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, result.value.retryAfterMs ?? 0));
+      }
+    },
+    "signin.notify": async (payload) => {
+      const signInId = String(payload.signInId);
+      if ((await deps.notifier.notifySignIn({ signInId })) === "unreachable") {
+        await failCliSignIn(deps.usecases, { signInId, reason: "nobody in Slack to ask" });
       }
     },
     // A worker that manages no bucket policy (none here) has nothing to cut off or apply.
@@ -199,8 +207,8 @@ export type SlackWorld = {
   replays: ReplayMemory;
   /** Its Redis key prefix, for a replica with a connection of its own (a restarted process). */
   replaysPrefix: string;
-  /** The notifier the pump uses (what the worker runs for request.notify). */
-  notifier: Notifier;
+  /** The notifier the pump uses (what the worker runs for request.notify and signin.notify). */
+  notifier: Notifier & SignInNotifier;
   pump(): Promise<PumpReport>;
   /** Sends a signed Events API callback (Bolt acks events itself). */
   sendEvent(event: Record<string, unknown>): Promise<Response>;

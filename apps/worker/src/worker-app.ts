@@ -17,6 +17,7 @@ import {
   type Notifier,
   type ReconcileDeps,
   type SessionCutoffDeps,
+  type SignInNotifier,
   sessionCutoffStatus,
 } from "@keyturn/usecases";
 import { Queue } from "bullmq";
@@ -29,6 +30,7 @@ import { identityResolveHandler } from "./jobs/identity-resolve.js";
 import { requestNotifyHandler } from "./jobs/request-notify.js";
 import { requestOnCallCheckHandler } from "./jobs/request-on-call-check.js";
 import { requestTimeOutHandler } from "./jobs/request-time-out.js";
+import { signInNotifyHandler } from "./jobs/signin-notify.js";
 import { sweepDriftHandler } from "./jobs/sweep-drift.js";
 import { sweepLeasesHandler } from "./jobs/sweep-leases.js";
 import { sweepTicketsHandler } from "./jobs/sweep-tickets.js";
@@ -50,7 +52,8 @@ export type WorkerDeps = {
   redis: { worker: Redis; producer: Redis };
   reconcile: ReconcileDeps;
   identityCenter: IdentityCenter;
-  notifier: Notifier;
+  /** Request changes and `keyturn login` questions, to the people concerned (Slack, or the log). */
+  notifier: Notifier & SignInNotifier;
   logger: Logger;
   /** Protected buckets (session cut-offs, policy drift); absent: no bucket policies are managed. */
   bucketPolicies?: SessionCutoffDeps & BucketPolicyS3Deps;
@@ -121,6 +124,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     "request.time-out": requestTimeOutHandler(deps.reconcile),
     "request.on-call-check": requestOnCallCheckHandler(usecases),
     "sweep.tickets": sweepTicketsHandler({ ...usecases, logger }),
+    "signin.notify": signInNotifyHandler({ notifier: deps.notifier, usecases: deps.reconcile }),
     "sweep.leases": sweepLeasesHandler({
       db,
       producer,

@@ -13,16 +13,20 @@ import type {
   Notifier,
   RequestNotification,
   SessionCutoffDeps,
+  SignInNotifier,
 } from "@keyturn/usecases";
 import type { Redis } from "ioredis";
 import type { WorkerMetrics } from "./metrics.js";
 import { type RunningWorker, startWorker } from "./worker-app.js";
 
 /** A notifier that remembers what it was told (our own port; the Slack one is tested in apps/slack). */
-export function createRecordingNotifier(): Notifier & { seen: RequestNotification[] } {
+export function createRecordingNotifier(): Notifier & SignInNotifier & { seen: RequestNotification[] } {
   const seen: RequestNotification[] = [];
   return {
     seen,
+    async notifySignIn() {
+      return "asked";
+    },
     async notify(notification) {
       seen.push(notification);
     },
@@ -34,7 +38,7 @@ export type HarnessOptions = {
   emulator: AwsEmulator;
   prefix: string;
   sweepIntervalMs?: number;
-  notifier?: Notifier;
+  notifier?: Notifier & SignInNotifier;
   /** Default: the shared test Redis on 127.0.0.1:6379. */
   redisUrl?: string;
   /** Protected buckets, built from this worker's parts; default none. */

@@ -25,6 +25,14 @@ export {
   createSessionCutoffRepository,
 } from "./bucket-policy-repository.js";
 export { createBucketPolicyUnitOfWork } from "./bucket-policy-unit-of-work.js";
+export {
+  type CliSignInView,
+  claimSignInMessage,
+  createCliSignInRepository,
+  getCliSignIn,
+  recordSignInMessage,
+  releaseSignInMessage,
+} from "./cli-sign-in-repository.js";
 export { type CreatePrismaClientOptions, createPrismaClient } from "./client.js";
 export { DatabaseError, translateDatabaseError } from "./errors.js";
 export type {

@@ -2,6 +2,7 @@ import type { Clock, IdGenerator, UnitOfWork } from "@keyturn/usecases";
 import { createApiTokenRepository } from "./api-token-repository.js";
 import { createAssignmentRepository } from "./assignment-repository.js";
 import { type CommittedAudit, type CommittedAuditObserver, recordAudit, reportCommitted } from "./audit.js";
+import { createCliSignInRepository } from "./cli-sign-in-repository.js";
 import { createDriftRepository } from "./drift-repository.js";
 import { translateDatabaseError } from "./errors.js";
 import { createFlowRepository } from "./flow-repository.js";
@@ -54,6 +55,7 @@ export function createUnitOfWork(
                 tokens: createApiTokenRepository(tx),
                 assignments: createAssignmentRepository(tx, deps.ids),
                 drift: createDriftRepository(tx, deps.ids),
+                signIns: createCliSignInRepository(tx),
               });
               if (isRejection(result)) {
                 throw new Rejected(result);

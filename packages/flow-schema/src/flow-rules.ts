@@ -50,7 +50,7 @@ const TextRuleSchema = z.strictObject({
 });
 
 // Provider ids and keys are checked in detail by core (checkOnCallRule, checkTicketRequirement).
-const ProviderIdsSchema = z.array(z.string().min(1).max(64)).max(50).readonly();
+const ProviderIdsSchema = z.array(z.string().min(1).max(64)).max(50);
 
 /** On-call auto-approval (core's OnCallApproval): PagerDuty schedules and escalation policies. */
 const OnCallApprovalSchema = z.strictObject({
@@ -66,8 +66,8 @@ const OnCallApprovalSchema = z.strictObject({
 /** What a checked ticket must be (core's TicketRequirement). */
 const TicketRequirementSchema = z.strictObject({
   provider: z.enum(["jira", "linear"]),
-  projects: z.array(z.string().min(1).max(255)).max(100).readonly().exactOptional(),
-  states: z.array(z.string().min(1).max(100)).max(50).readonly().exactOptional(),
+  projects: z.array(z.string().min(1).max(255)).max(100).exactOptional(),
+  states: z.array(z.string().min(1).max(100)).max(50).exactOptional(),
   assignedToRequester: z.boolean().exactOptional(),
 });
 

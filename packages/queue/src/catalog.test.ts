@@ -31,6 +31,7 @@ const validPayloads: { [K in (typeof JOB_NAMES)[number]]: Payload<K> } = {
   "bucket.apply": { bucket: "story-data" },
   "request.on-call-check": { requestId: randomUUID() },
   "sweep.tickets": {},
+  "signin.notify": { signInId: randomUUID() },
 };
 
 const noop = async () => {};
@@ -45,6 +46,7 @@ const allHandlers: Handlers = {
   "bucket.apply": noop,
   "request.on-call-check": noop,
   "sweep.tickets": noop,
+  "signin.notify": noop,
 };
 
 describe("the job catalog", () => {

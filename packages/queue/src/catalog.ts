@@ -22,6 +22,7 @@ export const JOB_NAMES = [
   "bucket.apply",
   "request.on-call-check",
   "sweep.tickets",
+  "signin.notify",
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
@@ -94,6 +95,9 @@ export type RequestOnCallCheckPayload = z.infer<typeof RequestOnCallCheckPayload
 /** Looks up every ticket an open access is bound to; a closed one ends that access. */
 export const SweepTicketsPayloadSchema = z.strictObject({});
 export type SweepTicketsPayload = z.infer<typeof SweepTicketsPayloadSchema>;
+/** Asks a person in Slack whether a `keyturn login` is theirs. */
+export const SignInNotifyPayloadSchema = z.strictObject({ signInId: z.uuid() });
+export type SignInNotifyPayload = z.infer<typeof SignInNotifyPayloadSchema>;
 
 /** The BullMQ options a job kind is enqueued with; see `defaultJobOptions` below for the reasons. */
 export type JobOptions = {
@@ -114,6 +118,7 @@ const jobSchemas = {
   "bucket.apply": BucketApplyPayloadSchema,
   "request.on-call-check": RequestOnCallCheckPayloadSchema,
   "sweep.tickets": SweepTicketsPayloadSchema,
+  "signin.notify": SignInNotifyPayloadSchema,
 } as const satisfies { [K in JobName]: z.ZodType };
 
 export type Payload<K extends JobName> = z.output<(typeof jobSchemas)[K]>;
@@ -245,6 +250,14 @@ export const jobCatalog: JobCatalog = {
     // The next scheduled poll is the real retry.
     options: keep({ attempts: 2, firstRetryMs: 5_000 }),
     priority: () => PRIORITY.sweep,
+  },
+  "signin.notify": {
+    schema: SignInNotifyPayloadSchema,
+    queue: "keyturn",
+    // Someone is waiting at a terminal, and the sign-in lasts 5 min: 1 s doubling over 6 attempts
+    // is ~1 min; a DM later than that is worth little.
+    options: keep({ attempts: 6, firstRetryMs: 1_000 }),
+    priority: () => PRIORITY.notify,
   },
 };
 

@@ -65,6 +65,7 @@ function setup(options: { handlers?: Partial<Handlers>; concurrency?: number; pa
     "bucket.apply": recorder("bucket.apply"),
     "request.on-call-check": recorder("request.on-call-check"),
     "sweep.tickets": recorder("sweep.tickets"),
+    "signin.notify": recorder("signin.notify"),
     ...options.handlers,
   };
   const producerConnection = createRedisConnection(REDIS_URL, "producer");

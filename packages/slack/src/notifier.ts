@@ -1,21 +1,32 @@
 import { randomUUID } from "node:crypto";
 import {
+  claimSignInMessage,
   claimSlackMessage,
   completeSlackMessage,
   type Db,
   findSlackMessages,
   forgetSlackMessage,
+  getCliSignIn,
   getSlackRequestRow,
+  recordSignInMessage,
+  releaseSignInMessage,
   releaseSlackMessageClaim,
   type SlackMessageRecord,
   touchSlackMessage,
 } from "@keyturn/db";
-import { AppError, type Clock, type IdGenerator, type Notifier } from "@keyturn/usecases";
+import {
+  AppError,
+  type Clock,
+  type IdGenerator,
+  type Notifier,
+  type SignInNotifier,
+} from "@keyturn/usecases";
 import type { WebClient } from "@slack/web-api";
 import { approvalMessage, type SlackMessageContent } from "./blocks/approval-message.js";
 import { breakGlassAlert } from "./blocks/break-glass-alert.js";
 import type { AwsAccessConfig } from "./blocks/cli-profile.js";
 import { milestoneButtonStatus, requesterMessage, requesterMilestone } from "./blocks/requester-message.js";
+import { signInMessage } from "./blocks/sign-in-message.js";
 import { type PersonRef, type RequestCard, toRequestCard } from "./request-card.js";
 import { callSlack, SlackCallError } from "./slack-api-errors.js";
 
@@ -54,7 +65,7 @@ const silent: NotifierLogger = { info: () => undefined, warn: () => undefined };
  *  - the requester gets a new DM per step (pending, each partial approval, active, each
  *    extension, the end), each posted once; older DMs lose their buttons when a new one lands.
  */
-export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
+export function createSlackNotifier(options: SlackNotifierOptions): Notifier & SignInNotifier {
   const { client, db, config } = options;
   const now = () => (options.clock ?? { now: () => new Date() }).now();
   const uuid = () => (options.ids ?? { uuid: randomUUID }).uuid();
@@ -207,6 +218,36 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   };
 
   return {
+    // The `keyturn login` DM: posted once (the sign-in row remembers it), only while it can still
+    // be answered. The answer replaces its buttons (the Slack app does that on the click).
+    async notifySignIn({ signInId }) {
+      const signIn = await getCliSignIn(db, signInId);
+      if (signIn === null) {
+        throw new AppError("SIGN_IN_NOT_FOUND", `no sign-in ${signInId} to ask about`, { retryable: false });
+      }
+      if (signIn.status !== "pending" || signIn.expiresAt <= now() || signIn.dmTs !== null) {
+        return "skipped";
+      }
+      const channel =
+        signIn.slackUserId !== null || signIn.email !== null
+          ? await dmChannel({ email: signIn.email ?? "", slackUserId: signIn.slackUserId })
+          : null;
+      if (channel === null) {
+        logger.warn({ signInId }, "the person signing in has no Slack account Keyturn can find; no DM sent");
+        return "unreachable";
+      }
+      if (!(await claimSignInMessage(db, signInId, channel))) {
+        return "skipped";
+      }
+      try {
+        const posted = await post(channel, signInMessage({ ...signIn, status: "pending" }));
+        await recordSignInMessage(db, signInId, posted.ts);
+        return "asked";
+      } catch (error) {
+        await releaseSignInMessage(db, signInId);
+        throw error;
+      }
+    },
     async notify({ requestId, event }) {
       const row = await getSlackRequestRow(db, requestId);
       if (row === null) {

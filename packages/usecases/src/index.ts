@@ -1,4 +1,5 @@
 export { activateRequest } from "./activate-request.js";
+export { answerCliSignIn, type SignInAnswerer } from "./answer-cli-sign-in.js";
 export { AppError } from "./app-error.js";
 export { applyBucketPolicy, type BucketPolicyApplied } from "./apply-bucket-policy.js";
 export { auditAction } from "./apply-decision.js";
@@ -14,7 +15,14 @@ export type { DiffSummary } from "./bucket-policy-support.js";
 export { cancelRequest } from "./cancel-request.js";
 export { type BucketDriftReport, checkBucketPolicyDrift } from "./check-bucket-policy-drift.js";
 export { checkOnCall } from "./check-on-call.js";
-export { createApiToken, hashToken } from "./create-api-token.js";
+export { createApiToken, hashToken, mintApiToken } from "./create-api-token.js";
+export {
+  type CliSignInStarted,
+  createCliSignIn,
+  SIGN_IN_TOKEN_SCOPES,
+  SIGN_IN_TOKEN_TTL_MS,
+  SIGN_IN_TTL_MS,
+} from "./create-cli-sign-in.js";
 export {
   ARM_LOOKBACK_MS,
   type BucketCutoffStatus,
@@ -33,6 +41,7 @@ export {
 export { endAccessForClosedTicketEvent, endAccessForTicket } from "./end-access-for-ticket.js";
 export { expireRequest } from "./expire-request.js";
 export { extendRequest } from "./extend-request.js";
+export { failCliSignIn } from "./fail-cli-sign-in.js";
 export { failRequest } from "./fail-request.js";
 export { type GeneratedBucketPolicyView, generateBucketPolicy } from "./generate-bucket-policy.js";
 export type {
@@ -50,7 +59,7 @@ export {
   type KeyturnPrincipal,
   ownRole,
 } from "./keyturn-principal.js";
-export type { Notifier, RequestNotification } from "./notifier.js";
+export type { Notifier, RequestNotification, SignInNotifier } from "./notifier.js";
 export { overrideDecision } from "./override-decision.js";
 export { pollTickets, type TicketPollReport } from "./poll-tickets.js";
 export * from "./ports.js";
@@ -70,6 +79,7 @@ export {
   reconcileAssignment,
 } from "./reconcile-assignment.js";
 export { recordOperatorAction } from "./record-operator-action.js";
+export { redeemCliSignIn, type SignInPoll } from "./redeem-cli-sign-in.js";
 export { type RepinIdentityDeps, type Repinned, repinIdentity } from "./repin-identity.js";
 export { type ResolvedIdentity, type ResolveIdentityDeps, resolveIdentity } from "./resolve-identity.js";
 export { err, ok, type Result, type UseCaseError, type UseCaseErrorCode } from "./result.js";

@@ -250,6 +250,7 @@ export const OUTBOX_TOPICS = [
   "cutoff.arm",
   "bucket.apply",
   "request.on-call-check",
+  "signin.notify",
 ] as const;
 export type OutboxTopic = (typeof OUTBOX_TOPICS)[number];
 
@@ -273,6 +274,40 @@ export type ApiTokenRepository = {
   markRevoked(id: string, at: Date): Promise<void>;
 };
 
+/** A `keyturn login` in progress: see create-cli-sign-in.ts. */
+/** undeliverable: Keyturn could not reach the person in Slack to ask. */
+export type CliSignInStatus = "pending" | "approved" | "rejected" | "redeemed" | "undeliverable";
+export type CliSignInRecord = {
+  id: string;
+  code: string;
+  email: string | null;
+  slackUserId: string | null;
+  host: string;
+  status: CliSignInStatus;
+  createdAt: Date;
+  expiresAt: Date;
+  decidedAt: Date | null;
+  identityStoreUserId: string | null;
+  tokenId: string | null;
+  redeemedAt: Date | null;
+};
+
+export type CliSignInRepository = {
+  insert(signIn: CliSignInRecord & { handleHash: string }): Promise<void>;
+  /** Locked until commit, so one answer (and one redemption) wins. */
+  lock(id: string): Promise<CliSignInRecord | null>;
+  lockByHandleHash(handleHash: string): Promise<CliSignInRecord | null>;
+  update(
+    id: string,
+    change: Partial<
+      Pick<
+        CliSignInRecord,
+        "status" | "email" | "slackUserId" | "decidedAt" | "identityStoreUserId" | "tokenId" | "redeemedAt"
+      >
+    >,
+  ): Promise<void>;
+};
+
 export type Transaction = {
   flows: FlowRepository;
   identities: IdentityRepository;
@@ -283,6 +318,7 @@ export type Transaction = {
   tokens: ApiTokenRepository;
   assignments: AssignmentRepository;
   drift: DriftRepository;
+  signIns: CliSignInRepository;
 };
 
 /** Everything a use case writes happens inside one database transaction, or not at all. */

@@ -46,8 +46,12 @@ export const configSet: Command = {
     }
     const next = await updateConfigFile(context.configDirectory, {
       ...(apiUrl === undefined ? {} : { apiUrl }),
-      ...(token === undefined ? {} : { token, tokenExpiresAt: undefined }),
-      ...(flag(input, "forget-token") ? { token: undefined, tokenExpiresAt: undefined } : {}),
+      ...(token === undefined
+        ? {}
+        : { token, tokenId: undefined, tokenOwner: undefined, tokenExpiresAt: undefined }),
+      ...(flag(input, "forget-token")
+        ? { token: undefined, tokenId: undefined, tokenOwner: undefined, tokenExpiresAt: undefined }
+        : {}),
     });
     const path = configFilePath(context.configDirectory);
     emit(

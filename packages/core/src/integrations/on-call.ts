@@ -8,8 +8,8 @@ import type { FlowRuleProblem } from "../flow/flow-rules.js";
 /** Which of a provider's schedules / escalation policies count, as a flow names them. */
 export type OnCallRule = {
   provider: "pagerduty";
-  schedules: readonly string[];
-  escalationPolicies: readonly string[];
+  schedules: string[];
+  escalationPolicies: string[];
   /** Cap the grant at the end of the shift (default true). */
   capToShift?: boolean;
   /** A capped grant shorter than this goes to the approvers instead (the shift is nearly over). */
@@ -20,8 +20,8 @@ export type OnCallRule = {
 
 export type OnCallQuery = {
   email: string;
-  schedules: readonly string[];
-  escalationPolicies: readonly string[];
+  schedules: string[];
+  escalationPolicies: string[];
   maxEscalationLevel?: number;
 };
 

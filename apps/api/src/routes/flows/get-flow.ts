@@ -9,7 +9,7 @@ export function registerGetFlow(app: App, deps: RouteDeps): void {
   app.get(
     "/flows/:name",
     {
-      config: { scopes: ["requests:read", "flows:admin"] },
+      config: { scopes: ["requests:read", "requests:self", "flows:admin"] },
       schema: {
         tags: ["flows"],
         summary: "Get a flow's current version",
