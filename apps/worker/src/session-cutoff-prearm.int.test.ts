@@ -28,6 +28,7 @@ import { useTestDatabase } from "@keyturn/testkit/database";
 import {
   applyBucketPolicy,
   type BucketPolicyS3Deps,
+  bucketAccessReport,
   type Deps,
   extendRequest,
   PREARM_LEAD_MS,
@@ -223,6 +224,17 @@ describe("a cut-off pre-armed ahead of the lease's end", () => {
     const carol = await session("carol");
     expect(await attempt(carol)).toBe("read");
     await eventually(() => prearmedStatement("carol"), 20_000);
+    // Until the end she holds the set, and the effective-access report (at aws:CurrentTime =
+    // now) says so: the pre-armed statement does not apply yet.
+    const report = await bucketAccessReport(s3, { name: DATA });
+    expect(report.ok && Date.now() < endsAt).toBe(true);
+    const holders = report.ok
+      ? report.value.capabilities
+          .find((entry) => entry.capability === "read-data")
+          ?.grants.flatMap((entry) => entry.holders ?? [])
+          .map((holder) => holder.email)
+      : [];
+    expect(holders).toContain("carol@example.com");
     // From here on nothing Keyturn does matters: no arm at the end, no removal.
     await stopWorker();
     const outcomes: Array<{ sentAt: number; answeredAt: number; outcome: string }> = [];
