@@ -26,6 +26,7 @@ import {
 } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
+  ARM_LOOKBACK_MS,
   applyBucketPolicy,
   type BucketPolicyS3Deps,
   bucketAccessReport,
@@ -34,6 +35,7 @@ import {
   PREARM_LEAD_MS,
   putFlow,
   putProtectedBucket,
+  refreshSessionCutoffs,
 } from "@keyturn/usecases";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorkerMetrics } from "./metrics.js";
@@ -59,6 +61,8 @@ let emulator: AwsEmulator;
 let deps: Deps;
 let s3: BucketPolicyS3Deps;
 let stopWorker: () => Promise<void>;
+/** alice's long grant, for the last test (granted while the worker runs). */
+let aliceRequest: string;
 const clients: S3Client[] = [];
 
 beforeAll(async () => {
@@ -124,6 +128,7 @@ beforeAll(async () => {
   };
   expect((await putProtectedBucket(s3, { name: DATA, spec, by: admin })).ok).toBe(true);
   expect((await applyBucketPolicy(s3, { name: DATA, by: admin, reason: "test" })).ok).toBe(true);
+  aliceRequest = (await grant("alice@example.com", 3600)).requestId;
 });
 
 afterAll(async () => {
@@ -135,9 +140,9 @@ afterAll(async () => {
   await db.$disconnect();
 });
 
-/** Grants S3Access for GRANT_SECONDS; resolves once active, with the request and the lease's end. */
-async function grant(email: string): Promise<{ requestId: string; endsAt: number }> {
-  const requestId = await approveRequest(deps, { flowName: "s3", email, durationSeconds: GRANT_SECONDS });
+/** Grants S3Access (GRANT_SECONDS); resolves once active, with the request and the lease's end. */
+async function grant(email: string, seconds = GRANT_SECONDS): Promise<{ requestId: string; endsAt: number }> {
+  const requestId = await approveRequest(deps, { flowName: "s3", email, durationSeconds: seconds });
   const lease = await eventually(async () => {
     const request = await db.accessRequest.findUnique({ where: { id: requestId } });
     return request?.status === "active" ? db.lease.findFirst({ where: { requestId } }) : undefined;
@@ -259,4 +264,37 @@ describe("a cut-off pre-armed ahead of the lease's end", () => {
     expect(first?.sentAt ?? Number.POSITIVE_INFINITY).toBeLessThan(endsAt + REFUSAL_BOUND_MS);
     expect(await attempt(carol)).toBe("refused");
   }, 120_000);
+
+  it("an extension whose cut-off run comes only after the old end still withdraws the pre-armed cut-off", async () => {
+    // The worker is stopped: the use case runs here, at the moments chosen.
+    const cutoffs = { ...s3, sessionDurationSeconds: async () => 3600 };
+    const since = () => new Date(Date.now() - ARM_LOOKBACK_MS);
+    const alice = (await db.identity.findFirst({ where: { email: "alice@example.com" } }))
+      ?.identityStoreUserId;
+    expect(alice).toEqual(expect.any(String));
+    const mine = (report: Awaited<ReturnType<typeof refreshSessionCutoffs>>) =>
+      report.changes.filter((entry) => entry.identityStoreUserId === alice);
+    // alice's lease is about to end: pre-armed.
+    const oldEnd = Date.now() + 3_000;
+    await db.lease.update({ where: { requestId: aliceRequest }, data: { endsAt: new Date(oldEnd) } });
+    const prearmed = await refreshSessionCutoffs(cutoffs, { since: since() });
+    expect(mine(prearmed)).toEqual([
+      expect.objectContaining({
+        change: "added",
+        startsAt: new Date(Math.ceil(oldEnd / 1000) * 1000).toISOString(),
+      }),
+    ]);
+    // Extended (its transaction committed), but the run it wrote comes only after the old end.
+    await db.lease.update({
+      where: { requestId: aliceRequest },
+      data: { endsAt: new Date(oldEnd + 600_000) },
+    });
+    await eventually(async () => Date.now() > oldEnd + 1_500, 10_000, 100);
+    const late = await refreshSessionCutoffs(cutoffs, { since: since() });
+    expect(mine(late)).toEqual([expect.objectContaining({ change: "withdrawn" })]);
+    expect(late.buckets).toEqual([DATA]);
+    expect(
+      await db.sessionCutoff.count({ where: { identityStoreUserId: alice ?? "", removedAt: null } }),
+    ).toBe(0);
+  });
 });

@@ -257,13 +257,14 @@ export async function refreshSessionCutoffs(
           ? { ...computed, until: row.until }
           : computed;
       if (terms === null) {
-        if (row !== undefined && row.startsAt !== null && row.startsAt > at) {
-          // Pre-armed for an end that no longer comes (extended, or granted again): withdrawn
-          // before it starts, or the user would be refused early.
-          changes.push(change(key, "withdrawn", row));
-        } else if (row !== undefined && row.until <= at) {
+        if (row !== undefined && row.until <= at) {
           // Rows of other users (an identity re-pinned since) are left to expire on their own.
           changes.push(change(key, "expired", row));
+        } else if (row !== undefined && row.startsAt !== null) {
+          // Pre-armed for an end that no longer comes (extended, or granted again): withdrawn,
+          // before it starts or the user is refused early; and if this run comes only after it
+          // has started (the run lagged), at once, or the user would stay refused for hours.
+          changes.push(change(key, "withdrawn", row));
         }
         continue;
       }
