@@ -64,6 +64,7 @@ let stopWorker: () => Promise<void>;
 /** alice's long grant, for the last test (granted while the worker runs). */
 let aliceRequest: string;
 const clients: S3Client[] = [];
+const metrics = createWorkerMetrics();
 
 beforeAll(async () => {
   const KMS = { sseAlgorithm: "aws:kms", kmsMasterKeyId: "alias/data" } as const;
@@ -94,7 +95,7 @@ beforeAll(async () => {
     emulator,
     prefix,
     sweepIntervalMs: 2_000,
-    metrics: createWorkerMetrics(),
+    metrics,
     bucketPolicies: (parts) => ({
       uow: createBucketPolicyUnitOfWork(parts.db, { clock: parts.clock, ids: parts.ids }),
       clock: parts.clock,
@@ -240,6 +241,10 @@ describe("a cut-off pre-armed ahead of the lease's end", () => {
           .map((holder) => holder.email)
       : [];
     expect(holders).toContain("carol@example.com");
+    // /metrics counts it apart from the cut-offs in force.
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/keyturn_session_cutoffs_prearmed\{bucket="prearm-data"\} 1\n/);
+    expect(text).toMatch(/keyturn_session_cutoffs\{bucket="prearm-data"\} 0\n/);
     // From here on nothing Keyturn does matters: no arm at the end, no removal.
     await stopWorker();
     const outcomes: Array<{ sentAt: number; answeredAt: number; outcome: string }> = [];
