@@ -94,6 +94,8 @@ type Run = {
   prearmed: number;
   /** One polling round over every session, before T: the measurement's own resolution. */
   roundMs: number;
+  /** From T to the sending of the latest read S3 let through (negative: none after T). */
+  lastReadMs: number;
   refused: number;
   lagMs: ReturnType<typeof summarize>;
   maxPutsInOneSecond: number;
@@ -248,6 +250,9 @@ async function runOnce(k: number): Promise<Run> {
 
   // From T: poll every session until S3 refuses it.
   const refusedAt = new Array<number | undefined>(k).fill(undefined);
+  // The latest read S3 still let through after T (when it was sent): with the cut-off in force
+  // from T's next whole second by S3's clock, the rest of a lag is the polling, not the cut-off.
+  let lastReadSentAt = Number.NEGATIVE_INFINITY;
   while (Date.now() < endsAt + MAX_WAIT_MS) {
     const pending = refusedAt.flatMap((value, index) => (value === undefined ? [index] : []));
     if (pending.length === 0) {
@@ -255,8 +260,15 @@ async function runOnce(k: number): Promise<Run> {
     }
     await inParallel(pending, POLL_WIDTH, async (index) => {
       const session = sessions[index];
-      if (session !== undefined && (await tryRead(session, BUCKET, KEY)) === "refused") {
+      if (session === undefined) {
+        return;
+      }
+      const sentAt = Date.now();
+      const outcome = await tryRead(session, BUCKET, KEY);
+      if (outcome === "refused") {
         refusedAt[index] = Date.now();
+      } else if (outcome === "read") {
+        lastReadSentAt = Math.max(lastReadSentAt, sentAt);
       }
     });
   }
@@ -298,6 +310,7 @@ async function runOnce(k: number): Promise<Run> {
     landedMs: landed === undefined ? Number.POSITIVE_INFINITY : landed.at - endsAt,
     prearmed: prearmed ?? 0,
     roundMs,
+    lastReadMs: lastReadSentAt - endsAt,
     refused: lags.length,
     lagMs: summarize([...lags, ...new Array<number>(missing).fill(Number.POSITIVE_INFINITY)]),
     maxPutsInOneSecond: maxCallsInAnyWindow(puts, 1000, () => true),
@@ -334,6 +347,7 @@ for (const run of runs) {
 K = ${run.k}${overflow ? " (twice the capacity: the overflow path)" : ""}: ${run.refused}/${run.k} sessions refused
   cut-offs pre-armed in the policy in force at T: ${run.prearmed}
   one polling round over the ${run.k} sessions (before T, ${POLL_WIDTH} at a time): ${seconds(run.roundMs)} s
+  the latest read S3 let through after T was sent at: ${Number.isFinite(run.lastReadMs) ? `${seconds(run.lastReadMs)} s` : "none"}
   endsAt -> the PutBucketPolicy carrying the cut-offs: ${seconds(run.landedMs)} s (negative: before T)
   lag endsAt -> live session refused by S3 (polled, so an upper bound): p50 ${seconds(run.lagMs.p50)} s, p99 ${seconds(run.lagMs.p99)} s, max ${seconds(run.lagMs.max)} s
   PutBucketPolicy from T-5 s: ${run.puts}, most in any 1 s: ${run.maxPutsInOneSecond}; folded role-wide at the end: ${run.roleWide}`);
