@@ -1,4 +1,5 @@
 import { type AccessRequest, assertNever, type DomainEvent } from "@keyturn/core";
+import { PREARM_LEAD_MS } from "./cut-off-sessions.js";
 import type { AuditActor, Transaction } from "./ports.js";
 
 /** Dates become ISO strings so the audit payload is plain, canonical JSON. */
@@ -93,17 +94,34 @@ async function applyLeaseEffects(
       payload: { assignmentId, requestId: request.id, cause },
       ...(availableAt === undefined ? {} : { availableAt }),
     });
-  // The session cut-off is armed at the lease's end by a run of its own, independent of (and
-  // before) the removal, which waits its turn at the Identity Center quota. Leases ending at the
-  // same instant share one run: one PutBucketPolicy per bucket however many end together.
-  const cutOffAt = async (endsAt: Date) =>
-    tx.outbox.add({
+  // The session cut-off is pre-armed PREARM_LEAD_MS before the lease's end (written with the end
+  // as its start, so S3 refuses at the end by its own clock), and armed again at the end itself
+  // (what lands it if the pre-arm was lost or did not fit), by runs of their own, independent of
+  // (and before) the removal, which waits its turn at the Identity Center quota. Leases ending at
+  // the same instant share each run: one PutBucketPolicy per bucket however many end together.
+  const cutOffAt = async (endsAt: Date, at: Date) => {
+    const prearmAt = endsAt.getTime() - PREARM_LEAD_MS;
+    if (prearmAt > at.getTime()) {
+      await tx.outbox.add({
+        topic: "cutoff.arm",
+        key: `cutoff-prearm-at:${prearmAt}`,
+        payload: {},
+        availableAt: new Date(prearmAt),
+        ifAbsent: true,
+      });
+    }
+    await tx.outbox.add({
       topic: "cutoff.arm",
       key: `cutoff-at:${endsAt.getTime()}`,
       payload: {},
       availableAt: endsAt,
       ifAbsent: true,
     });
+  };
+  // At once: a revocation or failure ends access now; a lease shorter than the lead is pre-armed
+  // now; and a grant extended, activated or granted again moves or withdraws a cut-off pre-armed
+  // for its old end before that end comes (if this lags or S3 refuses the put, the user is
+  // refused from the old end: fail-safe, never open).
   const cutOffNow = async () => tx.outbox.add({ topic: "cutoff.arm", key: `cutoff:${auditId}`, payload: {} });
 
   switch (event.type) {
@@ -116,6 +134,7 @@ async function applyLeaseEffects(
         endsAt: new Date(event.at.getTime() + request.durationSeconds * 1000),
       });
       await reconcile(lease.assignmentId, "approved");
+      await cutOffNow();
       return;
     }
     case "RequestActivated":
@@ -123,7 +142,8 @@ async function applyLeaseEffects(
       const lease = await tx.leases.setEndsAt(request.id, event.expiresAt);
       if (lease !== null) {
         await reconcile(lease.assignmentId, "lease_end", event.expiresAt);
-        await cutOffAt(event.expiresAt);
+        await cutOffAt(event.expiresAt, event.at);
+        await cutOffNow();
       }
       return;
     }

@@ -28,6 +28,8 @@ export type BucketSessionCutoff = {
   until: string;
   issuedBefore?: string;
   closedAt?: string;
+  /** Pre-armed: S3 starts refusing at this instant by its own clock. */
+  from?: string;
 };
 export type BucketPolicySpec = {
   bucket: string;
@@ -43,6 +45,9 @@ export type GeneratedBucketPolicy = { policy: PolicyDocumentJson; json: string; 
 /** How the generator wrote the cut-offs: per user, or folded role-wide when they did not fit. */
 export type CutoffLayout = {
   listed: number;
+  /** Pre-armed cut-offs written, and those left out for room (armed at the grant's end instead). */
+  prearmed: number;
+  prearmDeferred: number;
   roleWide: Array<{
     accountId: string;
     permissionSet: string;
@@ -205,6 +210,11 @@ export type CutoffTerms = {
   issuedBefore: Date | null;
   closedAt: Date | null;
   sessionDurationSeconds: number;
+  /**
+   * Pre-armed: the grant has not ended yet; S3 refuses from this instant (the run's end rounded up
+   * to the second) by its own clock. Absent: in force now.
+   */
+  startsAt?: Date;
 };
 export type SessionCutoffRecord = CutoffKey & {
   until: Date;
@@ -214,6 +224,8 @@ export type SessionCutoffRecord = CutoffKey & {
   issuedBefore: Date | null;
   closedAt: Date | null;
   sessionDurationSeconds: number | null;
+  /** Pre-armed (see CutoffTerms); null: in force since it was armed. */
+  startsAt: Date | null;
 };
 
 export type SessionCutoffRepository = {
@@ -225,7 +237,7 @@ export type SessionCutoffRepository = {
   save(input: { cutoffs: ReadonlyArray<CutoffKey & CutoffTerms>; at: Date }): Promise<void>;
   /** Ends the cut-offs still in force among `keys` (expired); the number ended. */
   remove(input: { keys: readonly CutoffKey[]; at: Date }): Promise<number>;
-  /** Cut-offs in force at `at`. */
+  /** Cut-offs in force at `at`, and those pre-armed (written ahead, `startsAt` after `at`). */
   active(at: Date): Promise<SessionCutoffRecord[]>;
   /** Cut-offs not ended yet, including those past their `until` (due to be marked expired). */
   unended(): Promise<SessionCutoffRecord[]>;
@@ -260,12 +272,14 @@ export type AccessHolderQueries = {
   assignment(id: string): Promise<AssignmentForCutoff | null>;
   /**
    * Keyturn's assignments that may call for a cut-off: those in `ids`, those with a lease that
-   * ended (or was released) in (since, now], and, with `withActiveCutoffs`, those of every
-   * cut-off in force.
+   * ended (or was released) in (since, now], those with a lease ending in (now, prearmUntil] (to
+   * pre-arm), those of every pre-armed cut-off (to move or withdraw it), and, with
+   * `withActiveCutoffs`, those of every cut-off in force.
    */
   cutoffCandidates(input: {
     since: Date;
     now: Date;
+    prearmUntil?: Date;
     ids?: readonly string[];
     withActiveCutoffs?: boolean;
   }): Promise<AssignmentForCutoff[]>;

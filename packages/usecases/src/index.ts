@@ -29,6 +29,7 @@ export {
   type CutoffChange,
   cutoffTerms,
   MAX_SESSION_SECONDS,
+  PREARM_LEAD_MS,
   PROVISIONAL_STEP_MS,
   prepareGrant,
   type RefreshReport,
