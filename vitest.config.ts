@@ -25,7 +25,11 @@ export default defineConfig({
         test: {
           name: "int",
           include: [`${sources}/*.int.test.ts`, `${sources}/*.e2e.test.ts`],
-          globalSetup: ["./packages/testkit/src/database/global-setup.ts"],
+          // The migrated template database; the CLI bundle its tests run as a child process.
+          globalSetup: [
+            "./packages/testkit/src/database/global-setup.ts",
+            "./apps/cli/src/testing/global-setup.ts",
+          ],
           // Bounds that end a hung test, generous for a machine whose cores are busy elsewhere.
           testTimeout: 180_000,
           hookTimeout: 180_000,

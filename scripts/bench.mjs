@@ -26,6 +26,7 @@ const BENCHES = [
   { name: "revocation-lag", args: ["--k", "100,1000"], limitS: 420 },
   { name: "session-cutoff", args: ["--k", "300"], limitS: 420 },
   { name: "rate-limiter", args: [], limitS: 90 },
+  { name: "credential-process", args: [], limitS: 120 },
 ];
 
 // `pnpm bench -- --only x` may pass the "--" along.

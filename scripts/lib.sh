@@ -82,6 +82,10 @@ install_deps() {
   pnpm install --frozen-lockfile --reporter=silent
   log "generating the Prisma client"
   pnpm --silent db:generate >/dev/null
+  # The CLI's typed API client, from its checked-in OpenAPI document (turbo also runs this before
+  # typecheck; done here too so a fresh clone's editor and vitest see the types).
+  log "generating the CLI's API types"
+  pnpm --silent --filter @keyturn/cli generate >/dev/null
 }
 
 # The AWS contract tests run packages/aws and the reconciler against moto_server (an AWS emulator

@@ -3,7 +3,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { ApiConfig } from "@keyturn/config";
 import { createBucketPolicyUnitOfWork, createUnitOfWork, type PrismaClient } from "@keyturn/db";
 import { type Logger, logStateChanges } from "@keyturn/observability";
-import type { BucketPolicyStore, Clock, IdGenerator, KeyturnIdentity } from "@keyturn/usecases";
+import type { BucketPolicyStore, Clock, IdGenerator, Integrations, KeyturnIdentity } from "@keyturn/usecases";
 import type { ConnectionOptions } from "bullmq";
 import { type FastifyBaseLogger, fastify, LogController } from "fastify";
 import {
@@ -23,6 +23,9 @@ import { registerRateLimits } from "./plugins/rate-limit.js";
 import type { App, RouteDeps } from "./route-context.js";
 import { registerHealthRoutes } from "./routes/health/index.js";
 import { registerV1Routes } from "./routes/index.js";
+import { registerCreateSignIn } from "./routes/sign-ins/create-sign-in.js";
+import { registerPollSignIn } from "./routes/sign-ins/poll-sign-in.js";
+import { registerTicketWebhooks, type TicketWebhookSecrets } from "./routes/webhooks/ticket-webhooks.js";
 import { ProblemSchema } from "./schemas/problem.js";
 
 export type AppDeps = {
@@ -48,6 +51,10 @@ export type AppDeps = {
    * The connection is the caller's to close, after the app.
    */
   queues?: { connection: ConnectionOptions; prefix: string };
+  /** On-call and ticket providers (ticket checks at submission; flows naming them). Absent: none. */
+  integrations?: Integrations;
+  /** The ticket webhooks' signing secrets; a provider without one answers 404 at its route. */
+  webhookSecrets?: TicketWebhookSecrets;
 };
 
 // A caller's request id is kept when it is a sane token, so logs line up across services.
@@ -164,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       }),
       clock: deps.clock,
       ids: deps.ids,
+      ...(deps.integrations === undefined ? {} : { integrations: deps.integrations }),
     },
     buckets: {
       uow: createBucketPolicyUnitOfWork(deps.prisma, {
@@ -202,6 +210,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       registerAuth(v1, { verify, limitToken });
       registerInputGuard(v1);
       registerV1Routes(v1.withTypeProvider<ZodTypeProvider>(), routeDeps);
+    },
+    { prefix: "/v1" },
+  );
+  await registerTicketWebhooks(app, { ...routeDeps, secrets: deps.webhookSecrets ?? {} });
+  // `keyturn login` starts without a token: outside the authenticated context, behind the per
+  // address rate limit and the same input checks.
+  await app.register(
+    async (signIns) => {
+      registerInputGuard(signIns);
+      const typed = signIns.withTypeProvider<ZodTypeProvider>();
+      registerCreateSignIn(typed, routeDeps);
+      registerPollSignIn(typed, routeDeps);
     },
     { prefix: "/v1" },
   );

@@ -89,6 +89,7 @@ describe("buckets: auth", () => {
     () => s3api,
     [
       { method: "PUT", url: "/v1/buckets/auth-check", scopes: ["flows:admin"], body: spec() },
+      { method: "GET", url: "/v1/buckets", scopes: ["flows:admin", "requests:read", "audit:read"] },
       {
         method: "GET",
         url: "/v1/buckets/auth-check",
@@ -222,6 +223,21 @@ describe("PUT /v1/buckets/:name", () => {
     const response = await api.call("GET", "/v1/buckets/not-protected", { token: reader });
     expect(response.statusCode).toBe(404);
     expect(problemOf(response).code).toBe("BUCKET_NOT_FOUND");
+  });
+});
+
+describe("GET /v1/buckets", () => {
+  it("lists the protected buckets by name, with their state", async () => {
+    const list = await api.call("GET", "/v1/buckets", { token: reader });
+    expect(list.statusCode).toBe(200);
+    const items = list.json<{ items: { name: string; driftDetected: boolean }[] }>().items;
+    const names = items.map((b) => b.name);
+    expect(names).toContain(BUCKET);
+    expect(names).toEqual([...names].sort());
+    expect(items.find((b) => b.name === BUCKET)).toMatchObject({
+      driftDetected: false,
+      spec: { bucket: BUCKET },
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { useTestDatabase } from "@keyturn/testkit/database";
+import { activateRequest } from "@keyturn/usecases";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestApi,
@@ -32,6 +33,7 @@ describe("flows: auth", () => {
       { method: "PUT", url: "/v1/flows/auth-check", scopes: ["flows:admin"], body: flowRules() },
       { method: "GET", url: "/v1/flows", scopes: ["requests:read", "flows:admin"] },
       { method: "GET", url: "/v1/flows/auth-check", scopes: ["requests:read", "flows:admin"] },
+      { method: "POST", url: "/v1/flows/auth-check/archive", scopes: ["flows:admin"] },
     ],
   );
 });
@@ -249,5 +251,67 @@ describe("GET /v1/flows and /v1/flows/:name", () => {
     const malformed = await api.call("GET", "/v1/flows/-bad", { token: reader });
     expect(malformed.statusCode).toBe(400);
     expect(problemOf(malformed).errors?.[0]?.path).toBe("params.name");
+  });
+});
+
+describe("POST /v1/flows/:name/archive", () => {
+  it("refuses new requests, lets a filed one be decided, activated and extended, is idempotent and audited once; a PUT brings it back", async () => {
+    const ann = await api.token(["flows:admin", "requests:write", "requests:on-behalf"], {
+      owner: "ann@example.com",
+    });
+    expect(
+      (await api.call("PUT", "/v1/flows/archivable", { token: ann, body: flowRules() })).statusCode,
+    ).toBe(201);
+    const filed = await api.call("POST", "/v1/requests", {
+      token: ann,
+      body: { flow: "archivable", requesterEmail: "rita@example.com", reason: "INC-7" },
+    });
+    expect(filed.statusCode).toBe(201);
+    const requestId = filed.json<{ id: string }>().id;
+    const audited = await auditCount("flow.archived");
+
+    const archived = await api.call("POST", "/v1/flows/archivable/archive", { token: ann });
+    expect(archived.statusCode).toBe(200);
+    expect(archived.json()).toMatchObject({ archived: true, flow: { name: "archivable", version: 1 } });
+    expect(archived.json<{ flow: { archivedAt: string | null } }>().flow.archivedAt).not.toBeNull();
+    expect(await auditCount("flow.archived")).toBe(audited + 1);
+
+    await expectNoRowChanges(api, async () => {
+      const again = await api.call("POST", "/v1/flows/archivable/archive", { token: ann });
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ archived: false });
+      const refused = await api.call("POST", "/v1/requests", {
+        token: ann,
+        body: { flow: "archivable", requesterEmail: "rita@example.com", reason: "INC-8" },
+      });
+      expect(refused.statusCode).toBe(400);
+      expect(problemOf(refused).code).toBe("FLOW_ARCHIVED");
+    });
+
+    // The request filed before the archive is judged under its own flow version and goes on.
+    const approved = await api.call("POST", `/v1/requests/${requestId}/approve`, { token: ann, body: {} });
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json()).toMatchObject({ state: "approved" });
+    // The running grant: activated (the worker's use case), then extended by its requester.
+    expect((await activateRequest(api.usecases, { requestId })).ok).toBe(true);
+    const rita = await api.token(["requests:write"], { owner: "rita@example.com" });
+    const extended = await api.call("POST", `/v1/requests/${requestId}/extend`, {
+      token: rita,
+      body: { additionalSeconds: 600 },
+    });
+    expect(extended.statusCode).toBe(200);
+    expect(extended.json()).toMatchObject({ state: "active", extensionCount: 1 });
+
+    const back = await api.call("PUT", "/v1/flows/archivable", { token: ann, body: flowRules() });
+    expect(back.statusCode).toBe(200);
+    expect(back.json()).toMatchObject({ changed: true, flow: { version: 2, archivedAt: null } });
+  });
+
+  it("404 NOT_FOUND for an unknown flow, nothing written", async () => {
+    await expectNoRowChanges(api, async () => {
+      const missing = await api.call("POST", "/v1/flows/nope/archive", { token: admin });
+      expect(missing.statusCode).toBe(404);
+      expect(problemOf(missing)).toMatchObject({ code: "NOT_FOUND", detail: "no flow named 'nope'" });
+    });
   });
 });

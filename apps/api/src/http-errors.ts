@@ -45,6 +45,8 @@ const USE_CASE_STATUS = {
   REASON_MISMATCH: 400,
   TICKET_REQUIRED: 400,
   TICKET_MISMATCH: 400,
+  // The ticket failed the flow's requirement (not found, wrong project, closed, not yours...).
+  TICKET_REJECTED: 400,
   EXTENSION_TOO_LONG: 400,
   // The body names a person Identity Center does not know.
   IDENTITY_NOT_FOUND: 400,
@@ -68,11 +70,23 @@ const USE_CASE_STATUS = {
   INVALID_TRANSITION: 409,
   EXTENSION_LIMIT: 409,
   NOT_DUE: 409,
+  ALREADY_CHECKED: 409,
+  // The ticket's provider could not be asked: nothing was created; try again.
+  TICKET_UNCHECKED: 503,
   TOKEN_REVOKED: 409,
   // The Idempotency-Key was first used with another body: the client has a bug, retrying won't help.
   IDEMPOTENCY_KEY_REUSED: 422,
   // Two directory users share the email: an admin has to pin the right one first.
   IDENTITY_AMBIGUOUS: 409,
+  // `keyturn login`: the sign-in is unknown, over, refused or answered by someone else.
+  SIGN_IN_NOT_FOUND: 404,
+  SIGN_IN_EXPIRED: 410,
+  SIGN_IN_REDEEMED: 410,
+  SIGN_IN_REJECTED: 403,
+  SIGN_IN_NOT_YOURS: 403,
+  SIGN_IN_DECIDED: 409,
+  // Nobody in Slack to ask (the email is not a Slack user's, or Keyturn runs without Slack).
+  SIGN_IN_UNDELIVERABLE: 422,
 } as const satisfies Record<UseCaseErrorCode, number>;
 
 const EDGE_STATUS = {

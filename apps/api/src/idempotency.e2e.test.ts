@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { startChildApi } from "@keyturn/testkit/child-api";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApi, expectNoRowChanges, flowRules, problemOf, type TestApi } from "./test-support.js";
-import { startChildApi } from "./testing/child-api.js";
 
 // POST /v1/requests with an Idempotency-Key: a client that retries (after a timeout, after the
 // API crashed) gets the request its first call made, never a second one; the key is the calling

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { createBucketPolicyStore, createKeyturnIdentity } from "@keyturn/aws";
 import { loadApiConfig } from "@keyturn/config";
 import { createPrismaClient } from "@keyturn/db";
+import { createIntegrations } from "@keyturn/integrations";
 import { createLogger, exitOnSignal } from "@keyturn/observability";
 import { createRedisConnection } from "@keyturn/queue";
 import { buildApp } from "./app.js";
@@ -59,6 +60,8 @@ const keyturn =
         logger,
         onCall: metrics.observeAwsCall,
       });
+const integrations = createIntegrations(config.integrations);
+
 const app = await buildApp({
   prisma,
   logger,
@@ -66,6 +69,11 @@ const app = await buildApp({
   ids: { uuid: () => randomUUID() },
   config: config.api,
   metrics,
+  integrations,
+  webhookSecrets: {
+    ...(config.webhooks.jiraSecret === undefined ? {} : { jira: config.webhooks.jiraSecret }),
+    ...(config.webhooks.linearSecret === undefined ? {} : { linear: config.webhooks.linearSecret }),
+  },
   ...(bucketPolicies === undefined ? {} : { bucketPolicies }),
   ...(keyturn === undefined ? {} : { keyturn }),
   ...(redis === undefined || config.redis === undefined

@@ -13,6 +13,7 @@ import {
   type BucketPolicyStore,
   createApiToken,
   type Deps,
+  type Integrations,
   type KeyturnIdentity,
   revokeApiToken,
 } from "@keyturn/usecases";
@@ -78,6 +79,10 @@ export async function createTestApi(
     queues?: { connection: ConnectionOptions; prefix: string };
     /** Keyturn's own principal (lock-out checks on bucket specs); default: not known. */
     keyturn?: KeyturnIdentity;
+    /** On-call and ticket providers; default: none configured. */
+    integrations?: Integrations;
+    /** The ticket webhooks' signing secrets; default: none (their routes answer 404). */
+    webhookSecrets?: { jira?: string; linear?: string };
   } = {},
 ): Promise<TestApi> {
   const prisma = createPrismaClient({ databaseUrl, maxConnections: options.maxConnections ?? 4 });
@@ -113,9 +118,16 @@ export async function createTestApi(
     ...(bucketPolicies === undefined ? {} : { bucketPolicies }),
     ...(options.queues === undefined ? {} : { queues: options.queues }),
     ...(options.keyturn === undefined ? {} : { keyturn: options.keyturn }),
+    ...(options.integrations === undefined ? {} : { integrations: options.integrations }),
+    ...(options.webhookSecrets === undefined ? {} : { webhookSecrets: options.webhookSecrets }),
   });
   await app.ready();
-  const usecases: Deps = { uow: createUnitOfWork(prisma, { clock, ids }), clock, ids };
+  const usecases: Deps = {
+    uow: createUnitOfWork(prisma, { clock, ids }),
+    clock,
+    ids,
+    ...(options.integrations === undefined ? {} : { integrations: options.integrations }),
+  };
   const system = { type: "system", id: "test" } as const;
 
   const token: TestApi["token"] = async (scopes, options = {}) => {

@@ -37,6 +37,10 @@ describe("the main command's --demo", () => {
         "An administrator",
         "access expires",
         "still-valid session",
+        "Keyturn approves her without Bob",
+        "keyturn login",
+        "credential_process = keyturn credentials",
+        "the same profile is refused",
       ]) {
         expect(output).toContain(step);
       }
@@ -44,7 +48,17 @@ describe("the main command's --demo", () => {
     const db = createPrismaClient({ databaseUrl: database.url });
     try {
       const requests = await db.accessRequest.findMany({ orderBy: { createdAt: "asc" } });
-      expect(requests.map((r) => r.status)).toEqual(["expired", "expired", "expired"]);
+      // Per run: Alice's request in Slack, hers approved by the on-call check (no review, then
+      // ended by the demo), and hers from the terminal (keyturn request --wait).
+      expect(requests.map((r) => [r.flowName, r.source, r.status, r.onCallOutcome])).toEqual(
+        Array.from({ length: 3 }, () => [
+          ["s3-demo", "slack", "expired", null],
+          ["s3-oncall", "slack", "revoked", "approved"],
+          ["s3-demo", "api", "expired", null],
+        ]).flat(),
+      );
+      const onCall = requests.filter((r) => r.flowName === "s3-oncall").map((r) => r.id);
+      expect(await db.review.count({ where: { requestId: { in: onCall } } })).toBe(0);
       const repins = await db.auditEvent.findMany({ where: { action: "identity.repinned" } });
       expect(repins.map((e) => (e.data as { email?: string }).email)).toEqual([
         "alice@example.com",
@@ -55,5 +69,5 @@ describe("the main command's --demo", () => {
     } finally {
       await db.$disconnect();
     }
-  }, 300_000);
+  }, 600_000);
 });

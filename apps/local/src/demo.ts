@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetRoleCredentialsCommand, SSOClient } from "@aws-sdk/client-sso";
 import { createSlackClient, DEMO_ACCOUNT_ID, DEMO_ADMIN_ACCESS_KEY_ID } from "@keyturn/testkit";
+import { cliDemoSteps, type DemoStep } from "./cli-demo.js";
 import type { LocalContext } from "./main.js";
 import { until } from "./processes.js";
 
@@ -16,7 +17,7 @@ const MODAL = {
 const APPROVE = "request.approve";
 const BUCKET = "keyturn-demo-data";
 
-type Step = { title: string; run(): Promise<string> };
+type Step = DemoStep;
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : String(error);
@@ -47,8 +48,13 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
       items: Array<{ id: string; state: string; expiresAt?: string | null }>;
     };
   };
-  const aliceRequest = async () =>
-    (await api("/v1/requests?requester=alice@example.com&flow=s3-demo")).items[0];
+  const aliceRequest = async (flow = "s3-demo") =>
+    (await api(`/v1/requests?requester=alice@example.com&flow=${flow}`)).items[0];
+  const select = (value: string) => ({
+    type: "static_select",
+    selected_option: { text: { type: "plain_text", text: value }, value },
+  });
+  const text = (value: string | null) => ({ type: "plain_text_input", value });
   let session: S3Client | undefined;
   let approvalTs = "";
   const s3 = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
@@ -90,11 +96,6 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
         if (view === undefined) {
           throw new Error("no modal");
         }
-        const select = (value: string) => ({
-          type: "static_select",
-          selected_option: { text: { type: "plain_text", text: value }, value },
-        });
-        const text = (value: string | null) => ({ type: "plain_text_input", value });
         await slack.viewSubmission({
           userId: "U0ALICE",
           view: {
@@ -237,7 +238,71 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
         return `the portal refuses new credentials, and the old session is refused: ${reused}`;
       },
     },
+    {
+      title: "Alice is on call in PagerDuty: she asks again and Keyturn approves her without Bob",
+      async run() {
+        if (context.onCallSchedule === null) {
+          throw new Error("no local PagerDuty (PAGERDUTY_TOKEN is set in the shell)");
+        }
+        const triggerId = fakeSlack.newTriggerId("U0ALICE");
+        await slack.slashCommand({
+          command: "/access",
+          userId: "U0ALICE",
+          text: `s3-oncall ${seconds}s paged for the orders incident`,
+          triggerId,
+        });
+        const opened = await fakeSlack.waitForCall(
+          "views.open",
+          (c) => c.args.trigger_id === triggerId,
+          10_000,
+        );
+        const viewId = (opened.response.view as { id: string }).id;
+        await slack.viewSubmission({
+          userId: "U0ALICE",
+          view: {
+            id: viewId,
+            state: {
+              values: {
+                [MODAL.blocks.flow]: { [MODAL.actions.flow]: select("s3-oncall") },
+                [MODAL.blocks.duration]: { [MODAL.actions.duration]: select(String(seconds)) },
+                [MODAL.blocks.reason]: { [MODAL.actions.reason]: text("paged for the orders incident") },
+                [MODAL.blocks.ticket]: { [MODAL.actions.ticket]: text(null) },
+              },
+            },
+          },
+        });
+        const request = await until(
+          "Keyturn to approve and grant it",
+          async () => {
+            const r = await aliceRequest("s3-oncall");
+            return r?.state === "active" ? r : undefined;
+          },
+          30_000,
+        );
+        const detail = (await api(`/v1/requests/${request.id}`)) as unknown as {
+          reviews: unknown[];
+          onCall: { note: string } | null;
+        };
+        if (detail.reviews.length > 0 || detail.onCall === null) {
+          throw new Error("the request was not approved by the on-call check");
+        }
+        // Done with it: ended now, so the next run starts from a clean slate.
+        const revoked = await fetch(`${context.apiUrl}/v1/requests/${request.id}/revoke`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${context.token}`, "content-type": "application/json" },
+          body: JSON.stringify({ asAdmin: true, reason: "demo over" }),
+        });
+        if (!revoked.ok) {
+          throw new Error(`revoking it answered ${revoked.status}`);
+        }
+        return `${detail.onCall.note} (no review by Bob)`;
+      },
+    },
   ];
+
+  // Then the same story from a terminal, through the keyturn CLI.
+  const cli = await cliDemoSteps(context);
+  steps.push(...cli.steps);
 
   let ok = true;
   for (const [index, step] of steps.entries()) {
@@ -252,6 +317,7 @@ export async function runDemo(context: LocalContext): Promise<boolean> {
       break;
     }
   }
+  await cli.cleanUp();
   log(ok ? "demo passed: every step held" : "demo FAILED");
   return ok;
 }

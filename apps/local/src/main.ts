@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { loadLocalConfig } from "@keyturn/config";
 import { createPrismaClient, createUnitOfWork } from "@keyturn/db";
 import { DEMO_ACCOUNT_ID, demoSeed, startAwsEmulator, startSlackFake } from "@keyturn/testkit";
+import { startPagerDutyEmulator } from "@keyturn/testkit/provider-emulators";
 import { API_SCOPES, createApiToken } from "@keyturn/usecases";
 import { runDemo } from "./demo.js";
 import { type AppExit, type AppProcess, startApp, stoppedCleanly, waitForHttp } from "./processes.js";
@@ -172,6 +173,27 @@ if (fakeSlack !== null) {
   log(`Slack: real (KEYTURN_LOCAL_SLACK=real): ${env.SLACK_API_URL ?? "https://slack.com/api/"}`);
 }
 
+// With the local fake Slack comes a local PagerDuty, where alice is on call in "Demo primary" for
+// the next 12 hours (the on-call flow approves her without Bob); a PAGERDUTY_TOKEN from the shell
+// takes the apps to the real one instead.
+const pagerDuty = realSlack || env.PAGERDUTY_TOKEN !== undefined ? null : await startPagerDutyEmulator();
+let onCallSchedule: string | null = null;
+if (pagerDuty !== null) {
+  servers.push(pagerDuty);
+  const alice = pagerDuty.addUser({ name: "Alice Liddell", email: "alice@example.com" });
+  const policy = pagerDuty.addEscalationPolicy({ name: "Demo platform" });
+  onCallSchedule = pagerDuty.addSchedule({ name: "Demo primary" }).id;
+  pagerDuty.addOnCall({
+    userId: alice.id,
+    escalationPolicyId: policy.id,
+    scheduleId: onCallSchedule,
+    start: Date.now() - 3600_000,
+    end: Date.now() + 12 * 3600_000,
+  });
+  Object.assign(shared, { PAGERDUTY_TOKEN: pagerDuty.token, PAGERDUTY_API_URL: pagerDuty.url });
+  log(`PagerDuty: local emulator on ${pagerDuty.url} (alice on call in "Demo primary")`);
+}
+
 try {
   const quiet = demo;
   // Each app inherits this process's environment, less what the local stand-ins replace.
@@ -242,6 +264,7 @@ try {
     fakeSlack,
     keyturnRoleArn: KEYTURN_ROLE,
     demoSeconds: config.demoSeconds,
+    onCallSchedule,
     log,
   };
   await seedLocalSetup(context);
@@ -271,6 +294,8 @@ export type LocalContext = {
   keyturnRoleArn: string;
   /** The scripted demo's access window. */
   demoSeconds: number;
+  /** The local PagerDuty's schedule alice is on call in; null without the local PagerDuty. */
+  onCallSchedule: string | null;
   log(line: string): void;
 };
 
@@ -287,7 +312,13 @@ async function seedLocalSetup(context: LocalContext): Promise<void> {
     }
     return response.json() as Promise<unknown>;
   };
-  const flow = (name: string, title: string, maxDurationSeconds: number, defaultDurationSeconds: number) =>
+  const flow = (
+    name: string,
+    title: string,
+    maxDurationSeconds: number,
+    defaultDurationSeconds: number,
+    extra: Record<string, unknown> = {},
+  ) =>
     call("PUT", `/v1/flows/${name}`, {
       title,
       targets: [{ accountId: DEMO_ACCOUNT_ID, permissionSetName: "S3Access" }],
@@ -307,6 +338,7 @@ async function seedLocalSetup(context: LocalContext): Promise<void> {
       pendingTimeoutSeconds: 3600,
       extensions: { maxCount: 1, maxExtensionSeconds: 3600, requiresApproval: false },
       approvalChannel: APPROVAL_CHANNEL,
+      ...extra,
     });
   await flow("s3-data", "Demo data in S3", 8 * 3600, 3600);
   await flow(
@@ -315,6 +347,22 @@ async function seedLocalSetup(context: LocalContext): Promise<void> {
     context.demoSeconds,
     context.demoSeconds,
   );
+  if (context.onCallSchedule !== null) {
+    // Whoever is on call in the local PagerDuty's "Demo primary" is approved by Keyturn itself.
+    await flow(
+      "s3-oncall",
+      "Demo data in S3, approved for whoever is on call",
+      8 * 3600,
+      context.demoSeconds,
+      {
+        onCallApproval: {
+          provider: "pagerduty",
+          schedules: [context.onCallSchedule],
+          escalationPolicies: [],
+        },
+      },
+    );
+  }
   if (context.emulator !== null) {
     await call("PUT", "/v1/buckets/keyturn-demo-data", {
       accountId: DEMO_ACCOUNT_ID,

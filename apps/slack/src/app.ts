@@ -11,7 +11,7 @@ import {
   REQUEST_MODAL,
   translateSlackError,
 } from "@keyturn/slack";
-import type { Clock, IdGenerator } from "@keyturn/usecases";
+import type { Clock, IdGenerator, Integrations } from "@keyturn/usecases";
 import {
   type AllMiddlewareArgs,
   App,
@@ -23,6 +23,7 @@ import type { WebClientOptions } from "@slack/web-api";
 import { type AfterAckQueue, createAfterAckQueue } from "./after-ack-queue.js";
 import { boltLogger } from "./bolt-logger.js";
 import { createInteractionLog } from "./interactions.js";
+import { answerSignInAction } from "./listeners/actions/answer-sign-in.js";
 import { cancelAction } from "./listeners/actions/cancel-request.js";
 import { chooseFlowAction } from "./listeners/actions/choose-flow.js";
 import { extendAction } from "./listeners/actions/extend-request.js";
@@ -58,6 +59,8 @@ export type SlackAppOptions = {
    * (createRedisReplayMemory). Required in HTTP mode.
    */
   replays?: ReplayMemory;
+  /** Ticket providers the modal's tickets are checked with (and on-call ones, for flows). */
+  integrations?: Integrations;
 };
 
 export type KeyturnSlackApp = {
@@ -76,18 +79,26 @@ export type KeyturnSlackApp = {
 const ANSWER_GRACE_MS = 1_000;
 const AFTER_ACK_GRACE_MS = 7_000;
 
-async function databaseReady(db: Db): Promise<boolean> {
+// A dependency that has not answered within this long counts as down for readiness.
+const READINESS_TIMEOUT_MS = 2_000;
+
+async function answersInTime(check: () => Promise<boolean>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const answered = pingDatabase(db).then(
-    () => true,
-    () => false,
-  );
   const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), 2_000);
+    timer = setTimeout(() => resolve(false), READINESS_TIMEOUT_MS);
   });
-  const ready = await Promise.race([answered, late]);
+  const ready = await Promise.race([check().catch(() => false), late]);
   clearTimeout(timer);
   return ready;
+}
+
+/** Readiness: PostgreSQL always; Redis in HTTP mode, where the request guard refuses without it. */
+async function readiness(db: Db, replays: ReplayMemory | undefined): Promise<Record<string, boolean>> {
+  const [postgres, redis] = await Promise.all([
+    answersInTime(() => pingDatabase(db).then(() => true)),
+    replays === undefined ? Promise.resolve(undefined) : answersInTime(() => replays.answers()),
+  ]);
+  return redis === undefined ? { postgres } : { postgres, redis };
 }
 
 /** Tells the after-ack queue which requests still wait for their answer. */
@@ -150,7 +161,8 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
       logger: log,
       // Unsigned GETs: the replay guard only checks POSTs, and Bolt routes these before Slack's.
       customRoutes: [
-        // Liveness: the process answers. Readiness: it can do its work, which needs PostgreSQL.
+        // Liveness: the process answers. Readiness: it can do its work, which needs PostgreSQL and
+        // (for the request guard's replay memory) Redis.
         {
           path: "/healthz",
           method: ["GET"],
@@ -163,9 +175,10 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
           path: "/readyz",
           method: ["GET"],
           handler: (_req, res) => {
-            void databaseReady(options.db).then((postgres) => {
-              res.writeHead(postgres ? 200 : 503, { "content-type": "application/json" });
-              res.end(JSON.stringify({ status: postgres ? "ready" : "not_ready", postgres }));
+            void readiness(options.db, options.replays).then((checks) => {
+              const ready = Object.values(checks).every(Boolean);
+              res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
+              res.end(JSON.stringify({ status: ready ? "ready" : "not_ready", ...checks }));
             });
           },
         },
@@ -219,6 +232,7 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
       uow: createUnitOfWork(options.db, { ...options, onCommitted: logStateChanges(options.logger) }),
       clock: options.clock,
       ids: options.ids,
+      ...(options.integrations === undefined ? {} : { integrations: options.integrations }),
     },
     identity: createSlackIdentity({
       client: app.client,
@@ -261,6 +275,8 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
     [ACTION_IDS.extend]: extendAction(services),
     [ACTION_IDS.openRequestModal]: openRequestModalAction(services),
     [ACTION_IDS.chooseFlow]: chooseFlowAction(services),
+    [ACTION_IDS.approveSignIn]: answerSignInAction(services, "approve"),
+    [ACTION_IDS.rejectSignIn]: answerSignInAction(services, "reject"),
   };
   const stale = unknownAction(services);
   // Every block action, known or not: an unknown one (an old message, a renamed button) is

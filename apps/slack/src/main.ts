@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { loadSlackConfig } from "@keyturn/config";
 import { createPrismaClient } from "@keyturn/db";
+import { createIntegrations } from "@keyturn/integrations";
 import { createLogger, exitOnSignal } from "@keyturn/observability";
 import { createRedisConnection } from "@keyturn/queue";
 import { createSlackApp } from "./app.js";
@@ -33,6 +34,7 @@ const slack = createSlackApp({
   ids: { uuid: () => randomUUID() },
   slack: config.slack,
   aws: config.aws,
+  integrations: createIntegrations(config.integrations),
   ...(redis === undefined || transport.mode !== "http"
     ? {}
     : { replays: createRedisReplayMemory({ redis, prefix: transport.redis.prefix }) }),
@@ -42,7 +44,8 @@ exitOnSignal(
   logger,
   async () => {
     await slack.stop();
-    await redis?.quit();
+    // A Redis that is down has nothing to flush: drop the connection instead of failing the stop.
+    await redis?.quit().catch(() => redis.disconnect());
     await db.$disconnect();
   },
   { timeoutMs: 10_000 },

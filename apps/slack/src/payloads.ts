@@ -30,6 +30,15 @@ export const RequestButtonSchema = z.object({
   view: z.object({ id: z.string(), type: z.string() }).loose().optional(),
 });
 
+/** A click on a `keyturn login` DM: the value is a sign-in id, and nothing else is trusted. */
+export const SignInButtonSchema = z.object({
+  user: z.object({ id: SlackId }),
+  actions: z
+    .array(z.object({ action_id: z.string(), value: z.uuid({ error: "is not a sign-in id" }) }))
+    .min(1),
+  response_url: z.url().optional(),
+});
+
 /** A click without a request (the Home tab's "Request access"). */
 export const OpenModalButtonSchema = z.object({
   user: z.object({ id: SlackId }),

@@ -32,11 +32,14 @@ const TIMESTAMP = /^[0-9]{1,12}$/;
 export type ReplayMemory = {
   /** True when `key` was not remembered yet (it is now, until `untilMs`); false for a replay. */
   remember(key: string, untilMs: number): Promise<boolean>;
+  /** Whether the memory answers now: without it every Slack request is refused (readiness). */
+  answers(): Promise<boolean>;
 };
 
 /** The minimal Redis the replay memory needs (an ioredis client fits). */
 export type ReplayRedis = {
   set(key: string, value: string, px: "PX", ttlMs: number, nx: "NX"): Promise<"OK" | null>;
+  ping(): Promise<string>;
 };
 
 /** The replay memory in Redis: one key per accepted pair, expiring with the pair's validity. */
@@ -51,6 +54,11 @@ export function createRedisReplayMemory(input: {
       const ttl = Math.max(1000, Math.ceil(untilMs - now()));
       return (await input.redis.set(`${input.prefix}:slack-replay:${key}`, "1", "PX", ttl, "NX")) === "OK";
     },
+    answers: () =>
+      input.redis.ping().then(
+        (reply) => reply === "PONG",
+        () => false,
+      ),
   };
 }
 

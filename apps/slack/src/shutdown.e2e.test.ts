@@ -18,6 +18,8 @@ const database = useTestDatabase();
 let fake: SlackFake;
 let db: PrismaClient;
 const running = new Set<ChildProcessWithoutNullStreams>();
+const REDIS_URL = "redis://127.0.0.1:6379";
+const redisPrefix = `kt-shutdown-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   fake = await startSlackFake();
@@ -52,7 +54,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts src/main.ts and resolves once it listens. */
-async function startSlackApp(databaseUrl: string) {
+async function startSlackApp(databaseUrl: string, redisUrl = REDIS_URL) {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", mainScript], {
     cwd: appDir,
@@ -60,9 +62,8 @@ async function startSlackApp(databaseUrl: string) {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? "/tmp",
       DATABASE_URL: databaseUrl,
-      // HTTP mode requires Redis (the replicas' shared memory of accepted requests): its own prefix.
-      REDIS_URL: process.env.KEYTURN_TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-      REDIS_PREFIX: `test-shutdown-${randomUUID()}`,
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: redisPrefix,
       SLACK_BOT_TOKEN: fake.botToken,
       SLACK_API_URL: fake.url,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -98,11 +99,14 @@ async function startSlackApp(databaseUrl: string) {
 }
 
 describe("the Slack app process", () => {
-  it("answers /healthz, and /readyz only while PostgreSQL answers", async () => {
+  it("answers /healthz, and /readyz only while PostgreSQL and Redis answer", async () => {
     const up = await startSlackApp(database.url);
     expect(await (await fetch(`${up.url}/healthz`)).json()).toEqual({ status: "ok" });
     const ready = await fetch(`${up.url}/readyz`);
-    expect([ready.status, await ready.json()]).toEqual([200, { status: "ready", postgres: true }]);
+    expect([ready.status, await ready.json()]).toEqual([
+      200,
+      { status: "ready", postgres: true, redis: true },
+    ]);
     up.child.kill("SIGTERM");
     expect(await up.exited).toEqual({ code: 0, signal: null });
 
@@ -112,10 +116,23 @@ describe("the Slack app process", () => {
     const down = await startSlackApp(unreachable.toString());
     expect((await fetch(`${down.url}/healthz`)).status).toBe(200);
     const notReady = await fetch(`${down.url}/readyz`);
-    expect([notReady.status, await notReady.json()]).toEqual([503, { status: "not_ready", postgres: false }]);
+    expect([notReady.status, await notReady.json()]).toEqual([
+      503,
+      { status: "not_ready", postgres: false, redis: true },
+    ]);
     down.child.kill("SIGTERM");
     expect(await down.exited).toEqual({ code: 0, signal: null });
-  }, 60_000);
+
+    // And with nothing listening where Redis should be: the request guard would refuse Slack.
+    const noRedis = await startSlackApp(database.url, `redis://127.0.0.1:${await freePort()}`);
+    const redisDown = await fetch(`${noRedis.url}/readyz`);
+    expect([redisDown.status, await redisDown.json()]).toEqual([
+      503,
+      { status: "not_ready", postgres: true, redis: false },
+    ]);
+    noRedis.child.kill("SIGTERM");
+    expect(await noRedis.exited).toEqual({ code: 0, signal: null });
+  }, 90_000);
 
   it("stopped right after a burst of acks, finishes the work they promised, then exits 0 with no error logged", async () => {
     const app = await startSlackApp(database.url);

@@ -79,6 +79,11 @@ export function refusalText(refusal: SlackRefusal | UseCaseError, card?: Request
     case "TICKET_REQUIRED":
     case "TICKET_MISMATCH":
       return `${detail}.`;
+    case "TICKET_REJECTED":
+    case "TICKET_UNCHECKED":
+      return `The ticket was not accepted: ${detail}`;
+    case "ALREADY_CHECKED":
+      return `Already done: ${detail}.`;
     case "EXTENSION_NOT_ALLOWED":
       return "This flow does not allow extensions: request access again when it ends.";
     case "EXTENSION_LIMIT":
@@ -107,6 +112,15 @@ export function refusalText(refusal: SlackRefusal | UseCaseError, card?: Request
     case "EXPIRY_BEYOND_MINTER":
     case "TOKEN_BEYOND_REACH":
       return `Refused: ${detail}.`;
+    case "SIGN_IN_NOT_FOUND":
+    case "SIGN_IN_EXPIRED":
+    case "SIGN_IN_REJECTED":
+    case "SIGN_IN_REDEEMED":
+    case "SIGN_IN_DECIDED":
+    case "SIGN_IN_UNDELIVERABLE":
+      return `This sign-in can no longer be answered: ${detail}.`;
+    case "SIGN_IN_NOT_YOURS":
+      return "This sign-in is someone else's: only the person signing in can answer it.";
     default:
       return assertNever(code);
   }

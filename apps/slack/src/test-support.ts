@@ -35,12 +35,16 @@ import { standardSeed } from "@keyturn/testkit/aws-test-clients";
 import { useTestDatabase } from "@keyturn/testkit/database";
 import {
   AppError,
+  checkOnCall,
   type Deps,
+  failCliSignIn,
+  type Integrations,
   type Notifier,
   putFlow,
   type ReconcileDeps,
   reconcileAssignment,
   resolveIdentity,
+  type SignInNotifier,
   submitRequest,
   timeOutRequest,
 } from "@keyturn/usecases";
@@ -95,7 +99,7 @@ type PumpReport = {
  */
 function createOutboxPump(deps: {
   db: PrismaClient;
-  notifier: Notifier;
+  notifier: Notifier & SignInNotifier;
   reconcile: ReconcileDeps;
   usecases: Deps;
 }): () => Promise<PumpReport> {
@@ -124,11 +128,23 @@ function createOutboxPump(deps: {
         await new Promise((resolve) => setTimeout(resolve, result.value.retryAfterMs ?? 0));
       }
     },
+    "signin.notify": async (payload) => {
+      const signInId = String(payload.signInId);
+      if ((await deps.notifier.notifySignIn({ signInId })) === "unreachable") {
+        await failCliSignIn(deps.usecases, { signInId, reason: "nobody in Slack to ask" });
+      }
+    },
     // A worker that manages no bucket policy (none here) has nothing to cut off or apply.
     "cutoff.arm": async () => undefined,
     "bucket.apply": async () => undefined,
     "identity.resolve": async (payload) => {
       await resolveIdentity(deps.reconcile, { identityId: String(payload.identityId) });
+    },
+    "request.on-call-check": async (payload) => {
+      const result = await checkOnCall(deps.usecases, { requestId: String(payload.requestId) });
+      if (!result.ok) {
+        throw new AppError(result.error.code, result.error.message, { retryable: false });
+      }
     },
     "request.time-out": async (payload) => {
       const result = await timeOutRequest(deps.usecases, { requestId: String(payload.requestId) });
@@ -192,8 +208,8 @@ export type SlackWorld = {
   replays: ReplayMemory;
   /** Its Redis key prefix, for a replica with a connection of its own (a restarted process). */
   replaysPrefix: string;
-  /** The notifier the pump uses (what the worker runs for request.notify). */
-  notifier: Notifier;
+  /** The notifier the pump uses (what the worker runs for request.notify and signin.notify). */
+  notifier: Notifier & SignInNotifier;
   pump(): Promise<PumpReport>;
   /** Sends a signed Events API callback (Bolt acks events itself). */
   sendEvent(event: Record<string, unknown>): Promise<Response>;
@@ -207,7 +223,13 @@ export type SlackWorld = {
  * (the default), or connected to the fake over Socket Mode. Read it in tests and hooks (after
  * beforeAll), not at module level.
  */
-export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): SlackWorld {
+export function useSlackWorld(
+  options: {
+    transport?: "http" | "socket";
+    /** On-call and ticket providers (built once the test's own beforeAll has started their emulators). */
+    integrations?: () => Integrations;
+  } = {},
+): SlackWorld {
   const database = useTestDatabase();
   let world: SlackWorld | undefined;
   let redis: ReturnType<typeof createRedisConnection> | undefined;
@@ -239,7 +261,13 @@ export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): 
 
     const clock = { now: () => new Date() };
     const ids = { uuid: randomUUID };
-    const usecases: Deps = { uow: createUnitOfWork(db, { clock, ids }), clock, ids };
+    const integrations = options.integrations?.();
+    const usecases: Deps = {
+      uow: createUnitOfWork(db, { clock, ids }),
+      clock,
+      ids,
+      ...(integrations === undefined ? {} : { integrations }),
+    };
     const logs: string[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -268,6 +296,7 @@ export function useSlackWorld(options: { transport?: "http" | "socket" } = {}): 
       },
       aws: { portalUrl: PORTAL_URL, ssoRegion: SSO_REGION },
       replays,
+      ...(integrations === undefined ? {} : { integrations }),
     });
     const { port } = await app.start(0);
     const appUrl = port === null ? "" : `http://127.0.0.1:${port}`;

@@ -601,7 +601,13 @@ describe("a cut-off whose apply job was lost (Redis flushed, a worker killed)", 
       expect(armed.buckets).toEqual([BUCKET]);
       expect(await read(session)).toBe("revenue,42");
 
-      const sweep = sweepLeasesHandler({ db, producer, now: () => clock.now(), bucketPolicies: buckets });
+      const sweep = sweepLeasesHandler({
+        db,
+        producer,
+        now: () => clock.now(),
+        bucketPolicies: buckets,
+        onCallCheckGraceMs: 60_000,
+      });
       await sweep();
       expect(await queue.getJobs(["prioritized", "waiting"])).not.toContainEqual(
         expect.objectContaining({ name: "bucket.apply" }),

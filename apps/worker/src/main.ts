@@ -10,6 +10,7 @@ import {
   createSlackNotifierStore,
   createUnitOfWork,
 } from "@keyturn/db";
+import { createIntegrations } from "@keyturn/integrations";
 import { createLogger, exitOnSignal, logStateChanges } from "@keyturn/observability";
 import { createRedisConnection, createRedisRateLimiter } from "@keyturn/queue";
 import { createSlackNotifier, createSlackPeopleDirectory, createSlackWebClient } from "@keyturn/slack";
@@ -87,6 +88,7 @@ const worker = await startWorker({
     ...(slackClient === undefined ? {} : { people: createSlackPeopleDirectory(slackClient) }),
   },
   identityCenter,
+  integrations: createIntegrations(config.integrations),
   bucketPolicies: {
     uow: createBucketPolicyUnitOfWork(db, { clock, ids, onCommitted: logStateChanges(logger) }),
     clock,

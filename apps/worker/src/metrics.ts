@@ -9,6 +9,7 @@ type CutoffStatus = () => Promise<
   Array<{
     bucket: string;
     cutoffs: number;
+    prearmed: number;
     capacity: number;
     roleWide: number;
     pendingSeconds: number;
@@ -79,6 +80,11 @@ export function createWorkerMetrics(options: { queueCounts?: QueueCounts } = {})
       "keyturn_session_cutoffs",
       "Session cut-offs in force that concern the bucket (ended grants whose live sessions it refuses).",
       (entry) => entry.cutoffs,
+    ),
+    sessionCutoffsPrearmed: bucketGauge(
+      "keyturn_session_cutoffs_prearmed",
+      "Session cut-offs written ahead of their grant's end, not started yet (S3 refuses from the end by its own clock).",
+      (entry) => entry.prearmed,
     ),
     sessionCutoffCapacity: bucketGauge(
       "keyturn_session_cutoff_capacity",

@@ -119,6 +119,29 @@ describe("the assignment reconciler against the AWS emulator", () => {
     expect((await request(requestId)).status).toBe("revoked");
   });
 
+  it("asks beforeCreate, under the claim, right before every create and never for a removal", async () => {
+    const { requestId, assignmentId } = await world.approve("user150@example.com");
+    const asked: Array<{ assignmentId: string; heldByThisRun: boolean; inAws: number }> = [];
+    const deps: ReconcileDeps = {
+      ...world.deps,
+      beforeCreate: async (id) => {
+        // Another worker trying now finds the assignment busy: the hook runs inside the claim.
+        const other = await reconcileAssignment(world.otherWorker(), { assignmentId: id });
+        asked.push({
+          assignmentId: id,
+          heldByThisRun: other.ok && other.value.outcome === "busy",
+          inAws: assignmentsOf(await userId("user150@example.com")).length,
+        });
+      },
+    };
+    expect((await reconcileUntilSettled(deps, assignmentId)).actions).toContain("created");
+    expect(asked).toEqual([{ assignmentId, heldByThisRun: true, inAws: 0 }]);
+
+    await revokeRequest(world.deps, { requestId, by: person("user150@example.com"), asAdmin: false });
+    expect((await reconcileUntilSettled(deps, assignmentId)).actions).toEqual(["deleted"]);
+    expect(asked).toHaveLength(1);
+  });
+
   it("keeps an assignment two requests share until the last one ends", async () => {
     const first = await world.approve("bob@example.com");
     const second = await world.approve("bob@example.com");

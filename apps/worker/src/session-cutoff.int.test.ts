@@ -255,6 +255,12 @@ describe("a per-set session cut-off, armed at the lease's end", () => {
 
 describe("S3 refusing a PutBucketPolicy", () => {
   it("leaves the policy in force (every cut-off in it), is retried until it lands, and shows on /metrics", async () => {
+    const bobRequest = await grant("s3", "bob@example.com");
+    const bob = await session("bob", "S3Access");
+    // Bob's grant is settled, and with it whatever it applied: the next puts are the revocation's.
+    await eventually(async () =>
+      (await db.protectedBucket.findMany()).every((row) => row.dirtySince === null),
+    );
     const before = (await s3.store.getPolicy(DATA)) ?? "";
     emulator.faults.failNext({
       operation: "PutBucketPolicy",
@@ -262,8 +268,6 @@ describe("S3 refusing a PutBucketPolicy", () => {
       count: 2,
       status: 503,
     });
-    const bobRequest = await grant("s3", "bob@example.com");
-    const bob = await session("bob", "S3Access");
     await revokeRequest(deps, { requestId: bobRequest, by: person("ann@example.com"), asAdmin: false });
     // The first attempts fail: S3 keeps the previous policy (with alice's cut-off).
     await eventually(async () => (await audits("bucket_policy.apply_failed")).length > 0);

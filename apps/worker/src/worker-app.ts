@@ -13,9 +13,11 @@ import {
 import {
   type BucketPolicyS3Deps,
   type IdentityCenter,
+  type Integrations,
   type Notifier,
   type ReconcileDeps,
   type SessionCutoffDeps,
+  type SignInNotifier,
   sessionCutoffStatus,
 } from "@keyturn/usecases";
 import { Queue } from "bullmq";
@@ -26,9 +28,12 @@ import { bucketApplyHandler } from "./jobs/bucket-apply.js";
 import { cutoffArmHandler } from "./jobs/cutoff-arm.js";
 import { identityResolveHandler } from "./jobs/identity-resolve.js";
 import { requestNotifyHandler } from "./jobs/request-notify.js";
+import { requestOnCallCheckHandler } from "./jobs/request-on-call-check.js";
 import { requestTimeOutHandler } from "./jobs/request-time-out.js";
+import { signInNotifyHandler } from "./jobs/signin-notify.js";
 import { sweepDriftHandler } from "./jobs/sweep-drift.js";
 import { sweepLeasesHandler } from "./jobs/sweep-leases.js";
+import { sweepTicketsHandler } from "./jobs/sweep-tickets.js";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.js";
 import { type JobSink, startOutboxRelay } from "./outbox-relay.js";
 import { startRevocationBackstop } from "./revocation-backstop.js";
@@ -39,16 +44,21 @@ export type WorkerDeps = {
     "databaseUrl" | "concurrency" | "sweepIntervalMs" | "driftScanIntervalMs" | "outboxPollMs" | "health"
   > & {
     redis: { prefix: string };
+    /** How often the tickets open access is bound to are looked up again (default 60 s). */
+    ticketPollIntervalMs?: number;
   };
   db: Db;
   /** Two connections: BullMQ workers block on theirs (maxRetriesPerRequest null), producers fail fast. */
   redis: { worker: Redis; producer: Redis };
   reconcile: ReconcileDeps;
   identityCenter: IdentityCenter;
-  notifier: Notifier;
+  /** Request changes and `keyturn login` questions, to the people concerned (Slack, or the log). */
+  notifier: Notifier & SignInNotifier;
   logger: Logger;
   /** Protected buckets (session cut-offs, policy drift); absent: no bucket policies are managed. */
   bucketPolicies?: SessionCutoffDeps & BucketPolicyS3Deps;
+  /** On-call and ticket providers (on-call approval, ticket polling); absent: none configured. */
+  integrations?: Integrations;
   /**
    * The registry /metrics serves. Created by the caller when its adapters count into it (AWS calls,
    * Slack errors); default: a fresh one.
@@ -83,6 +93,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   }
   const now = () => deps.reconcile.clock.now();
   const producer = createProducer({ connection: deps.redis.producer, prefix: config.redis.prefix, logger });
+  const usecases =
+    deps.integrations === undefined ? deps.reconcile : { ...deps.reconcile, integrations: deps.integrations };
 
   const handlers: Handlers = {
     "assignment.reconcile": assignmentReconcileHandler({
@@ -110,10 +122,15 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     }),
     "request.notify": requestNotifyHandler({ notifier: deps.notifier }),
     "request.time-out": requestTimeOutHandler(deps.reconcile),
+    "request.on-call-check": requestOnCallCheckHandler(usecases),
+    "sweep.tickets": sweepTicketsHandler({ ...usecases, logger }),
+    "signin.notify": signInNotifyHandler({ notifier: deps.notifier, usecases: deps.reconcile }),
     "sweep.leases": sweepLeasesHandler({
       db,
       producer,
       now,
+      // Two sweeps: its job had every chance to run (at least 5 s, for very short intervals).
+      onCallCheckGraceMs: Math.max(5_000, 2 * config.sweepIntervalMs),
       ...(deps.bucketPolicies === undefined ? {} : { bucketPolicies: deps.bucketPolicies }),
     }),
     "sweep.drift": sweepDriftHandler({
@@ -165,7 +182,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
 
   // Sweeps are scheduled by every process with one job id per interval: Redis deduplicates them, and
   // unlike a repeatable job stored in Redis, the schedule survives a FLUSHALL.
-  const schedule = (name: "sweep.leases" | "sweep.drift", intervalMs: number) => {
+  const schedule = (name: "sweep.leases" | "sweep.drift" | "sweep.tickets", intervalMs: number) => {
     const tick = () => {
       lastTick = Date.now();
       const at = now();
@@ -180,6 +197,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const timers = [
     schedule("sweep.leases", config.sweepIntervalMs),
     schedule("sweep.drift", config.driftScanIntervalMs),
+    schedule("sweep.tickets", config.ticketPollIntervalMs ?? 60_000),
   ];
   // Access ends on time even while the queue is paused or emptied (revocation-backstop.ts).
   const backstop = startRevocationBackstop({

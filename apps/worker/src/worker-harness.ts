@@ -9,19 +9,24 @@ import type {
   Clock,
   IdentityCenter,
   IdGenerator,
+  Integrations,
   Notifier,
   RequestNotification,
   SessionCutoffDeps,
+  SignInNotifier,
 } from "@keyturn/usecases";
 import type { Redis } from "ioredis";
 import type { WorkerMetrics } from "./metrics.js";
 import { type RunningWorker, startWorker } from "./worker-app.js";
 
 /** A notifier that remembers what it was told (our own port; the Slack one is tested in apps/slack). */
-export function createRecordingNotifier(): Notifier & { seen: RequestNotification[] } {
+export function createRecordingNotifier(): Notifier & SignInNotifier & { seen: RequestNotification[] } {
   const seen: RequestNotification[] = [];
   return {
     seen,
+    async notifySignIn() {
+      return "asked";
+    },
     async notify(notification) {
       seen.push(notification);
     },
@@ -33,7 +38,7 @@ export type HarnessOptions = {
   emulator: AwsEmulator;
   prefix: string;
   sweepIntervalMs?: number;
-  notifier?: Notifier;
+  notifier?: Notifier & SignInNotifier;
   /** Default: the shared test Redis on 127.0.0.1:6379. */
   redisUrl?: string;
   /** Protected buckets, built from this worker's parts; default none. */
@@ -44,6 +49,10 @@ export type HarnessOptions = {
     identityCenter: IdentityCenter;
   }) => SessionCutoffDeps & BucketPolicyS3Deps;
   metrics?: WorkerMetrics;
+  /** On-call and ticket providers; default none. */
+  integrations?: Integrations;
+  /** How often tickets bound to open access are looked up again; default 60 s. */
+  ticketPollIntervalMs?: number;
 };
 
 /** One worker process's worth of components, in this process: what main.ts wires, minus env. */
@@ -80,6 +89,9 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
       outboxPollMs: 200,
       health: { host: "127.0.0.1", port: 0 },
       redis: { prefix: options.prefix },
+      ...(options.ticketPollIntervalMs === undefined
+        ? {}
+        : { ticketPollIntervalMs: options.ticketPollIntervalMs }),
     },
     db,
     redis,
@@ -97,6 +109,7 @@ export async function startTestWorker(options: HarnessOptions): Promise<{
       ? {}
       : { bucketPolicies: options.bucketPolicies({ db, clock, ids, identityCenter }) }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.integrations === undefined ? {} : { integrations: options.integrations }),
   });
   return {
     worker,

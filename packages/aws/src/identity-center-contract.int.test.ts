@@ -143,6 +143,7 @@ describe.each(IDENTITY_CENTER_BACKENDS)("the Identity Center adapter against $na
     const target = { accountId: ACCOUNT, permissionSetName: "S3Access", principalId: seeded.users.bob ?? "" };
     expect(await adapter.hasAssignment(target)).toBe(false);
 
+    const sent = Date.now();
     const created = await adapter.createAssignment(target);
     // AWS's status carries CreatedDate (AccountAssignmentOperationStatus), and both backends send it.
     expect(created).toEqual({
@@ -150,6 +151,11 @@ describe.each(IDENTITY_CENTER_BACKENDS)("the Identity Center adapter against $na
       requestId: expect.any(String),
       createdAt: expect.any(Date),
     });
+    // When AWS started the assignment (the request's real activation time): around the call,
+    // allowing for second-granular timestamps.
+    const createdAt = created.status === "SUCCEEDED" ? (created.createdAt?.getTime() ?? 0) : 0;
+    expect(createdAt).toBeGreaterThanOrEqual(sent - 2_000);
+    expect(createdAt).toBeLessThanOrEqual(Date.now() + 2_000);
     expect(await adapter.hasAssignment(target)).toBe(true);
     expect(await adapter.hasAssignment({ ...target, accountId: OTHER_ACCOUNT })).toBe(false);
     expect(await adapter.hasAssignment({ ...target, permissionSetName: "Auditor" })).toBe(false);

@@ -286,7 +286,7 @@ describe("generateBucketPolicy: statements", () => {
       ),
       deny("DenyEndedSessions3", "S3Read", { "aws:CurrentTime": "2030-01-01T01:00:00.000Z" }, ["user-a"]),
     ]);
-    expect(cutoffs).toEqual({ listed: 4, roleWide: [] });
+    expect(cutoffs).toEqual({ listed: 4, prearmed: 0, prearmDeferred: 0, roleWide: [] });
     expect(generated(storySpec()).policy.Statement.map((s) => s.Sid)).not.toContain("DenyEndedSessions1");
   });
 

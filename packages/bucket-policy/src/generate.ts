@@ -35,6 +35,7 @@ import {
   principalPatterns,
   type ResolvedPrincipal,
   resolvePrincipal,
+  type SessionCutoff,
   type SpecProblem,
 } from "./spec.js";
 
@@ -135,18 +136,81 @@ export function generateBucketPolicy(input: BucketSpec, options: GenerateOptions
       ...(principals.length === 0 ? {} : { Condition: principalCondition(principals, true) }),
     });
   }
-  const sets = groupCutoffs(spec.sessionCutoffs ?? []);
+  // Cut-offs in force first, folded as far as they must be to fit; pre-armed ones only into the
+  // room left with nothing folded, earliest start first: they never displace one in force and are
+  // never folded (left out, they are armed at the grant's end instead).
+  const all = spec.sessionCutoffs ?? [];
+  const inForce = all.filter((cutoff) => cutoff.from === undefined);
+  const prearmed = all
+    .filter((cutoff) => cutoff.from !== undefined)
+    .sort(
+      (a, b) =>
+        Date.parse(a.from ?? "") - Date.parse(b.from ?? "") ||
+        compareText(
+          `${a.accountId}/${a.permissionSet}/${a.identityStoreUserId}`,
+          `${b.accountId}/${b.permissionSet}/${b.identityStoreUserId}`,
+        ),
+    );
+  const resources = [bucketArn, objectsArn];
   const reserve = options.reserveBytes ?? 0;
+  const attempt = (cutoffs: readonly SessionCutoff[], folds: ReadonlyMap<string, CutoffFold>) => {
+    const written = cutoffStatements(groupCutoffs(cutoffs), resources, folds);
+    const finished = finish(
+      { Version: "2012-10-17", Statement: [...statements, ...written.statements] },
+      reserve,
+    );
+    return finished.ok
+      ? { ok: true as const, value: { ...finished.value, cutoffs: written.layout } }
+      : finished;
+  };
+  const withPrearmed = (count: number) => {
+    const result = attempt([...inForce, ...prearmed.slice(0, count)], new Map());
+    return result.ok
+      ? {
+          ...result,
+          value: {
+            ...result.value,
+            cutoffs: { ...result.value.cutoffs, prearmDeferred: prearmed.length - count },
+          },
+        }
+      : result;
+  };
+  if (prearmed.length > 0) {
+    const everything = withPrearmed(prearmed.length);
+    if (everything.ok) {
+      return everything;
+    }
+    const none = withPrearmed(0);
+    if (none.ok) {
+      // As many as fit: the largest count that still fits with nothing folded.
+      let low = 0;
+      let high = prearmed.length;
+      let best = none;
+      while (high - low > 1) {
+        const middle = Math.floor((low + high) / 2);
+        const result = withPrearmed(middle);
+        if (result.ok) {
+          low = middle;
+          best = result;
+        } else {
+          high = middle;
+        }
+      }
+      return best;
+    }
+  }
+  const sets = groupCutoffs(inForce);
   let folds: Map<string, CutoffFold> | undefined = new Map();
   let last: GenerateResult | undefined;
   while (folds !== undefined) {
-    const cutoffs = cutoffStatements(sets, [bucketArn, objectsArn], folds);
-    const finished = finish(
-      { Version: "2012-10-17", Statement: [...statements, ...cutoffs.statements] },
-      reserve,
-    );
-    last = finished.ok ? { ok: true, value: { ...finished.value, cutoffs: cutoffs.layout } } : finished;
-    if (finished.ok) {
+    const result = attempt(inForce, folds);
+    last = result.ok
+      ? {
+          ok: true,
+          value: { ...result.value, cutoffs: { ...result.value.cutoffs, prearmDeferred: prearmed.length } },
+        }
+      : result;
+    if (result.ok) {
       return last;
     }
     folds = nextFold(sets, folds);

@@ -73,6 +73,7 @@ export type {
   Statement,
 } from "./policy.js";
 export { parsePolicy } from "./policy.js";
+export { lineDiff, type PolicyDiffView, renderPolicyDiff } from "./render-diff.js";
 export type { CutoffFold, CutoffLayout } from "./session-cutoffs.js";
 export { compactUserId } from "./session-cutoffs.js";
 export type {

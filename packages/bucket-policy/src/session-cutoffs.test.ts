@@ -84,7 +84,12 @@ const sample = <T>(items: readonly T[]): T[] =>
 describe("session cut-off capacity", () => {
   it("is a few hundred long-form user ids, and exactly that many fit listed by user", () => {
     expect(capacity).toBeGreaterThan(250);
-    expect(generate(cutoffs(capacity)).cutoffs).toEqual({ listed: capacity, roleWide: [] });
+    expect(generate(cutoffs(capacity)).cutoffs).toEqual({
+      listed: capacity,
+      prearmed: 0,
+      prearmDeferred: 0,
+      roleWide: [],
+    });
     expect(generate(cutoffs(capacity + 1)).cutoffs.roleWide).not.toEqual([]);
   });
 
@@ -122,6 +127,8 @@ describe("more cut-offs than fit", () => {
     const policy = generate(list);
     expect(policy.cutoffs).toEqual({
       listed: 0,
+      prearmed: 0,
+      prearmDeferred: 0,
       roleWide: [
         {
           accountId: ACCOUNT,

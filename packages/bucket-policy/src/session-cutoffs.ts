@@ -10,7 +10,10 @@ import { compareText, permissionSetPatterns, type SessionCutoff } from "./spec.j
 // again under a new grant), only sessions whose `aws:TokenIssueTime` is before that instant are
 // refused, so the new grant's sessions work while the old ones stay refused. Each statement also
 // lapses by itself (`aws:CurrentTime` before the last `until` it carries), so a Keyturn that
-// stopped running locks nobody out for good.
+// stopped running locks nobody out for good. A pre-armed cut-off (`from`) is written before the
+// grant ends, with its start as a condition (`aws:CurrentTime` at or after `from`), so S3 itself
+// starts refusing at the end, whatever Keyturn's latency then; it is its own statement, never
+// folded.
 
 /** How a permission set's cut-offs are written: one entry per user, or role-wide. */
 export type CutoffFold =
@@ -28,8 +31,12 @@ export type CutoffFold =
 
 /** What the generator did with the cut-offs, for the caller's audit, metrics and alerts. */
 export type CutoffLayout = {
-  /** Cut-offs written one entry per user. */
+  /** Cut-offs written one entry per user (pre-armed ones included). */
   listed: number;
+  /** Pre-armed cut-offs written (`from` in the future: S3 starts refusing at it by its clock). */
+  prearmed: number;
+  /** Pre-armed cut-offs left out for room: they are armed at the grant's end instead. */
+  prearmDeferred: number;
   /** Sets whose cut-offs were folded into role-wide denies (overflow), with what was folded. */
   roleWide: Array<{
     accountId: string;
@@ -90,12 +97,13 @@ export function cutoffStatements(
   folds: ReadonlyMap<string, CutoffFold> = new Map(),
 ): { statements: JsonStatement[]; layout: CutoffLayout } {
   const statements: JsonStatement[] = [];
-  const layout: CutoffLayout = { listed: 0, roleWide: [] };
+  const layout: CutoffLayout = { listed: 0, prearmed: 0, prearmDeferred: 0, roleWide: [] };
   const add = (
     set: SetCutoffs,
     entries: readonly SessionCutoff[],
     issuedBefore: string | null,
     users: readonly string[] | null,
+    from: string | null = null,
   ) => {
     const times: Record<string, string> = {
       "aws:CurrentTime": latest(entries.map((entry) => entry.until)),
@@ -112,6 +120,9 @@ export function cutoffStatements(
       Condition: {
         ArnLike: { "aws:PrincipalArn": permissionSetPatterns(set.accountId, set.permissionSet) },
         DateLessThan: times,
+        // At or after: `from` is the grant's end rounded UP to the second, so the statement never
+        // refuses before the end, whether AWS compares the request time to the second or finer.
+        ...(from === null ? {} : { DateGreaterThanEquals: { "aws:CurrentTime": from } }),
         ...(users === null
           ? {}
           : {
@@ -123,38 +134,63 @@ export function cutoffStatements(
     });
   };
   const listByBoundary = (set: SetCutoffs, entries: readonly SessionCutoff[]) => {
-    const byBoundary = new Map<string, SessionCutoff[]>();
+    // One statement per (boundary, start): "" (every session refused / in force now) sorts first.
+    const groups = new Map<
+      string,
+      { boundary: string | null; from: string | null; entries: SessionCutoff[] }
+    >();
     for (const entry of entries) {
-      const boundary = entry.issuedBefore ?? "";
-      byBoundary.set(boundary, [...(byBoundary.get(boundary) ?? []), entry]);
+      const key = `${entry.issuedBefore ?? ""}|${entry.from ?? ""}`;
+      const group = groups.get(key) ?? {
+        boundary: entry.issuedBefore ?? null,
+        from: entry.from ?? null,
+        entries: [],
+      };
+      group.entries.push(entry);
+      groups.set(key, group);
     }
-    // "" (every session refused) sorts first.
-    for (const [boundary, group] of [...byBoundary.entries()].sort(([a], [b]) => compareText(a, b))) {
+    const order = (a: { boundary: string | null; from: string | null }, b: typeof a) =>
+      compareText(a.boundary ?? "", b.boundary ?? "") || compareText(a.from ?? "", b.from ?? "");
+    for (const group of [...groups.values()].sort(order)) {
       add(
         set,
-        group,
-        boundary === "" ? null : boundary,
-        group.map((entry) => entry.identityStoreUserId),
+        group.entries,
+        group.boundary,
+        group.entries.map((entry) => entry.identityStoreUserId),
+        group.from,
       );
-      layout.listed += group.length;
+      layout.listed += group.entries.length;
+      if (group.from !== null) {
+        layout.prearmed += group.entries.length;
+      }
     }
   };
   for (const set of sets) {
     const fold = folds.get(setKey(set)) ?? "none";
     if (fold === "none") {
       listByBoundary(set, set.entries);
-    } else if (fold === "all") {
-      add(set, set.entries, null, null);
+      continue;
+    }
+    // A pre-armed cut-off is never folded: a role-wide deny would refuse the set's holders before
+    // the grant has even ended. Left out, it is armed at the end (the generator leaves them out
+    // before it folds anything; this only guards the rule).
+    const inForce = set.entries.filter((entry) => entry.from === undefined);
+    layout.prearmDeferred += set.entries.length - inForce.length;
+    if (inForce.length === 0) {
+      continue;
+    }
+    if (fold === "all") {
+      add(set, inForce, null, null);
       layout.roleWide.push({
         accountId: set.accountId,
         permissionSet: set.permissionSet,
         fold,
         issuedBefore: null,
-        cutoffs: set.entries.length,
+        cutoffs: inForce.length,
       });
     } else {
-      const closed = set.entries.filter((entry) => closedBy(entry) !== undefined);
-      const open = set.entries.filter((entry) => closedBy(entry) === undefined);
+      const closed = inForce.filter((entry) => closedBy(entry) !== undefined);
+      const open = inForce.filter((entry) => closedBy(entry) === undefined);
       listByBoundary(set, open);
       if (closed.length > 0) {
         const boundary = latest(closed.map((entry) => closedBy(entry) ?? entry.until));

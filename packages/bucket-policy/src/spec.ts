@@ -14,6 +14,10 @@ export type PrincipalRef = { roleArn: string } | { permissionSet: string; accoun
  * - `closedAt`: Identity Center has removed the ended assignment, so no session of the ended grant
  *   was issued after this instant. It changes nothing while the cut-off is listed by user; it
  *   bounds the role-wide deny the cut-off folds into when the policy would not fit otherwise.
+ * - `from`: pre-armed. The grant has not ended yet; S3 starts refusing at this instant by its own
+ *   clock (`aws:CurrentTime`), whatever Keyturn's latency then. Absent: in force now. A pre-armed
+ *   cut-off is written only when it fits as it is (never folded role-wide, never in place of one
+ *   in force): left out, it is armed at the grant's end instead.
  */
 export type SessionCutoff = {
   identityStoreUserId: string;
@@ -22,6 +26,7 @@ export type SessionCutoff = {
   until: string;
   issuedBefore?: string;
   closedAt?: string;
+  from?: string;
 };
 
 /** The declarative description of one bucket's policy. */
@@ -218,6 +223,7 @@ function readPrincipal(value: unknown, path: string, defaultAccount: string | un
 const CUTOFF_KEYS = [
   "accountId",
   "closedAt",
+  "from",
   "identityStoreUserId",
   "issuedBefore",
   "permissionSet",
@@ -247,7 +253,7 @@ function readCutoffs(
     ) {
       problem(
         path,
-        'must be { "identityStoreUserId", "accountId", "permissionSet", "until" } with optional "issuedBefore", "closedAt"',
+        'must be { "identityStoreUserId", "accountId", "permissionSet", "until" } with optional "issuedBefore", "closedAt", "from"',
       );
       return;
     }
@@ -265,7 +271,7 @@ function readCutoffs(
       return;
     }
     const instants: Record<string, string> = {};
-    for (const key of ["until", "issuedBefore", "closedAt"] as const) {
+    for (const key of ["until", "issuedBefore", "closedAt", "from"] as const) {
       const instant = entry[key];
       if (instant === undefined && key !== "until") {
         continue;
@@ -283,6 +289,7 @@ function readCutoffs(
       until: instants.until ?? "",
       ...(instants.issuedBefore === undefined ? {} : { issuedBefore: instants.issuedBefore }),
       ...(instants.closedAt === undefined ? {} : { closedAt: instants.closedAt }),
+      ...(instants.from === undefined ? {} : { from: instants.from }),
     });
   });
   return sortCutoffs(cutoffs);
@@ -291,7 +298,8 @@ function readCutoffs(
 /**
  * One entry per (user, set), sorted. Should one come twice, the merge refuses more, never less:
  * the later `until`, every session refused if either refuses them all (else the later boundary),
- * and a `closedAt` only if both know one (the later).
+ * a `closedAt` only if both know one (the later), and a `from` only if both are pre-armed (the
+ * earlier: in force now if either is).
  */
 function sortCutoffs(cutoffs: readonly SessionCutoff[]): SessionCutoff[] {
   const later = (a: string | undefined, b: string | undefined) =>
@@ -306,6 +314,12 @@ function sortCutoffs(cutoffs: readonly SessionCutoff[]): SessionCutoff[] {
     }
     const issuedBefore = later(seen.issuedBefore, cutoff.issuedBefore);
     const closedAt = later(seen.closedAt, cutoff.closedAt);
+    const from =
+      seen.from === undefined || cutoff.from === undefined
+        ? undefined
+        : Date.parse(cutoff.from) < Date.parse(seen.from)
+          ? cutoff.from
+          : seen.from;
     merged.set(key, {
       identityStoreUserId: cutoff.identityStoreUserId,
       accountId: cutoff.accountId,
@@ -313,6 +327,7 @@ function sortCutoffs(cutoffs: readonly SessionCutoff[]): SessionCutoff[] {
       until: later(seen.until, cutoff.until) ?? cutoff.until,
       ...(issuedBefore === undefined ? {} : { issuedBefore }),
       ...(closedAt === undefined ? {} : { closedAt }),
+      ...(from === undefined ? {} : { from }),
     });
   }
   return [...merged.entries()].sort(([a], [b]) => compareText(a, b)).map(([, cutoff]) => cutoff);

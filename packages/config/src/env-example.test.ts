@@ -37,9 +37,9 @@ function entries(text: string): Entry[] {
 }
 
 const documented = entries(example);
-// The API reads its bucket routes' S3 settings outside its config schema for now
-// (apps/api/src/bucket-policy-env.ts).
-const API_S3_KEYS = ["AWS_REGION", "AWS_S3_FORCE_PATH_STYLE"];
+// The API reads its bucket routes' S3 settings (and Keyturn's own role) outside its config schema
+// for now (apps/api/src/bucket-policy-env.ts).
+const API_S3_KEYS = ["AWS_REGION", "AWS_S3_FORCE_PATH_STYLE", "KEYTURN_ROLE_ARN"];
 const groups: Record<string, { shape: Record<string, z.ZodType>; extra?: string[] }> = {
   api: { shape: ApiEnvSchema.shape, extra: API_S3_KEYS },
   worker: { shape: WorkerEnvSchema.shape },

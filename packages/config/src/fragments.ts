@@ -36,3 +36,58 @@ export const KeyturnRoleArn = z
     /^arn:aws[\w-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
     "must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<path>/<name>)",
   );
+
+const HttpUrl = z.url({ protocol: /^https?$/ });
+
+/**
+ * The on-call and ticket providers (all optional). A flow naming a provider that is not set up here
+ * is refused when it is put. Every app that submits, checks or judges requests reads the same ones.
+ */
+export const IntegrationsFragment = z.object({
+  /** A read-only PagerDuty REST API key. */
+  PAGERDUTY_TOKEN: z.string().min(1).optional(),
+  PAGERDUTY_API_URL: HttpUrl.default("https://api.pagerduty.com"),
+  /** The Jira Cloud site, e.g. https://acme.atlassian.net, with the account and API token it is read as. */
+  JIRA_BASE_URL: HttpUrl.optional(),
+  JIRA_EMAIL: z.email("must be the email of the Jira account the API token belongs to").optional(),
+  JIRA_API_TOKEN: z.string().min(1).optional(),
+  /** A Linear API key with read access. */
+  LINEAR_API_KEY: z.string().min(1).optional(),
+  LINEAR_API_URL: HttpUrl.default("https://api.linear.app/graphql"),
+  /** The bound on one provider check (every page and retry included). */
+  INTEGRATION_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
+});
+type IntegrationsEnv = z.infer<typeof IntegrationsFragment>;
+
+export type IntegrationsConfig = {
+  timeoutMs: number;
+  pagerduty?: { token: string; apiUrl: string };
+  jira?: { siteUrl: string; email: string; apiToken: string };
+  linear?: { apiKey: string; apiUrl: string };
+};
+
+/** Jira needs its three settings together: a part of them is a mistake, not "Jira off". */
+export function refineIntegrations(env: IntegrationsEnv, ctx: z.RefinementCtx): void {
+  const jira = ["JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN"] as const;
+  const set = jira.filter((key) => env[key] !== undefined);
+  if (set.length > 0 && set.length < jira.length) {
+    for (const key of jira.filter((k) => env[k] === undefined)) {
+      ctx.addIssue({ code: "custom", path: [key], message: `is required with ${set.join(" and ")}` });
+    }
+  }
+}
+
+export function integrationsConfig(env: IntegrationsEnv): IntegrationsConfig {
+  return {
+    timeoutMs: env.INTEGRATION_TIMEOUT_MS,
+    ...(env.PAGERDUTY_TOKEN === undefined
+      ? {}
+      : { pagerduty: { token: env.PAGERDUTY_TOKEN, apiUrl: env.PAGERDUTY_API_URL } }),
+    ...(env.JIRA_BASE_URL === undefined || env.JIRA_EMAIL === undefined || env.JIRA_API_TOKEN === undefined
+      ? {}
+      : { jira: { siteUrl: env.JIRA_BASE_URL, email: env.JIRA_EMAIL, apiToken: env.JIRA_API_TOKEN } }),
+    ...(env.LINEAR_API_KEY === undefined
+      ? {}
+      : { linear: { apiKey: env.LINEAR_API_KEY, apiUrl: env.LINEAR_API_URL } }),
+  };
+}

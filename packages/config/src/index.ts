@@ -2,6 +2,8 @@ export { type ApiConfig, ApiEnvSchema, loadApiConfig } from "./api.js";
 export {
   BoolFlag,
   DatabaseFragment,
+  type IntegrationsConfig,
+  IntegrationsFragment,
   KeyturnRoleArn,
   LogFragment,
   LogLevelSchema,

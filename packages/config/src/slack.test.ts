@@ -26,7 +26,25 @@ describe("loadSlackConfig", () => {
         },
       },
       aws: { portalUrl: base.AWS_ACCESS_PORTAL_URL, ssoRegion: "eu-west-1" },
+      integrations: { timeoutMs: 5000 },
       log: { level: "info", pretty: false },
+    });
+  });
+
+  it("sets up Jira only with its three settings together, naming what is missing", () => {
+    const partial = loadSlackConfig({ ...base, JIRA_BASE_URL: "https://acme.atlassian.net" });
+    expect(partial.ok ? [] : partial.problems.join("\n")).toMatch(/JIRA_EMAIL[\s\S]*JIRA_API_TOKEN/);
+    const whole = loadSlackConfig({
+      ...base,
+      JIRA_BASE_URL: "https://acme.atlassian.net",
+      JIRA_EMAIL: "keyturn@acme.example",
+      JIRA_API_TOKEN: "t0ken",
+      PAGERDUTY_TOKEN: "pd-read-only",
+    });
+    expect(whole.ok && whole.config.integrations).toEqual({
+      timeoutMs: 5000,
+      pagerduty: { token: "pd-read-only", apiUrl: "https://api.pagerduty.com" },
+      jira: { siteUrl: "https://acme.atlassian.net", email: "keyturn@acme.example", apiToken: "t0ken" },
     });
   });
 

@@ -1,5 +1,15 @@
 import { z } from "zod";
-import { DatabaseFragment, LogFragment, Port, RedisPrefix, RedisUrl } from "./fragments.js";
+import {
+  DatabaseFragment,
+  type IntegrationsConfig,
+  IntegrationsFragment,
+  integrationsConfig,
+  LogFragment,
+  Port,
+  RedisPrefix,
+  RedisUrl,
+  refineIntegrations,
+} from "./fragments.js";
 import { type Loaded, parseEnv } from "./load.js";
 
 // The Slack app's environment, parsed once in apps/slack/src/main.ts.
@@ -8,6 +18,7 @@ export const SlackEnvSchema = z
   .object({
     ...DatabaseFragment.shape,
     ...LogFragment.shape,
+    ...IntegrationsFragment.shape,
     /** http: Slack posts to SLACK_PORT (signing secret); socket: the app dials out (app token). */
     SLACK_MODE: z.enum(["http", "socket"]).default("http"),
     SLACK_BOT_TOKEN: z
@@ -37,6 +48,7 @@ export const SlackEnvSchema = z
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region such as eu-west-1"),
   })
   .superRefine((env, ctx) => {
+    refineIntegrations(env, ctx);
     if (env.SLACK_MODE === "http" && env.SLACK_SIGNING_SECRET === undefined) {
       ctx.addIssue({
         code: "custom",
@@ -69,6 +81,7 @@ export type SlackAppConfig = {
   databaseUrl: string;
   slack: { botToken: string; apiUrl: string; transport: SlackTransport };
   aws: { portalUrl: string; ssoRegion: string };
+  integrations: IntegrationsConfig;
   log: { level: z.infer<typeof LogFragment>["LOG_LEVEL"]; pretty: boolean };
 };
 
@@ -93,6 +106,7 @@ export function loadSlackConfig(
           : { mode: "socket", appToken: e.SLACK_APP_TOKEN ?? "" },
     },
     aws: { portalUrl: e.AWS_ACCESS_PORTAL_URL, ssoRegion: e.AWS_SSO_REGION },
+    integrations: integrationsConfig(e),
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY ?? isTty },
   }));
 }

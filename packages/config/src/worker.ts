@@ -2,11 +2,15 @@ import { z } from "zod";
 import {
   BoolFlag,
   DatabaseFragment,
+  type IntegrationsConfig,
+  IntegrationsFragment,
+  integrationsConfig,
   KeyturnRoleArn,
   LogFragment,
   Port,
   RedisPrefix,
   RedisUrl,
+  refineIntegrations,
 } from "./fragments.js";
 import { type Loaded, parseEnv } from "./load.js";
 
@@ -16,6 +20,9 @@ export const WorkerEnvSchema = z
   .object({
     ...DatabaseFragment.shape,
     ...LogFragment.shape,
+    ...IntegrationsFragment.shape,
+    /** How often the tickets open access is bound to are looked up again (missed webhooks). */
+    TICKET_POLL_INTERVAL_SECONDS: Seconds.default(60),
     REDIS_URL: RedisUrl.default("redis://127.0.0.1:6379"),
     REDIS_PREFIX: RedisPrefix,
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
@@ -69,6 +76,7 @@ export const WorkerEnvSchema = z
       .optional(),
   })
   .superRefine((env, ctx) => {
+    refineIntegrations(env, ctx);
     if (env.SLACK_BOT_TOKEN !== undefined && env.AWS_ACCESS_PORTAL_URL === undefined) {
       ctx.addIssue({
         code: "custom",
@@ -86,6 +94,8 @@ export type WorkerConfig = {
   sweepIntervalMs: number;
   driftScanIntervalMs: number;
   outboxPollMs: number;
+  ticketPollIntervalMs: number;
+  integrations: IntegrationsConfig;
   health: { host: string; port: number };
   aws: {
     region: string;
@@ -117,6 +127,8 @@ export function loadWorkerConfig(
     sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
     driftScanIntervalMs: e.DRIFT_SCAN_INTERVAL_SECONDS * 1000,
     outboxPollMs: e.OUTBOX_POLL_MS,
+    ticketPollIntervalMs: e.TICKET_POLL_INTERVAL_SECONDS * 1000,
+    integrations: integrationsConfig(e),
     health: { host: e.WORKER_HEALTH_HOST, port: e.WORKER_HEALTH_PORT },
     aws: {
       region: e.AWS_REGION,

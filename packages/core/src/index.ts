@@ -3,10 +3,12 @@ export type {
   CancelRequest,
   Command,
   CommandType,
+  EndForClosedTicket,
   ExpireRequest,
   ExtendRequest,
   FailRequest,
   OverrideDecision,
+  RecordOnCallCheck,
   ReviewRequest,
   RevokeRequest,
   SubmitRequest,
@@ -14,10 +16,17 @@ export type {
 } from "./access-request/commands.js";
 export { type Decision, decide } from "./access-request/decide.js";
 export { DECIDE_ERROR_CODES, type DecideError, type DecideErrorCode } from "./access-request/errors.js";
-export type { ApprovalMode, DomainEvent, DomainEventType } from "./access-request/events.js";
+export type {
+  ApprovalMode,
+  DomainEvent,
+  DomainEventType,
+  OnCallApprovalEvidence,
+} from "./access-request/events.js";
 export {
   type AccessRequest,
   isTerminal,
+  type LinkedTicket,
+  type OnCallOutcome,
   REQUEST_SOURCES,
   REQUEST_STATUSES,
   type RequestSource,
@@ -43,12 +52,15 @@ export {
   type FlowRuleProblem,
   type FlowRules,
   type FlowTarget,
+  type OnCallApproval,
   type PrincipalSelector,
+  type TicketRule,
 } from "./flow/flow-rules.js";
 export {
   checkOnCallRule,
   decideOnCall,
   MAX_CHECK_AGE_SECONDS,
+  type OnCallApprovalReason,
   type OnCallCheck,
   type OnCallCheckFailure,
   type OnCallDecision,

@@ -63,11 +63,16 @@ export function createAssignmentClaims(options: AssignmentClaimsOptions): Assign
       client.end().catch(() => undefined);
       if (session !== undefined) {
         // The next claim opens a new session; the locks of this one are gone with it.
-        void session.then((s) => {
-          if (s === current) {
-            session = undefined;
-          }
-        });
+        // The session may be this very connect, failing now: its failure is the acquirer's to
+        // handle, never an unhandled rejection that would take the whole worker down.
+        void session.then(
+          (s) => {
+            if (s === current) {
+              session = undefined;
+            }
+          },
+          () => undefined,
+        );
       }
       if (!closed) {
         options.onConnectionLost?.(error);

@@ -41,6 +41,7 @@ const toCutoff = (row: SessionCutoff): SessionCutoffRecord => ({
   issuedBefore: row.issuedBefore,
   closedAt: row.closedAt,
   sessionDurationSeconds: row.sessionDurationSeconds,
+  startsAt: row.startsAt,
 });
 
 export function createProtectedBucketRepository(tx: Tx): ProtectedBucketRepository {
@@ -134,16 +135,19 @@ export function createSessionCutoffRepository(tx: Tx): SessionCutoffRepository {
       // A cut-off still in force keeps its arming time; an ended one is armed afresh.
       await tx.$executeRaw`
         INSERT INTO "SessionCutoff" ("identityStoreUserId", "accountId", "permissionSetName", "until",
-          "createdAt", "removedAt", "endedAt", "issuedBefore", "closedAt", "sessionDurationSeconds")
-        SELECT u, a, p, t, ${at}, NULL, e, ib, c, d
+          "createdAt", "removedAt", "endedAt", "issuedBefore", "closedAt", "sessionDurationSeconds",
+          "startsAt")
+        SELECT u, a, p, t, ${at}, NULL, e, ib, c, d, s
         FROM unnest(
           ${column((c) => c.identityStoreUserId)}::text[], ${column((c) => c.accountId)}::text[],
           ${column((c) => c.permissionSetName)}::text[], ${column((c) => c.until)}::timestamptz[],
           ${column((c) => c.endedAt)}::timestamptz[], ${column((c) => c.issuedBefore)}::timestamptz[],
-          ${column((c) => c.closedAt)}::timestamptz[], ${column((c) => c.sessionDurationSeconds)}::int[]
-        ) AS x(u, a, p, t, e, ib, c, d)
+          ${column((c) => c.closedAt)}::timestamptz[], ${column((c) => c.sessionDurationSeconds)}::int[],
+          ${column((c) => c.startsAt ?? null)}::timestamptz[]
+        ) AS x(u, a, p, t, e, ib, c, d, s)
         ON CONFLICT ("identityStoreUserId", "accountId", "permissionSetName") DO UPDATE SET
           "until" = EXCLUDED."until",
+          "startsAt" = EXCLUDED."startsAt",
           "endedAt" = EXCLUDED."endedAt",
           "issuedBefore" = EXCLUDED."issuedBefore",
           "closedAt" = EXCLUDED."closedAt",
@@ -224,14 +228,24 @@ export function createAccessHolderQueries(tx: Tx): AccessHolderQueries {
       const [row] = await loadForCutoff(tx, { id });
       return row ?? null;
     },
-    async cutoffCandidates({ since, now, ids, withActiveCutoffs }) {
+    async cutoffCandidates({ since, now, prearmUntil, ids, withActiveCutoffs }) {
       const ended = await tx.lease.findMany({
         where: {
-          OR: [{ endsAt: { gt: since, lte: now } }, { releasedAt: { gt: since, lte: now } }],
+          OR: [{ endsAt: { gt: since, lte: prearmUntil ?? now } }, { releasedAt: { gt: since, lte: now } }],
         },
         select: { assignmentId: true },
       });
       const wanted = new Set([...(ids ?? []), ...ended.map((lease) => lease.assignmentId)]);
+      // Pre-armed cut-offs are always looked at again: an extension or a new grant withdraws them.
+      const prearmed = await tx.$queryRaw<{ id: string }[]>`
+        SELECT a.id FROM "SessionCutoff" c
+        JOIN "Identity" i ON i."identityStoreUserId" = c."identityStoreUserId"
+        JOIN "Assignment" a ON a."identityId" = i.id AND a."accountId" = c."accountId"
+          AND a."permissionSetName" = c."permissionSetName"
+        WHERE c."removedAt" IS NULL AND c."startsAt" IS NOT NULL`;
+      for (const row of prearmed) {
+        wanted.add(row.id);
+      }
       if (withActiveCutoffs === true) {
         const active = await tx.$queryRaw<{ id: string }[]>`
           SELECT a.id FROM "SessionCutoff" c

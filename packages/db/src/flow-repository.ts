@@ -40,5 +40,8 @@ export function createFlowRepository(tx: Tx): FlowRepository {
         data: { flowName: name, version, rules: flowRulesJson(rules), createdBy },
       });
     },
+    async archive(name, at) {
+      await tx.flow.update({ where: { name }, data: { archivedAt: at } });
+    },
   };
 }

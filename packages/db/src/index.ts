@@ -24,6 +24,14 @@ export {
   createProtectedBucketRepository,
   createSessionCutoffRepository,
 } from "./bucket-policy-repository.js";
+export {
+  type CliSignInView,
+  claimSignInMessage,
+  createCliSignInRepository,
+  getCliSignIn,
+  recordSignInMessage,
+  releaseSignInMessage,
+} from "./cli-sign-in-repository.js";
 export { type CreatePrismaClientOptions, createPrismaClient } from "./client.js";
 export { DatabaseError, translateDatabaseError } from "./errors.js";
 export type { StoredFlowVersion } from "./flow-rules.js";
@@ -105,5 +113,9 @@ export {
   type SlackRequestRow,
   toRequestCard,
 } from "./slack-request-queries.js";
-export { assignmentsNeedingReconcile, pendingRequestsPastTimeout } from "./sweep-queries.js";
+export {
+  assignmentsNeedingReconcile,
+  pendingOnCallChecks,
+  pendingRequestsPastTimeout,
+} from "./sweep-queries.js";
 export { createBucketPolicyUnitOfWork, createUnitOfWork } from "./unit-of-work.js";

@@ -1,4 +1,11 @@
-import type { AccessRequest, RequestStatus, Review } from "@keyturn/core";
+import type {
+  AccessRequest,
+  LinkedTicket,
+  OnCallOutcome,
+  RequestStatus,
+  Review,
+  TicketProviderName,
+} from "@keyturn/core";
 import type { RequestRepository } from "@keyturn/usecases";
 import { flowRulesOf } from "./flow-rules.js";
 import type { Prisma } from "./generated/prisma/client.js";
@@ -11,6 +18,30 @@ type RequestRow = Prisma.AccessRequestGetPayload<{ include: { flow: true; review
 
 const opt = <K extends string, V>(key: K, value: V | null | undefined) =>
   (value === null || value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+
+function linkedTicketOf(row: RequestRow): LinkedTicket | undefined {
+  if (row.ticketProvider === null || row.ticket === null) {
+    return undefined;
+  }
+  return {
+    provider: row.ticketProvider as TicketProviderName,
+    key: row.ticket,
+    title: row.ticketTitle ?? "",
+    url: row.ticketUrl ?? "",
+    state: row.ticketState ?? "",
+  };
+}
+
+function onCallOf(row: RequestRow): OnCallOutcome | undefined {
+  if (row.onCallCheckedAt === null || row.onCallOutcome === null) {
+    return undefined;
+  }
+  return {
+    checkedAt: row.onCallCheckedAt,
+    outcome: row.onCallOutcome as OnCallOutcome["outcome"],
+    note: row.onCallNote ?? "",
+  };
+}
 
 export function toDomain(row: RequestRow): AccessRequest {
   const reviews: Review[] = [...row.reviews]
@@ -29,6 +60,7 @@ export function toDomain(row: RequestRow): AccessRequest {
     target: { accountId: row.accountId, permissionSetName: row.permissionSetName },
     reason: row.reason,
     ...opt("ticket", row.ticket),
+    ...opt("linkedTicket", linkedTicketOf(row)),
     durationSeconds: row.durationSeconds,
     source: row.source,
     status: row.status as RequestStatus,
@@ -42,6 +74,9 @@ export function toDomain(row: RequestRow): AccessRequest {
     ...opt("expiresAt", row.expiresAt),
     ...opt("endedAt", row.endedAt),
     ...opt("failureReason", row.failureReason),
+    ...opt("endReason", row.endReason),
+    ...opt("notAfter", row.notAfter),
+    ...opt("onCall", onCallOf(row)),
   };
 }
 
@@ -54,6 +89,14 @@ function columns(request: AccessRequest) {
     expiresAt: request.expiresAt ?? null,
     endedAt: request.endedAt ?? null,
     failureReason: request.failureReason ?? null,
+    endReason: request.endReason ?? null,
+    // An on-call approval shortens the requested duration to the grant it approves.
+    durationSeconds: request.durationSeconds,
+    notAfter: request.notAfter ?? null,
+    onCallCheckedAt: request.onCall?.checkedAt ?? null,
+    onCallOutcome: request.onCall?.outcome ?? null,
+    onCallNote: request.onCall?.note ?? null,
+    ticketState: request.linkedTicket?.state ?? null,
   };
 }
 
@@ -113,7 +156,9 @@ export function createRequestRepository(tx: Tx, ids: { uuid(): string }, now: ()
           permissionSetName: request.target.permissionSetName,
           reason: request.reason,
           ticket: request.ticket ?? null,
-          durationSeconds: request.durationSeconds,
+          ticketProvider: request.linkedTicket?.provider ?? null,
+          ticketTitle: request.linkedTicket?.title ?? null,
+          ticketUrl: request.linkedTicket?.url ?? null,
           source: request.source,
           breakGlass: request.breakGlass,
           createdAt: request.createdAt,
@@ -123,6 +168,30 @@ export function createRequestRepository(tx: Tx, ids: { uuid(): string }, now: ()
         },
       });
       await insertReviews(request, request.reviews);
+    },
+    async findOpenByTicket(provider, key) {
+      const rows = await tx.accessRequest.findMany({
+        where: { ticketProvider: provider, ticket: key, status: { in: ["approved", "active"] } },
+        select: { id: true },
+        orderBy: { createdAt: "asc" },
+      });
+      return rows.map((row) => row.id);
+    },
+    async openTicketBindings() {
+      const rows = await tx.accessRequest.findMany({
+        where: {
+          ticketProvider: { not: null },
+          ticket: { not: null },
+          status: { in: ["approved", "active"] },
+        },
+        select: { ticketProvider: true, ticket: true },
+        distinct: ["ticketProvider", "ticket"],
+      });
+      return rows.flatMap((row) =>
+        row.ticketProvider === null || row.ticket === null
+          ? []
+          : [{ provider: row.ticketProvider as TicketProviderName, key: row.ticket }],
+      );
     },
     async update(before, after) {
       await tx.accessRequest.update({

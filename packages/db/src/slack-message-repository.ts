@@ -1,4 +1,10 @@
 import type { SlackMessageClaim, SlackMessageRecord, SlackNotifierStore } from "@keyturn/usecases";
+import {
+  claimSignInMessage,
+  getCliSignIn,
+  recordSignInMessage,
+  releaseSignInMessage,
+} from "./cli-sign-in-repository.js";
 import type { Db } from "./prisma-types.js";
 import { getRequestCard } from "./slack-request-queries.js";
 
@@ -99,5 +105,9 @@ export function createSlackNotifierStore(db: Db): SlackNotifierStore {
     releaseMessageClaim: (input) => releaseSlackMessageClaim(db, input),
     forgetMessage: (input) => forgetSlackMessage(db, input),
     touchMessage: (input) => touchSlackMessage(db, input),
+    signIn: (signInId) => getCliSignIn(db, signInId),
+    claimSignInMessage: (signInId, channel) => claimSignInMessage(db, signInId, channel),
+    recordSignInMessage: (signInId, ts) => recordSignInMessage(db, signInId, ts),
+    releaseSignInMessage: (signInId) => releaseSignInMessage(db, signInId),
   };
 }

@@ -132,6 +132,18 @@ export function toRequestCard(row: SlackRequestRow): RequestCard {
     target: { accountId: row.accountId, permissionSetName: row.permissionSetName },
     reason: row.reason,
     ticket: row.ticket,
+    linkedTicket:
+      row.ticketProvider === null || row.ticket === null
+        ? null
+        : {
+            provider: row.ticketProvider === "linear" ? "linear" : "jira",
+            key: row.ticket,
+            title: row.ticketTitle ?? "",
+            url: row.ticketUrl ?? "",
+            state: row.ticketState ?? "",
+          },
+    onCall: row.onCallOutcome === null ? null : { outcome: row.onCallOutcome, note: row.onCallNote ?? "" },
+    endReason: row.endReason,
     durationSeconds: row.durationSeconds,
     status: row.status,
     breakGlass: row.breakGlass,

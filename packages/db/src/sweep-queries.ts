@@ -32,3 +32,24 @@ export async function pendingRequestsPastTimeout(db: Db, now: Date, limit = 1000
   });
   return rows.map((row) => row.id);
 }
+
+/**
+ * Pending requests of flows with on-call approval whose check has not been recorded `graceMs`
+ * after they were made (its job lost with Redis, or still failing): the sweep asks again, so a
+ * request never waits unseen by its approvers for a check that is not coming.
+ */
+export async function pendingOnCallChecks(
+  db: Db,
+  now: Date,
+  graceMs: number,
+  limit = 1000,
+): Promise<string[]> {
+  const before = new Date(now.getTime() - graceMs);
+  const rows = await db.$queryRaw<{ id: string }[]>`
+    SELECT r.id::text AS id FROM "AccessRequest" r
+    JOIN "FlowVersion" f ON f."flowName" = r."flowName" AND f.version = r."flowVersion"
+    WHERE r.status = 'pending' AND r."onCallCheckedAt" IS NULL AND r."createdAt" <= ${before}
+      AND f.rules ? 'onCallApproval'
+    LIMIT ${limit}`;
+  return rows.map((row) => row.id);
+}

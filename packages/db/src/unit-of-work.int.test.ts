@@ -161,6 +161,22 @@ describe("use cases on PostgreSQL", () => {
     }
   });
 
+  it("pins a person first seen through Slack to their Slack user in the action's own transaction", async () => {
+    const fromSlack = (email: string, slackUserId: string): Principal => ({
+      email,
+      slackUserId,
+      audit: { type: "identity", id: email },
+    });
+    const id = await approvedRequest(fromSlack("sam@example.com", "U0SAM"));
+    // Whoever reads the request right after the commit sees who filed it, as a Slack user.
+    const filed = await db.accessRequest.findUniqueOrThrow({ where: { id }, select: { requester: true } });
+    expect(filed.requester).toMatchObject({ email: "sam@example.com", slackUserId: "U0SAM" });
+    // A Slack user already pinned to someone else is never moved: the new email stays unpinned.
+    await approvedRequest(fromSlack("sam.other@example.com", "U0SAM"));
+    const other = await db.identity.findUniqueOrThrow({ where: { email: "sam.other@example.com" } });
+    expect(other.slackUserId).toBeNull();
+  });
+
   it("rolls back everything a rejected command touched", async () => {
     const id = await approvedRequest(person("pia@example.com"));
     const before = await db.identity.count();

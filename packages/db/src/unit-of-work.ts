@@ -7,6 +7,7 @@ import {
   createProtectedBucketRepository,
   createSessionCutoffRepository,
 } from "./bucket-policy-repository.js";
+import { createCliSignInRepository } from "./cli-sign-in-repository.js";
 import { createDriftRepository } from "./drift-repository.js";
 import { createFlowRepository } from "./flow-repository.js";
 import { createIdentityRepository } from "./identity-repository.js";
@@ -39,6 +40,7 @@ export function createUnitOfWork(
           tokens: createApiTokenRepository(tx),
           assignments: createAssignmentRepository(tx, deps.ids),
           drift: createDriftRepository(tx, deps.ids),
+          signIns: createCliSignInRepository(tx),
         }),
         work,
       ),

@@ -2,6 +2,11 @@
 // ports, on each provider's own client (@pagerduty/pdjs, jira.js, @linear/sdk), and the
 // verification of their webhooks. Every answer is a typed value: nothing here throws at its
 // callers, caches an answer, or approves on an error.
+export {
+  type ConfiguredIntegrations,
+  createIntegrations,
+  type IntegrationsOptions,
+} from "./create-integrations.js";
 export { DeadlineExceeded } from "./deadline.js";
 export { createJiraTickets, type JiraTicketsOptions } from "./jira-tickets.js";
 export { verifyJiraWebhook } from "./jira-webhook.js";

@@ -29,6 +29,9 @@ const validPayloads: { [K in (typeof JOB_NAMES)[number]]: Payload<K> } = {
   "sweep.drift": {},
   "cutoff.arm": {},
   "bucket.apply": { bucket: "story-data" },
+  "request.on-call-check": { requestId: randomUUID() },
+  "sweep.tickets": {},
+  "signin.notify": { signInId: randomUUID() },
 };
 
 const noop = async () => {};
@@ -41,6 +44,9 @@ const allHandlers: Handlers = {
   "sweep.drift": noop,
   "cutoff.arm": noop,
   "bucket.apply": noop,
+  "request.on-call-check": noop,
+  "sweep.tickets": noop,
+  "signin.notify": noop,
 };
 
 describe("the job catalog", () => {

@@ -20,6 +20,9 @@ export const JOB_NAMES = [
   "sweep.drift",
   "cutoff.arm",
   "bucket.apply",
+  "request.on-call-check",
+  "sweep.tickets",
+  "signin.notify",
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
@@ -77,6 +80,17 @@ const BucketApplyPayloadSchema = z.strictObject({
   bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/),
 });
 
+/** Asks the on-call provider about a pending request's requester (after submission, once). */
+export const RequestOnCallCheckPayloadSchema = z.strictObject({ requestId: z.uuid() });
+export type RequestOnCallCheckPayload = z.infer<typeof RequestOnCallCheckPayloadSchema>;
+
+/** Looks up every ticket an open access is bound to; a closed one ends that access. */
+export const SweepTicketsPayloadSchema = z.strictObject({});
+export type SweepTicketsPayload = z.infer<typeof SweepTicketsPayloadSchema>;
+/** Asks a person in Slack whether a `keyturn login` is theirs. */
+export const SignInNotifyPayloadSchema = z.strictObject({ signInId: z.uuid() });
+export type SignInNotifyPayload = z.infer<typeof SignInNotifyPayloadSchema>;
+
 /** The BullMQ options a job kind is enqueued with; see `defaultJobOptions` below for the reasons. */
 export type JobOptions = {
   attempts: number;
@@ -94,6 +108,9 @@ const jobSchemas = {
   "sweep.drift": SweepDriftPayloadSchema,
   "cutoff.arm": CutoffArmPayloadSchema,
   "bucket.apply": BucketApplyPayloadSchema,
+  "request.on-call-check": RequestOnCallCheckPayloadSchema,
+  "sweep.tickets": SweepTicketsPayloadSchema,
+  "signin.notify": SignInNotifyPayloadSchema,
 } as const satisfies { [K in JobName]: z.ZodType };
 
 export type Payload<K extends JobName> = z.output<(typeof jobSchemas)[K]>;
@@ -210,6 +227,29 @@ export const jobCatalog: JobCatalog = {
     // change has not landed, every sweep, until it does.
     options: keep({ attempts: 10, firstRetryMs: 1_000 }),
     priority: () => PRIORITY.cutoff,
+  },
+  "request.on-call-check": {
+    schema: RequestOnCallCheckPayloadSchema,
+    queue: "keyturn",
+    // A failed provider check is an answer (the request goes to the approvers), not a retry; the
+    // retries cover the database. Until one succeeds the request simply waits for its approvers.
+    options: keep({ attempts: 5, firstRetryMs: 1_000 }),
+    priority: () => PRIORITY.notify,
+  },
+  "sweep.tickets": {
+    schema: SweepTicketsPayloadSchema,
+    queue: "keyturn",
+    // The next scheduled poll is the real retry.
+    options: keep({ attempts: 2, firstRetryMs: 5_000 }),
+    priority: () => PRIORITY.sweep,
+  },
+  "signin.notify": {
+    schema: SignInNotifyPayloadSchema,
+    queue: "keyturn",
+    // Someone is waiting at a terminal, and the sign-in lasts 5 min: 1 s doubling over 6 attempts
+    // is ~1 min; a DM later than that is worth little.
+    options: keep({ attempts: 6, firstRetryMs: 1_000 }),
+    priority: () => PRIORITY.notify,
   },
 };
 

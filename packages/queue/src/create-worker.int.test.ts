@@ -63,6 +63,9 @@ function setup(options: { handlers?: Partial<Handlers>; concurrency?: number; pa
     "sweep.drift": recorder("sweep.drift"),
     "cutoff.arm": recorder("cutoff.arm"),
     "bucket.apply": recorder("bucket.apply"),
+    "request.on-call-check": recorder("request.on-call-check"),
+    "sweep.tickets": recorder("sweep.tickets"),
+    "signin.notify": recorder("signin.notify"),
     ...options.handlers,
   };
   const producerConnection = createRedisConnection(REDIS_URL, "producer");

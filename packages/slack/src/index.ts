@@ -25,6 +25,7 @@ export {
   requesterMessage,
   requesterMilestone,
 } from "./blocks/requester-message.js";
+export { type SignInCard, signInMessage } from "./blocks/sign-in-message.js";
 export { formatDuration, parseDuration } from "./durations.js";
 export { code, escapeMrkdwn, type PlainText, plainText, truncate } from "./escape.js";
 export {

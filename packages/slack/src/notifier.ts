@@ -4,6 +4,7 @@ import {
   type Clock,
   type IdGenerator,
   type Notifier,
+  type SignInNotifier,
   type SlackMessageRecord,
   type SlackNotifierStore,
 } from "@keyturn/usecases";
@@ -12,6 +13,7 @@ import { approvalMessage, type SlackMessageContent } from "./blocks/approval-mes
 import { breakGlassAlert } from "./blocks/break-glass-alert.js";
 import type { AwsAccessConfig } from "./blocks/cli-profile.js";
 import { milestoneButtonStatus, requesterMessage, requesterMilestone } from "./blocks/requester-message.js";
+import { signInMessage } from "./blocks/sign-in-message.js";
 import type { PersonRef, RequestCard } from "./request-card.js";
 import { callSlack, SlackCallError } from "./slack-api-errors.js";
 
@@ -51,7 +53,7 @@ const silent: NotifierLogger = { info: () => undefined, warn: () => undefined };
  *  - the requester gets a new DM per step (pending, each partial approval, active, each
  *    extension, the end), each posted once; older DMs lose their buttons when a new one lands.
  */
-export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
+export function createSlackNotifier(options: SlackNotifierOptions): Notifier & SignInNotifier {
   const { client, store, config } = options;
   const now = () => (options.clock ?? { now: () => new Date() }).now();
   const uuid = () => (options.ids ?? { uuid: randomUUID }).uuid();
@@ -204,6 +206,36 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   };
 
   return {
+    // The `keyturn login` DM: posted once (the sign-in row remembers it), only while it can still
+    // be answered. The answer replaces its buttons (the Slack app does that on the click).
+    async notifySignIn({ signInId }) {
+      const signIn = await store.signIn(signInId);
+      if (signIn === null) {
+        throw new AppError("SIGN_IN_NOT_FOUND", `no sign-in ${signInId} to ask about`, { retryable: false });
+      }
+      if (signIn.status !== "pending" || signIn.expiresAt <= now() || signIn.dmTs !== null) {
+        return "skipped";
+      }
+      const channel =
+        signIn.slackUserId !== null || signIn.email !== null
+          ? await dmChannel({ email: signIn.email ?? "", slackUserId: signIn.slackUserId })
+          : null;
+      if (channel === null) {
+        logger.warn({ signInId }, "the person signing in has no Slack account Keyturn can find; no DM sent");
+        return "unreachable";
+      }
+      if (!(await store.claimSignInMessage(signInId, channel))) {
+        return "skipped";
+      }
+      try {
+        const posted = await post(channel, signInMessage({ ...signIn, status: "pending" }));
+        await store.recordSignInMessage(signInId, posted.ts);
+        return "asked";
+      } catch (error) {
+        await store.releaseSignInMessage(signInId);
+        throw error;
+      }
+    },
     async notify({ requestId, event }) {
       const card = await store.requestCard(requestId);
       if (card === null) {
@@ -218,6 +250,10 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
           { requestId, flow: card.flow.name },
           "flow has no approval channel and no default is set",
         );
+      } else if (awaitingOnCallCheck(card)) {
+        // Keyturn may approve it itself in a moment: approvers are not asked (nor woken) before the
+        // on-call check says it needs them. Its outcome notifies again and posts the message.
+        logger.info({ requestId }, "approval message held until the on-call check is recorded");
       } else {
         parts.push(["approval", () => ensure(card.id, "approval", channel, approvalMessage(card), true)]);
         if (card.breakGlass) {
@@ -247,4 +283,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
       }
     },
   };
+}
+
+/** A pending request of a flow with on-call approval whose check has not been recorded yet. */
+function awaitingOnCallCheck(card: RequestCard): boolean {
+  return card.status === "pending" && card.flow.rules.onCallApproval !== undefined && card.onCall === null;
 }

@@ -205,6 +205,7 @@ async function applyLocked(
           permissionSet: cutoff.permissionSet,
           until: cutoff.until,
           ...(cutoff.issuedBefore === undefined ? {} : { issuedBefore: cutoff.issuedBefore }),
+          ...(cutoff.from === undefined ? {} : { from: cutoff.from }),
         })),
         cutoffLayout: layout,
         diff: summary,

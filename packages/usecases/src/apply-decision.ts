@@ -1,4 +1,5 @@
 import { type AccessRequest, assertNever, type DomainEvent } from "@keyturn/core";
+import { PREARM_LEAD_MS } from "./cut-off-sessions.js";
 import type { AuditActor, Transaction } from "./ports.js";
 
 /** Dates become ISO strings so the audit payload is plain, canonical JSON. */
@@ -14,6 +15,8 @@ export function auditAction(event: DomainEvent): string {
       return "request.review_recorded";
     case "RequestApproved":
       return event.mode === "override" ? "request.override_approved" : "request.approved";
+    case "OnCallNotApproved":
+      return "request.on_call_not_approved";
     case "RequestDenied":
       return event.override ? "request.override_denied" : "request.denied";
     case "RequestCancelled":
@@ -91,17 +94,34 @@ async function applyLeaseEffects(
       payload: { assignmentId, requestId: request.id, cause },
       ...(availableAt === undefined ? {} : { availableAt }),
     });
-  // The session cut-off is armed at the lease's end by a run of its own, independent of (and
-  // before) the removal, which waits its turn at the Identity Center quota. Leases ending at the
-  // same instant share one run: one PutBucketPolicy per bucket however many end together.
-  const cutOffAt = async (endsAt: Date) =>
-    tx.outbox.add({
+  // The session cut-off is pre-armed PREARM_LEAD_MS before the lease's end (written with the end
+  // as its start, so S3 refuses at the end by its own clock), and armed again at the end itself
+  // (what lands it if the pre-arm was lost or did not fit), by runs of their own, independent of
+  // (and before) the removal, which waits its turn at the Identity Center quota. Leases ending at
+  // the same instant share each run: one PutBucketPolicy per bucket however many end together.
+  const cutOffAt = async (endsAt: Date, at: Date) => {
+    const prearmAt = endsAt.getTime() - PREARM_LEAD_MS;
+    if (prearmAt > at.getTime()) {
+      await tx.outbox.add({
+        topic: "cutoff.arm",
+        key: `cutoff-prearm-at:${prearmAt}`,
+        payload: {},
+        availableAt: new Date(prearmAt),
+        ifAbsent: true,
+      });
+    }
+    await tx.outbox.add({
       topic: "cutoff.arm",
       key: `cutoff-at:${endsAt.getTime()}`,
       payload: {},
       availableAt: endsAt,
       ifAbsent: true,
     });
+  };
+  // At once: a revocation or failure ends access now; a lease shorter than the lead is pre-armed
+  // now; and a grant extended, activated or granted again moves or withdraws a cut-off pre-armed
+  // for its old end before that end comes (if this lags or S3 refuses the put, the user is
+  // refused from the old end: fail-safe, never open).
   const cutOffNow = async () => tx.outbox.add({ topic: "cutoff.arm", key: `cutoff:${auditId}`, payload: {} });
 
   switch (event.type) {
@@ -114,6 +134,7 @@ async function applyLeaseEffects(
         endsAt: new Date(event.at.getTime() + request.durationSeconds * 1000),
       });
       await reconcile(lease.assignmentId, "approved");
+      await cutOffNow();
       return;
     }
     case "RequestActivated":
@@ -121,7 +142,8 @@ async function applyLeaseEffects(
       const lease = await tx.leases.setEndsAt(request.id, event.expiresAt);
       if (lease !== null) {
         await reconcile(lease.assignmentId, "lease_end", event.expiresAt);
-        await cutOffAt(event.expiresAt);
+        await cutOffAt(event.expiresAt, event.at);
+        await cutOffNow();
       }
       return;
     }
@@ -152,9 +174,20 @@ async function applyLeaseEffects(
           payload: { requestId: request.id },
           availableAt: request.pendingUntil,
         });
+        if (request.flow.rules.onCallApproval !== undefined) {
+          // Asked of the provider after the commit, by the worker: the submission (and Slack's
+          // 3-second ack) never waits on it, and a crash before it runs leaves the request pending
+          // with the approvers, the check still due from the outbox.
+          await tx.outbox.add({
+            topic: "request.on-call-check",
+            key: `on-call:${request.id}`,
+            payload: { requestId: request.id },
+          });
+        }
       }
       return;
     case "ReviewRecorded":
+    case "OnCallNotApproved":
     case "RequestDenied":
     case "RequestCancelled":
     case "RequestTimedOut":

@@ -41,7 +41,10 @@ export type BucketAccessReport = {
   policyPresent: boolean;
   capabilities: CapabilityReport[];
   unanalyzed: Array<{ statement: string; reason: string }>;
-  /** Users whose live sessions the policy refuses right now, and until when. */
+  /**
+   * Users whose live sessions the policy refuses right now, and until when; and those pre-armed
+   * (`from`: refused from then, their grant's end).
+   */
   sessionCutoffs: BucketSessionCutoff[];
 };
 
@@ -72,10 +75,15 @@ export async function bucketAccessReport(
   return deps.uow.run(async (tx): Promise<BucketPolicyResult<BucketAccessReport>> => {
     const cutoffs = cutoffsFor(record.spec, await tx.cutoffs.active(at));
     // A holder whose every session of that set is refused does not hold it; one granted again
-    // (the cut-off refuses only sessions from before) does.
+    // (the cut-off refuses only sessions from before) does, and so does one whose cut-off is
+    // pre-armed (S3 refuses only from its start, the grant's end).
     const cutOff = new Set(
       cutoffs
-        .filter((cutoff) => cutoff.issuedBefore === undefined)
+        .filter(
+          (cutoff) =>
+            cutoff.issuedBefore === undefined &&
+            (cutoff.from === undefined || Date.parse(cutoff.from) <= at.getTime()),
+        )
         .map((cutoff) => `${cutoff.identityStoreUserId}/${cutoff.accountId}/${cutoff.permissionSet}`),
     );
     const holdersOf = new Map<string, SetHolder[]>();

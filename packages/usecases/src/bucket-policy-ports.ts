@@ -112,6 +112,11 @@ export type CutoffTerms = {
   issuedBefore: Date | null;
   closedAt: Date | null;
   sessionDurationSeconds: number;
+  /**
+   * Pre-armed: the grant has not ended yet; S3 refuses from this instant (the run's end rounded up
+   * to the second) by its own clock. Absent: in force now.
+   */
+  startsAt?: Date;
 };
 export type SessionCutoffRecord = CutoffKey & {
   until: Date;
@@ -121,6 +126,8 @@ export type SessionCutoffRecord = CutoffKey & {
   issuedBefore: Date | null;
   closedAt: Date | null;
   sessionDurationSeconds: number | null;
+  /** Pre-armed (see CutoffTerms); null: in force since it was armed. */
+  startsAt: Date | null;
 };
 
 export type SessionCutoffRepository = {
@@ -132,7 +139,7 @@ export type SessionCutoffRepository = {
   save(input: { cutoffs: ReadonlyArray<CutoffKey & CutoffTerms>; at: Date }): Promise<void>;
   /** Ends the cut-offs still in force among `keys` (expired); the number ended. */
   remove(input: { keys: readonly CutoffKey[]; at: Date }): Promise<number>;
-  /** Cut-offs in force at `at`. */
+  /** Cut-offs in force at `at`, and those pre-armed (written ahead, `startsAt` after `at`). */
   active(at: Date): Promise<SessionCutoffRecord[]>;
   /** Cut-offs not ended yet, including those past their `until` (due to be marked expired). */
   unended(): Promise<SessionCutoffRecord[]>;
@@ -167,12 +174,14 @@ export type AccessHolderQueries = {
   assignment(id: string): Promise<AssignmentForCutoff | null>;
   /**
    * Keyturn's assignments that may call for a cut-off: those in `ids`, those with a lease that
-   * ended (or was released) in (since, now], and, with `withActiveCutoffs`, those of every
-   * cut-off in force.
+   * ended (or was released) in (since, now], those with a lease ending in (now, prearmUntil] (to
+   * pre-arm), those of every pre-armed cut-off (to move or withdraw it), and, with
+   * `withActiveCutoffs`, those of every cut-off in force.
    */
   cutoffCandidates(input: {
     since: Date;
     now: Date;
+    prearmUntil?: Date;
     ids?: readonly string[];
     withActiveCutoffs?: boolean;
   }): Promise<AssignmentForCutoff[]>;

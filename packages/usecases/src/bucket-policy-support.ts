@@ -45,6 +45,7 @@ export function cutoffsFor(
       until: cutoff.until.toISOString(),
       ...(cutoff.issuedBefore === null ? {} : { issuedBefore: cutoff.issuedBefore.toISOString() }),
       ...(cutoff.closedAt === null ? {} : { closedAt: cutoff.closedAt.toISOString() }),
+      ...(cutoff.startsAt === null ? {} : { from: cutoff.startsAt.toISOString() }),
     }));
 }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { ApiTokenRecord, Deps } from "./ports.js";
+import type { ApiTokenRecord, Clock, Deps, IdGenerator, Transaction } from "./ports.js";
 import { err, ok, type Result } from "./result.js";
 import {
   type ApiScope,
@@ -15,6 +15,15 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
+export type MintTokenInput = {
+  name: string;
+  ownerKind: "person" | "service";
+  owner: string;
+  scopes: readonly ApiScope[];
+  expiresAt?: Date;
+  by: TokenAuthority;
+};
+
 /**
  * Mints a token. The secret is returned once and only its sha256 is stored; the visible prefix
  * lets people recognise a token in listings without being able to use it. `by` must be allowed to
@@ -22,14 +31,16 @@ export function hashToken(token: string): string {
  */
 export async function createApiToken(
   deps: Deps,
-  input: {
-    name: string;
-    ownerKind: "person" | "service";
-    owner: string;
-    scopes: readonly ApiScope[];
-    expiresAt?: Date;
-    by: TokenAuthority;
-  },
+  input: MintTokenInput,
+): Promise<Result<{ token: string; record: ApiTokenRecord }>> {
+  return deps.uow.run((tx) => mintApiToken(tx, deps, input));
+}
+
+/** createApiToken inside a transaction another use case holds (a sign-in hands out its token). */
+export async function mintApiToken(
+  tx: Transaction,
+  deps: { clock: Clock; ids: IdGenerator },
+  input: MintTokenInput,
 ): Promise<Result<{ token: string; record: ApiTokenRecord }>> {
   const owner = input.ownerKind === "person" ? input.owner.toLowerCase() : input.owner;
   const scopes = [...new Set(input.scopes)].sort();
@@ -59,22 +70,20 @@ export async function createApiToken(
     lastUsedAt: null,
     revokedAt: null,
   };
-  await deps.uow.run(async (tx) => {
-    await tx.tokens.insert({ ...record, hash: hashToken(token) });
-    await tx.audit.append({
-      actor,
-      action: "token.created",
-      data: {
-        id,
-        name: record.name,
-        ownerKind: record.ownerKind,
-        owner: record.owner,
-        prefix,
-        scopes: record.scopes,
-        expiresAt: record.expiresAt?.toISOString() ?? null,
-        mintedBy: authorityDescription(input.by),
-      },
-    });
+  await tx.tokens.insert({ ...record, hash: hashToken(token) });
+  await tx.audit.append({
+    actor,
+    action: "token.created",
+    data: {
+      id,
+      name: record.name,
+      ownerKind: record.ownerKind,
+      owner: record.owner,
+      prefix,
+      scopes: record.scopes,
+      expiresAt: record.expiresAt?.toISOString() ?? null,
+      mintedBy: authorityDescription(input.by),
+    },
   });
   return ok({ token, record });
 }

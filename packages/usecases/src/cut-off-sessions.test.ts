@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AssignmentForCutoff } from "./bucket-policy-ports.js";
-import { cutoffTerms, PROVISIONAL_STEP_MS } from "./cut-off-sessions.js";
+import { cutoffTerms, PREARM_LEAD_MS, PROVISIONAL_STEP_MS } from "./cut-off-sessions.js";
 
 // The cut-off an assignment's history calls for, case by case. The whole story over the real
 // adapters, the worker and the AWS emulator is apps/worker/src/session-cutoff.int.test.ts.
@@ -122,5 +123,73 @@ describe("cutoffTerms", () => {
       issuedBefore: null,
       closedAt: null,
     });
+  });
+});
+
+describe("cutoffTerms, pre-armed (within PREARM_LEAD_MS of the end)", () => {
+  const LEAD = PREARM_LEAD_MS;
+  const prearm = (overrides: Partial<AssignmentForCutoff>, now: number) =>
+    cutoffTerms(assignment(overrides), SESSION, at(now), LEAD);
+
+  it("the terms it will have at its end, starting at the end rounded UP to the second", () => {
+    const end = 400; // 0.4 s past the whole second
+    expect(prearm({ leases: [lease(-HOUR, end)] }, end - LEAD + 1)).toEqual({
+      endedAt: at(end),
+      issuedBefore: null,
+      closedAt: null,
+      until: at(end + PROVISIONAL_STEP_MS + SESSION * S),
+      sessionDurationSeconds: SESSION,
+      startsAt: at(S),
+    });
+    // ... the same terms, in force, once the end has come: only the start goes.
+    expect(prearm({ leases: [lease(-HOUR, end)] }, end + 1)).toEqual({
+      endedAt: at(end),
+      issuedBefore: null,
+      closedAt: null,
+      until: at(end + PROVISIONAL_STEP_MS + SESSION * S),
+      sessionDurationSeconds: SESSION,
+    });
+  });
+
+  it("an end on a whole second starts at that second", () => {
+    expect(prearm({ leases: [lease(-HOUR, 10 * S)] }, 0)?.startsAt).toEqual(at(10 * S));
+  });
+
+  it("none further ahead than the lead, nor without a lead", () => {
+    expect(prearm({ leases: [lease(-HOUR, LEAD + 1)] }, 0)).toBeNull();
+    expect(terms({ leases: [lease(-HOUR, 10 * S)] }, 0)).toBeNull();
+  });
+
+  it("none once extended (or granted again, overlapping) past the lead", () => {
+    expect(prearm({ leases: [lease(-HOUR, 10 * S), lease(5 * S, HOUR)] }, 6 * S)).toBeNull();
+    expect(prearm({ leases: [lease(-HOUR, 10 * S), lease(10 * S, HOUR)] }, 0)).toBeNull();
+  });
+
+  it("moves with an extension that still ends within the lead", () => {
+    expect(prearm({ leases: [lease(-HOUR, 10 * S), lease(-MIN, 40 * S)] }, 0)?.startsAt).toEqual(at(40 * S));
+  });
+
+  it("a cut-off in force from an earlier grant is kept, never replaced by a pre-armed one", () => {
+    const leases = [lease(-3 * HOUR, -MIN), lease(-30 * S, 10 * S)];
+    const kept = prearm({ leases }, 0);
+    expect(kept).toMatchObject({ endedAt: at(-MIN), issuedBefore: at(-30 * S) });
+    expect(kept).not.toHaveProperty("startsAt");
+  });
+
+  it("never for an assignment that was there before Keyturn", () => {
+    expect(prearm({ origin: "preexisting", leases: [lease(-HOUR, 10 * S)] }, 0)).toBeNull();
+  });
+
+  it("starts at or after the end, less than a second after it, whatever the end", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: LEAD }), fc.integer({ min: 0, max: LEAD - 1 }), (end, ahead) => {
+        const now = end - LEAD + ahead;
+        const startsAt = prearm({ leases: [lease(-HOUR, end)] }, now)?.startsAt?.getTime();
+        expect(startsAt).toBeDefined();
+        expect(startsAt).toBeGreaterThanOrEqual(T0 + end);
+        expect((startsAt ?? 0) - (T0 + end)).toBeLessThan(S);
+        expect((startsAt ?? 0) % S).toBe(0);
+      }),
+    );
   });
 });

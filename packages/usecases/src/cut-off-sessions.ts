@@ -16,8 +16,11 @@ import { SYSTEM } from "./principal.js";
 // SSO portal keeps minting new ones until the removal has gone through (up to ~K/18 s for K
 // removals at the quota). So when a user's grant of a permission set ends, every protected bucket
 // naming the set refuses that user's sessions of that set (its role pattern + the user), from the
-// lease's end until the last session issued under the ended grant has expired. Armed at the end
-// itself, independently of DeleteAccountAssignment, for all leases ending together at once.
+// lease's end until the last session issued under the ended grant has expired. Pre-armed ahead of
+// the end (PREARM_LEAD_MS), with the end as the statement's start, so S3 refuses at the end by its
+// own clock whatever Keyturn's latency then; armed again at the end itself (what lands it if the
+// pre-arm was lost or did not fit), independently of DeleteAccountAssignment, for all leases
+// ending together at once.
 
 /** A session cut-off's deps: the bucket-policy transactions and each set's SessionDuration. */
 export type SessionCutoffDeps = BucketPolicyDeps & {
@@ -38,6 +41,12 @@ export const PROVISIONAL_STEP_MS = 10 * 60_000;
 export const SWEEP_LOOKBACK_MS = 12 * 3600_000 + PROVISIONAL_STEP_MS;
 /** How far back the run at a lease's end looks (leases that ended moments ago, revocations). */
 export const ARM_LOOKBACK_MS = 15 * 60_000;
+/**
+ * How long before a lease's end its cut-off is pre-armed: room for the pre-arm's own latency (the
+ * job, the 1 s put spacing, S3) under load, and for an extension to withdraw it again. A grant
+ * extended within this window is refused early if that withdrawal does not land in time.
+ */
+export const PREARM_LEAD_MS = 60_000;
 /** The SessionDuration assumed when Identity Center cannot say: the most it allows. */
 export const MAX_SESSION_SECONDS = 12 * 3600;
 
@@ -55,8 +64,35 @@ const ceilSecond = (at: Date) => new Date(Math.ceil(at.getTime() / SECOND) * SEC
  *   the second, are refused (aws:TokenIssueTime is in whole seconds), until C + SessionDuration
  *   (R + SessionDuration if removal was confirmed before C).
  * Never for an assignment Keyturn did not create (preexisting) or a user never resolved.
+ *
+ * With `prearmLeadMs`, a run in progress that ends within that lead gets its cut-off ahead: the
+ * terms it will have at its end E, with `startsAt` = E rounded UP to the second. S3 then refuses
+ * from that second on (aws:CurrentTime >= startsAt), so never before E, and from at most 1 s after
+ * it, whether AWS compares the request time to the second or finer. A cut-off in force (an
+ * earlier grant's, with a boundary) is kept instead: a pre-armed one never replaces it.
  */
 export function cutoffTerms(
+  assignment: AssignmentForCutoff,
+  sessionDurationSeconds: number,
+  now: Date,
+  prearmLeadMs = 0,
+): CutoffTerms | null {
+  const armed = armedTerms(assignment, sessionDurationSeconds, now);
+  if (armed !== null || prearmLeadMs <= 0) {
+    return armed;
+  }
+  const current = accessRuns(assignment.leases).find(
+    (run) => run.start <= now.getTime() && now.getTime() < run.end,
+  );
+  if (current === undefined || current.end > now.getTime() + prearmLeadMs) {
+    return null;
+  }
+  const end = new Date(current.end);
+  const terms = armedTerms(assignment, sessionDurationSeconds, end);
+  return terms === null ? null : { ...terms, startsAt: ceilSecond(end) };
+}
+
+function armedTerms(
   assignment: AssignmentForCutoff,
   sessionDurationSeconds: number,
   now: Date,
@@ -130,9 +166,12 @@ function accessRuns(leases: readonly LeaseView[]): Array<{ start: number; end: n
 }
 
 export type CutoffChange = CutoffKey & {
-  change: "added" | "updated" | "expired";
+  /** `withdrawn`: a pre-armed cut-off whose grant no longer ends then (extended, granted again). */
+  change: "added" | "updated" | "expired" | "withdrawn";
   until: string;
   issuedBefore: string | null;
+  /** Pre-armed: when S3 starts refusing. */
+  startsAt: string | null;
 };
 
 export type RefreshReport = {
@@ -146,8 +185,9 @@ const sameTime = (a: Date | null, b: Date | null) => (a?.getTime() ?? null) === 
 
 /**
  * Brings the stored cut-offs in line with the leases, in one transaction: arms the ones ended
- * leases call for, moves their terms (a new grant's boundary, the removal confirmed, a
- * provisional end), and ends the expired. Every bucket whose policy this changes is marked dirty
+ * leases call for, pre-arms those of leases ending within PREARM_LEAD_MS, moves their terms (a new
+ * grant's boundary, the removal confirmed, a provisional end, a pre-armed one now in force),
+ * withdraws pre-armed ones whose grant no longer ends then, and ends the expired. Every bucket whose policy this changes is marked dirty
  * and gets a `bucket.apply` message in the same transaction, so a crash loses nothing: the sweep
  * finds what a lost job did not do. One audit event per kind of change, listing the cut-offs.
  *
@@ -164,6 +204,7 @@ export async function refreshSessionCutoffs(
     candidates: await tx.access.cutoffCandidates({
       since: input.since,
       now,
+      prearmUntil: new Date(now.getTime() + PREARM_LEAD_MS),
       ...(input.assignmentIds === undefined ? {} : { ids: input.assignmentIds }),
       withActiveCutoffs: input.sweep === true,
     }),
@@ -202,6 +243,7 @@ export async function refreshSessionCutoffs(
         candidate,
         durations.get(candidate.permissionSetName) ?? MAX_SESSION_SECONDS,
         at,
+        PREARM_LEAD_MS,
       );
       const row = current.get(keyOf(key));
       // The same ended grant keeps the end it was armed with when removal turns out quicker than
@@ -216,9 +258,14 @@ export async function refreshSessionCutoffs(
           ? { ...computed, until: row.until }
           : computed;
       if (terms === null) {
-        // Rows of other users (an identity re-pinned since) are left to expire on their own.
         if (row !== undefined && row.until <= at) {
+          // Rows of other users (an identity re-pinned since) are left to expire on their own.
           changes.push(change(key, "expired", row));
+        } else if (row !== undefined && row.startsAt !== null) {
+          // Pre-armed for an end that no longer comes (extended, or granted again): withdrawn,
+          // before it starts or the user is refused early; and if this run comes only after it
+          // has started (the run lagged), at once, or the user would stay refused for hours.
+          changes.push(change(key, "withdrawn", row));
         }
         continue;
       }
@@ -229,6 +276,7 @@ export async function refreshSessionCutoffs(
         closedOnly &&=
           sameTime(row.until, terms.until) &&
           sameTime(row.issuedBefore, terms.issuedBefore) &&
+          sameTime(row.startsAt, terms.startsAt ?? null) &&
           !sameTime(row.closedAt, terms.closedAt);
       } else {
         closedOnly = false;
@@ -246,7 +294,7 @@ export async function refreshSessionCutoffs(
     if (changes.length === 0) {
       return { changes, buckets: [] };
     }
-    const expired = changes.filter((entry) => entry.change === "expired");
+    const expired = changes.filter((entry) => entry.change === "expired" || entry.change === "withdrawn");
     if (expired.length > 0) {
       closedOnly = false;
       await tx.cutoffs.remove({ keys: expired, at });
@@ -254,7 +302,7 @@ export async function refreshSessionCutoffs(
     if (saves.length > 0) {
       await tx.cutoffs.save({ cutoffs: saves, at });
     }
-    for (const kind of ["added", "updated", "expired"] as const) {
+    for (const kind of ["added", "updated", "expired", "withdrawn"] as const) {
       const entries = changes.filter((entry) => entry.change === kind);
       if (entries.length > 0) {
         await tx.audit.append({
@@ -277,7 +325,7 @@ export async function refreshSessionCutoffs(
 function change(
   key: CutoffKey,
   kind: CutoffChange["change"],
-  terms: { until: Date; issuedBefore: Date | null },
+  terms: { until: Date; issuedBefore: Date | null; startsAt?: Date | null },
 ): CutoffChange {
   return {
     identityStoreUserId: key.identityStoreUserId,
@@ -286,6 +334,7 @@ function change(
     change: kind,
     until: terms.until.toISOString(),
     issuedBefore: terms.issuedBefore?.toISOString() ?? null,
+    startsAt: terms.startsAt?.toISOString() ?? null,
   };
 }
 
@@ -295,6 +344,7 @@ function sameTerms(row: SessionCutoffRecord, terms: CutoffTerms): boolean {
     sameTime(row.issuedBefore, terms.issuedBefore) &&
     sameTime(row.closedAt, terms.closedAt) &&
     sameTime(row.endedAt, terms.endedAt) &&
+    sameTime(row.startsAt, terms.startsAt ?? null) &&
     row.sessionDurationSeconds === terms.sessionDurationSeconds
   );
 }
@@ -371,8 +421,10 @@ export async function staleBuckets(
 
 export type BucketCutoffStatus = {
   bucket: string;
-  /** Cut-offs in force that concern the bucket. */
+  /** Cut-offs in force that concern the bucket (pre-armed ones not yet started excluded). */
   cutoffs: number;
+  /** Pre-armed cut-offs that concern the bucket, not yet started (S3 refuses from their start). */
+  prearmed: number;
   /** How many fit listed by user (the alert threshold is a share of it). */
   capacity: number;
   /** Cut-offs the last applied policy wrote role-wide (overflow). */
@@ -392,9 +444,12 @@ export async function sessionCutoffStatus(deps: BucketPolicyDeps): Promise<Bucke
   }));
   const age = (since: Date | null) =>
     since === null ? 0 : Math.max(0, (now.getTime() - since.getTime()) / 1000);
+  const started = active.filter((cutoff) => cutoff.startsAt === null || cutoff.startsAt <= now);
+  const ahead = active.filter((cutoff) => cutoff.startsAt !== null && cutoff.startsAt > now);
   return buckets.map((bucket: ProtectedBucketRecord) => ({
     bucket: bucket.name,
-    cutoffs: cutoffsFor(bucket.spec, active).length,
+    cutoffs: cutoffsFor(bucket.spec, started).length,
+    prearmed: cutoffsFor(bucket.spec, ahead).length,
     capacity: capacityOf(bucket),
     roleWide: bucket.cutoffsRoleWide,
     pendingSeconds: age(bucket.dirtySince),

@@ -1,7 +1,9 @@
 export { activateRequest } from "./activate-request.js";
+export { answerCliSignIn, type SignInAnswerer } from "./answer-cli-sign-in.js";
 export { AppError } from "./app-error.js";
 export { applyBucketPolicy, type BucketPolicyApplied } from "./apply-bucket-policy.js";
 export { auditAction } from "./apply-decision.js";
+export { archiveFlow } from "./archive-flow.js";
 export {
   type AccessGrant,
   type BucketAccessReport,
@@ -12,13 +14,22 @@ export * from "./bucket-policy-ports.js";
 export type { DiffSummary } from "./bucket-policy-support.js";
 export { cancelRequest } from "./cancel-request.js";
 export { type BucketDriftReport, checkBucketPolicyDrift } from "./check-bucket-policy-drift.js";
-export { createApiToken, hashToken } from "./create-api-token.js";
+export { checkOnCall } from "./check-on-call.js";
+export { createApiToken, hashToken, mintApiToken } from "./create-api-token.js";
+export {
+  type CliSignInStarted,
+  createCliSignIn,
+  SIGN_IN_TOKEN_SCOPES,
+  SIGN_IN_TOKEN_TTL_MS,
+  SIGN_IN_TTL_MS,
+} from "./create-cli-sign-in.js";
 export {
   ARM_LOOKBACK_MS,
   type BucketCutoffStatus,
   type CutoffChange,
   cutoffTerms,
   MAX_SESSION_SECONDS,
+  PREARM_LEAD_MS,
   PROVISIONAL_STEP_MS,
   prepareGrant,
   type RefreshReport,
@@ -28,8 +39,10 @@ export {
   sessionCutoffStatus,
   staleBuckets,
 } from "./cut-off-sessions.js";
+export { endAccessForClosedTicketEvent, endAccessForTicket } from "./end-access-for-ticket.js";
 export { expireRequest } from "./expire-request.js";
 export { extendRequest } from "./extend-request.js";
+export { failCliSignIn } from "./fail-cli-sign-in.js";
 export { failRequest } from "./fail-request.js";
 export { type GeneratedBucketPolicyView, generateBucketPolicy } from "./generate-bucket-policy.js";
 export type {
@@ -47,8 +60,9 @@ export {
   type KeyturnPrincipal,
   ownRole,
 } from "./keyturn-principal.js";
-export type { Notifier, RequestNotification } from "./notifier.js";
+export type { Notifier, RequestNotification, SignInNotifier } from "./notifier.js";
 export { overrideDecision } from "./override-decision.js";
+export { pollTickets, type TicketPollReport } from "./poll-tickets.js";
 export * from "./ports.js";
 export {
   type BucketDrift,
@@ -66,6 +80,7 @@ export {
   reconcileAssignment,
 } from "./reconcile-assignment.js";
 export { recordOperatorAction } from "./record-operator-action.js";
+export { redeemCliSignIn, type SignInPoll } from "./redeem-cli-sign-in.js";
 export { type RepinIdentityDeps, type Repinned, repinIdentity } from "./repin-identity.js";
 export { type ResolvedIdentity, type ResolveIdentityDeps, resolveIdentity } from "./resolve-identity.js";
 export { err, ok, type Result, type UseCaseError, type UseCaseErrorCode } from "./result.js";
@@ -83,6 +98,7 @@ export type {
   SlackMessageRecord,
   SlackNotifierStore,
   SlackPinOutcome,
+  SlackSignInView,
 } from "./slack-ports.js";
 export { type SubmitRequestInput, submitRequest } from "./submit-request.js";
 export { timeOutRequest } from "./time-out-request.js";

@@ -6,3 +6,12 @@
  */
 export type RequestNotification = { requestId: string; event: string; auditEventId: string };
 export type Notifier = { notify(notification: RequestNotification): Promise<void> };
+
+/**
+ * Asks a person in Slack whether a `keyturn login` is theirs (the `signin.notify` outbox message),
+ * at least once per sign-in: implementations post the DM once.
+ */
+export type SignInNotifier = {
+  /** "unreachable": nobody to ask (no such person in Slack, or no Slack); the sign-in then fails. */
+  notifySignIn(signIn: { signInId: string }): Promise<"asked" | "unreachable" | "skipped">;
+};

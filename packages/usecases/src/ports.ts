@@ -4,7 +4,10 @@ import type {
   FlowRef,
   FlowRules,
   LeaseView,
+  OnCallProvider,
   RequestStatus,
+  TicketProvider,
+  TicketProviderName,
 } from "@keyturn/core";
 
 export type Clock = { now(): Date };
@@ -29,12 +32,17 @@ export type FlowRepository = {
   getCurrent(name: string): Promise<StoredFlow | null>;
   getVersion(name: string, version: number): Promise<FlowRef | null>;
   saveVersion(input: { name: string; version: number; rules: FlowRules; createdBy: string }): Promise<void>;
+  /** Marks the flow archived (saveVersion brings it back). */
+  archive(name: string, at: Date): Promise<void>;
 };
 
 export type IdentityRepository = {
   findById(id: string): Promise<Identity | null>;
-  /** Emails are compared lower-cased; the first sighting of an email creates its identity. */
-  ensureByEmail(email: string): Promise<Identity>;
+  /**
+   * Emails are compared lower-cased; the first sighting of an email creates its identity (pinned
+   * to `slackUserId` when the person was first seen through Slack).
+   */
+  ensureByEmail(email: string, slackUserId?: string): Promise<Identity>;
 };
 
 export type RequestRepository = {
@@ -51,6 +59,10 @@ export type RequestRepository = {
   findByIdempotencyKey(key: string): Promise<{ request: AccessRequest; fingerprint: string | null } | null>;
   /** Writes the new state; the caller holds the row lock taken by `lock`. */
   update(before: AccessRequest, after: AccessRequest): Promise<void>;
+  /** Approved or active requests bound to this ticket (oldest first). */
+  findOpenByTicket(provider: TicketProviderName, key: string): Promise<string[]>;
+  /** Every ticket some approved or active request is bound to, once each. */
+  openTicketBindings(): Promise<Array<{ provider: TicketProviderName; key: string }>>;
 };
 
 export type LeaseRecord = LeaseView & { id: string; assignmentId: string };
@@ -237,6 +249,8 @@ export const OUTBOX_TOPICS = [
   "request.time-out",
   "cutoff.arm",
   "bucket.apply",
+  "request.on-call-check",
+  "signin.notify",
 ] as const;
 export type OutboxTopic = (typeof OUTBOX_TOPICS)[number];
 
@@ -260,6 +274,40 @@ export type ApiTokenRepository = {
   markRevoked(id: string, at: Date): Promise<void>;
 };
 
+/** A `keyturn login` in progress: see create-cli-sign-in.ts. */
+/** undeliverable: Keyturn could not reach the person in Slack to ask. */
+export type CliSignInStatus = "pending" | "approved" | "rejected" | "redeemed" | "undeliverable";
+export type CliSignInRecord = {
+  id: string;
+  code: string;
+  email: string | null;
+  slackUserId: string | null;
+  host: string;
+  status: CliSignInStatus;
+  createdAt: Date;
+  expiresAt: Date;
+  decidedAt: Date | null;
+  identityStoreUserId: string | null;
+  tokenId: string | null;
+  redeemedAt: Date | null;
+};
+
+export type CliSignInRepository = {
+  insert(signIn: CliSignInRecord & { handleHash: string }): Promise<void>;
+  /** Locked until commit, so one answer (and one redemption) wins. */
+  lock(id: string): Promise<CliSignInRecord | null>;
+  lockByHandleHash(handleHash: string): Promise<CliSignInRecord | null>;
+  update(
+    id: string,
+    change: Partial<
+      Pick<
+        CliSignInRecord,
+        "status" | "email" | "slackUserId" | "decidedAt" | "identityStoreUserId" | "tokenId" | "redeemedAt"
+      >
+    >,
+  ): Promise<void>;
+};
+
 export type Transaction = {
   flows: FlowRepository;
   identities: IdentityRepository;
@@ -270,9 +318,21 @@ export type Transaction = {
   tokens: ApiTokenRepository;
   assignments: AssignmentRepository;
   drift: DriftRepository;
+  signIns: CliSignInRepository;
 };
 
 /** Everything a use case writes happens inside one database transaction, or not at all. */
 export type UnitOfWork = { run<T>(work: (tx: Transaction) => Promise<T>): Promise<T> };
 
-export type Deps = { uow: UnitOfWork; clock: Clock; ids: IdGenerator };
+/**
+ * The on-call and ticket providers configured for this deployment (PagerDuty, Jira, Linear); a
+ * flow naming one that is absent is refused when it is put.
+ */
+export type Integrations = {
+  onCall: Partial<Record<OnCallProvider["name"], OnCallProvider>>;
+  tickets: Partial<Record<TicketProviderName, TicketProvider>>;
+};
+
+export const NO_INTEGRATIONS: Integrations = { onCall: {}, tickets: {} };
+
+export type Deps = { uow: UnitOfWork; clock: Clock; ids: IdGenerator; integrations?: Integrations };

@@ -13,7 +13,7 @@ export type Principal = {
 };
 
 export async function resolveActor(tx: Transaction, principal: Principal): Promise<Actor> {
-  const identity = await tx.identities.ensureByEmail(principal.email);
+  const identity = await tx.identities.ensureByEmail(principal.email, principal.slackUserId);
   const slackUserId = principal.slackUserId ?? identity.slackUserId ?? undefined;
   return {
     identityId: identity.id,

@@ -1,5 +1,5 @@
 import { canonicalJson, checkFlowRules, type FlowRef, type FlowRules } from "@keyturn/core";
-import type { AuditActor, Deps } from "./ports.js";
+import { type AuditActor, type Deps, NO_INTEGRATIONS } from "./ports.js";
 import { err, ok, type Result } from "./result.js";
 
 /**
@@ -10,7 +10,7 @@ export async function putFlow(
   deps: Deps,
   input: { name: string; rules: FlowRules; by: AuditActor },
 ): Promise<Result<{ flow: FlowRef; created: boolean; changed: boolean }>> {
-  const problems = checkFlowRules(input.rules);
+  const problems = [...checkFlowRules(input.rules), ...integrationProblems(deps, input.rules)];
   if (problems.length > 0) {
     return err("INVALID_FLOW", problems.map((p) => `${p.path}: ${p.message}`).join("; "), { problems });
   }
@@ -36,4 +36,25 @@ export async function putFlow(
       changed: true,
     });
   });
+}
+
+/** A flow may only name providers this deployment can ask: otherwise no request could ever pass. */
+function integrationProblems(deps: Deps, rules: FlowRules): Array<{ path: string; message: string }> {
+  const integrations = deps.integrations ?? NO_INTEGRATIONS;
+  const problems: Array<{ path: string; message: string }> = [];
+  const onCall = rules.onCallApproval;
+  if (onCall !== undefined && integrations.onCall[onCall.provider] === undefined) {
+    problems.push({
+      path: "onCallApproval.provider",
+      message: `${onCall.provider} is not configured on this Keyturn (see docs/operations.md, "Integrations")`,
+    });
+  }
+  const ticket = rules.ticket.check;
+  if (ticket !== undefined && integrations.tickets[ticket.provider] === undefined) {
+    problems.push({
+      path: "ticket.check.provider",
+      message: `${ticket.provider} is not configured on this Keyturn (see docs/operations.md, "Integrations")`,
+    });
+  }
+  return problems;
 }

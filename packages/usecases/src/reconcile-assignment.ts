@@ -27,6 +27,11 @@ export type ReconcileDeps = Deps & {
   claims: AssignmentClaims;
   /** Slack's view of people, checked before a pin moves to a re-provisioned user. */
   people?: PeopleDirectory;
+  /**
+   * Runs under the claim right before every create, whatever caused the run (a removal's run
+   * finds a new grant too): the worker readies the session cut-offs for the new grant there.
+   */
+  beforeCreate?: (assignmentId: string) => Promise<void>;
 };
 
 export type ReconcileAction =
@@ -381,6 +386,7 @@ async function checkBeforeCreate(run: Run, origin: AssignmentSnapshot["origin"])
 async function create(run: Run, snapshot: AssignmentSnapshot, target: AssignmentTarget): Promise<Creation> {
   const { deps, assignmentId } = run;
   const requestIds = requestIdsOf(snapshot);
+  await deps.beforeCreate?.(assignmentId);
   const startedAt = deps.clock.now();
   // Written before the call: if we die after AWS acted, the next run knows the assignment is ours
   // and that a create may be on its way, and looks its request up instead of sending another.

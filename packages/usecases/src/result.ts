@@ -18,7 +18,21 @@ export type UseCaseErrorCode =
   /** An idempotency key already used for a different request. */
   | "IDEMPOTENCY_KEY_REUSED"
   | "IDENTITY_NOT_FOUND"
-  | "IDENTITY_AMBIGUOUS";
+  | "IDENTITY_AMBIGUOUS"
+  /** No `keyturn login` with this handle (or id). */
+  | "SIGN_IN_NOT_FOUND"
+  /** The sign-in was not answered (or not redeemed) in time. */
+  | "SIGN_IN_EXPIRED"
+  /** The person said no in Slack. */
+  | "SIGN_IN_REJECTED"
+  /** Its token was handed out already: a sign-in yields one token, once. */
+  | "SIGN_IN_REDEEMED"
+  /** Answered already (approved or rejected). */
+  | "SIGN_IN_DECIDED"
+  /** The person could not be reached in Slack to ask (unknown there, or no Slack configured). */
+  | "SIGN_IN_UNDELIVERABLE"
+  /** Someone other than the person signing in answered. */
+  | "SIGN_IN_NOT_YOURS";
 
 export type UseCaseError = { code: UseCaseErrorCode; message: string; details?: Record<string, unknown> };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: UseCaseError };

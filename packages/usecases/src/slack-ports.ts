@@ -1,4 +1,5 @@
-import type { FlowRules, FlowTarget, RequestStatus, ReviewDecision } from "@keyturn/core";
+import type { FlowRules, FlowTarget, LinkedTicket, RequestStatus, ReviewDecision } from "@keyturn/core";
+import type { CliSignInRecord } from "./ports.js";
 
 // What the Slack adapter (packages/slack) needs from storage, as ports: the database adapter
 // implements them (packages/db, createSlackNotifierStore / createSlackIdentityStore), the apps
@@ -26,6 +27,12 @@ export type RequestCard = {
   target: FlowTarget;
   reason: string;
   ticket: string | null;
+  /** The ticket the flow checked (title and link for approvers); its closing ends the access. */
+  linkedTicket: LinkedTicket | null;
+  /** What the on-call check concluded, said to approvers and the requester. */
+  onCall: { outcome: string; note: string } | null;
+  /** Why Keyturn ended the access early (a closed ticket). */
+  endReason: string | null;
   durationSeconds: number;
   status: RequestStatus;
   breakGlass: boolean;
@@ -63,7 +70,13 @@ export type SlackMessageClaim =
   | { claimed: true }
   | { claimed: false; existing: SlackMessageRecord; reason: "posted" | "in_progress" };
 
-/** The notifier's storage: the request as it is now, and the messages posted about it. */
+/** A sign-in as the Slack side reads it (outside any use case): the DM to post or rewrite. */
+export type SlackSignInView = CliSignInRecord & { dmChannel: string | null; dmTs: string | null };
+
+/**
+ * The notifier's storage: the request as it is now, the messages posted about it, and the
+ * `keyturn login` sign-ins it DMs about.
+ */
 export type SlackNotifierStore = {
   /** Null for an unknown (or malformed) request id. */
   requestCard(requestId: string): Promise<RequestCard | null>;
@@ -86,6 +99,12 @@ export type SlackNotifierStore = {
   releaseMessageClaim(input: { requestId: string; kind: string }): Promise<void>;
   forgetMessage(input: { requestId: string; kind: string; ts: string }): Promise<void>;
   touchMessage(input: { requestId: string; kind: string; now: Date }): Promise<void>;
+  /** Null for an unknown sign-in id. */
+  signIn(signInId: string): Promise<SlackSignInView | null>;
+  /** True for exactly one caller until the DM is recorded or released (a redelivery never DMs twice). */
+  claimSignInMessage(signInId: string, channel: string): Promise<boolean>;
+  recordSignInMessage(signInId: string, ts: string): Promise<void>;
+  releaseSignInMessage(signInId: string): Promise<void>;
 };
 
 export type PinnedSlackIdentity = { id: string; email: string; slackUserId: string | null };

@@ -1,6 +1,13 @@
-import { type AccessRequest, decide, type FlowTarget, type RequestSource } from "@keyturn/core";
+import {
+  type AccessRequest,
+  decide,
+  type FlowTarget,
+  normalizeTicketKey,
+  type RequestSource,
+  type TicketLookup,
+} from "@keyturn/core";
 import { applyDecision } from "./apply-decision.js";
-import type { Deps } from "./ports.js";
+import { type Deps, NO_INTEGRATIONS } from "./ports.js";
 import { type Principal, resolveActor } from "./principal.js";
 import { err, ok, type Result } from "./result.js";
 
@@ -22,6 +29,9 @@ export type SubmitRequestInput = {
 };
 
 export async function submitRequest(deps: Deps, input: SubmitRequestInput): Promise<Result<AccessRequest>> {
+  // A checked ticket is asked of its provider before the transaction, so no row lock or pooled
+  // connection waits on the provider; the adapter bounds the wait, and a failure is a refusal.
+  const ticketLookup = await lookUpTicket(deps, input);
   return deps.uow.run(async (tx) => {
     if (input.idempotencyKey !== undefined) {
       const earlier = await tx.requests.findByIdempotencyKey(input.idempotencyKey);
@@ -58,11 +68,16 @@ export async function submitRequest(deps: Deps, input: SubmitRequestInput): Prom
         ...(input.durationSeconds === undefined ? {} : { durationSeconds: input.durationSeconds }),
         ...(input.reason === undefined ? {} : { reason: input.reason }),
         ...(input.ticket === undefined ? {} : { ticket: input.ticket }),
+        ...(ticketLookup === undefined ? {} : { ticketLookup }),
       },
       deps.clock.now(),
     );
     if (!decision.ok) {
-      return err(decision.error.code, decision.error.message);
+      return err(
+        decision.error.code,
+        decision.error.message,
+        decision.error.problems === undefined ? undefined : { problems: decision.error.problems },
+      );
     }
     await applyDecision(tx, {
       before: null,
@@ -76,4 +91,40 @@ export async function submitRequest(deps: Deps, input: SubmitRequestInput): Prom
     });
     return ok(decision.state);
   });
+}
+
+/**
+ * The provider's answer about the request's ticket, when the flow checks tickets; undefined when
+ * it does not (or names no ticket: core then refuses a required one). An unconfigured provider is
+ * a failed check, never a pass.
+ */
+async function lookUpTicket(deps: Deps, input: SubmitRequestInput): Promise<TicketLookup | undefined> {
+  const typed = input.ticket?.trim() ?? "";
+  if (typed === "") {
+    return undefined;
+  }
+  const { flow, earlier } = await deps.uow.run(async (tx) => ({
+    flow: await tx.flows.getCurrent(input.flowName),
+    earlier:
+      input.idempotencyKey === undefined
+        ? null
+        : await tx.requests.findByIdempotencyKey(input.idempotencyKey),
+  }));
+  const requirement = flow?.ref.rules.ticket.check;
+  // A repeat of a submission already made (a Slack retry) is answered with the first request:
+  // its ticket was checked then, and is not asked again.
+  if (requirement === undefined || earlier !== null) {
+    return undefined;
+  }
+  const provider = (deps.integrations ?? NO_INTEGRATIONS).tickets[requirement.provider];
+  if (provider === undefined) {
+    return {
+      kind: "check_failed",
+      key: normalizeTicketKey(requirement.provider, typed) ?? typed.slice(0, 100),
+      reason: "unavailable",
+      detail: `${requirement.provider} is not configured`,
+      checkedAt: deps.clock.now(),
+    };
+  }
+  return provider.lookup(typed, { requesterEmail: input.requester.email });
 }

@@ -12,6 +12,11 @@ import type { UseCaseError } from "./result.js";
 export const API_SCOPES = [
   "requests:read",
   "requests:write",
+  /**
+   * Only the holder's own person's requests: list and read them, file for themselves, cancel,
+   * extend and revoke their own; never review, never see anyone else's (the `keyturn login` token).
+   */
+  "requests:self",
   /** File a request for someone else (an integration: a ticketing system, a chat bot). */
   "requests:on-behalf",
   "flows:admin",

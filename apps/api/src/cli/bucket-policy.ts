@@ -12,7 +12,7 @@ import { userInfo } from "node:os";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { createBucketPolicyStore } from "@keyturn/aws";
-import { generateBucketPolicy, parseBucketSpec } from "@keyturn/bucket-policy";
+import { generateBucketPolicy, parseBucketSpec, renderPolicyDiff } from "@keyturn/bucket-policy";
 import { DatabaseFragment, parseEnv } from "@keyturn/config";
 import {
   createBucketPolicyUnitOfWork,
@@ -28,7 +28,6 @@ import {
   previewBucketPolicy,
 } from "@keyturn/usecases";
 import { loadBucketPolicyS3Config } from "../bucket-policy-env.js";
-import { renderPolicyDiff } from "./render-policy-diff.js";
 
 const USAGE = `usage: bucket-policy -- diff <bucket> [--drop-foreign]
        bucket-policy -- apply <bucket> [--yes] [--drop-foreign]
@@ -162,7 +161,20 @@ async function run(prisma: PrismaClient, name: string): Promise<number> {
       console.error(`bucket-policy: ${describeError(preview.error)}`);
       return 1;
     }
-    process.stdout.write(renderPolicyDiff(preview.value, { dropForeign }));
+    const { bucket, plan, drift, sessionCutoffs } = preview.value;
+    process.stdout.write(
+      renderPolicyDiff(
+        {
+          bucket,
+          changesLive: plan.changesLive,
+          toApply: { bytes: plan.merged.bytes },
+          diff: plan.diff,
+          drift: { ...drift, lastAppliedAt: drift.lastAppliedAt?.toISOString() ?? null },
+          sessionCutoffs,
+        },
+        { dropForeign },
+      ),
+    );
     if (command === "diff") {
       return 0;
     }

@@ -155,3 +155,18 @@ export function principalOf(request: FastifyRequest): Principal {
     audit: { type: "token", id: token.id, label: token.name },
   };
 }
+
+/**
+ * True when the caller was admitted by `requests:self` alone, not by `need`: its token may only
+ * see and act on its own person's requests (the `keyturn login` token).
+ */
+export function ownRequestsOnly(request: FastifyRequest, need: "requests:read" | "requests:write"): boolean {
+  const { scopes } = authOf(request);
+  return !scopes.has(need) && scopes.has("requests:self");
+}
+
+/** The token's person, for a caller limited to its own requests (a service has none). */
+export function ownPerson(request: FastifyRequest): string | null {
+  const { token } = authOf(request);
+  return token.ownerKind === "person" ? token.owner : null;
+}

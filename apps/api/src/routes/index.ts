@@ -7,7 +7,9 @@ import { registerGetBucket } from "./buckets/get-bucket.js";
 import { registerGetBucketAccess } from "./buckets/get-bucket-access.js";
 import { registerGetBucketPolicy } from "./buckets/get-bucket-policy.js";
 import { registerGetGeneratedPolicy } from "./buckets/get-generated-policy.js";
+import { registerListBuckets } from "./buckets/list-buckets.js";
 import { registerPutBucket } from "./buckets/put-bucket.js";
+import { registerArchiveFlow } from "./flows/archive-flow.js";
 import { registerGetFlow } from "./flows/get-flow.js";
 import { registerListFlows } from "./flows/list-flows.js";
 import { registerPutFlow } from "./flows/put-flow.js";
@@ -29,6 +31,7 @@ export function registerV1Routes(v1: App, deps: RouteDeps): void {
   registerPutFlow(v1, deps);
   registerListFlows(v1, deps);
   registerGetFlow(v1, deps);
+  registerArchiveFlow(v1, deps);
 
   registerCreateRequest(v1, deps);
   registerListRequests(v1, deps);
@@ -49,6 +52,7 @@ export function registerV1Routes(v1: App, deps: RouteDeps): void {
   registerRevokeToken(v1, deps);
 
   registerPutBucket(v1, deps);
+  registerListBuckets(v1, deps);
   registerGetBucket(v1, deps);
   registerGetBucketPolicy(v1, deps);
   registerGetGeneratedPolicy(v1, deps);

@@ -1,14 +1,7 @@
 import type { Flow, StoredFlowVersion } from "@keyturn/db";
+import { FlowRulesSchema } from "@keyturn/flow-schema";
 import { z } from "zod";
 import { iso } from "./common.js";
-import { FlowRulesSchema } from "./flow-rules.js";
-
-export const FlowNameSchema = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9-]{0,62}$/,
-    "must be 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit",
-  );
 
 export const FlowViewSchema = z
   .object({

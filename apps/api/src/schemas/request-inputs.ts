@@ -1,8 +1,7 @@
 import { REQUEST_STATUSES } from "@keyturn/core";
+import { FlowNameSchema, FlowTargetSchema, SecondsSchema } from "@keyturn/flow-schema";
 import { z } from "zod";
 import { IsoDateTimeSchema } from "./common.js";
-import { FlowTargetSchema, SecondsSchema } from "./flow-rules.js";
-import { FlowNameSchema } from "./flow-view.js";
 
 export const CreateRequestBodySchema = z.strictObject({
   flow: FlowNameSchema,

@@ -14,6 +14,24 @@ export const RequestViewSchema = z
     target: z.object({ accountId: z.string(), permissionSetName: z.string() }),
     reason: z.string(),
     ticket: z.string().nullable(),
+    linkedTicket: z
+      .object({
+        provider: z.enum(["jira", "linear"]),
+        key: z.string(),
+        title: z.string(),
+        url: z.string(),
+        state: z.string(),
+      })
+      .nullable()
+      .meta({ description: "The ticket the flow checked at submission; its closing ends the access" }),
+    onCall: z.object({ checkedAt: When, outcome: z.string(), note: z.string() }).nullable().meta({
+      description:
+        "The on-call check of a flow with on-call approval: approved by Keyturn, or why it went to the approvers",
+    }),
+    notAfter: MaybeWhen.meta({
+      description: "Access never lasts past this (an on-call grant capped at the shift's end)",
+    }),
+    endReason: z.string().nullable().meta({ description: "Why Keyturn ended the access early" }),
     durationSeconds: z.number().int(),
     state: z.enum(REQUEST_STATUSES),
     source: z.enum(REQUEST_SOURCES).meta({
@@ -53,6 +71,26 @@ export function toRequestViewJson(view: RequestView): RequestViewJson {
     target: { accountId: view.accountId, permissionSetName: view.permissionSetName },
     reason: view.reason,
     ticket: view.ticket,
+    linkedTicket:
+      view.ticketProvider === null || view.ticket === null
+        ? null
+        : {
+            provider: view.ticketProvider === "linear" ? "linear" : "jira",
+            key: view.ticket,
+            title: view.ticketTitle ?? "",
+            url: view.ticketUrl ?? "",
+            state: view.ticketState ?? "",
+          },
+    onCall:
+      view.onCallCheckedAt === null || view.onCallOutcome === null
+        ? null
+        : {
+            checkedAt: view.onCallCheckedAt.toISOString(),
+            outcome: view.onCallOutcome,
+            note: view.onCallNote ?? "",
+          },
+    notAfter: iso(view.notAfter),
+    endReason: view.endReason,
     durationSeconds: view.durationSeconds,
     state: view.status,
     source: view.source,

@@ -1,6 +1,6 @@
 import { type Db, leaseEndsOfAssignment } from "@keyturn/db";
 import type { Logger } from "@keyturn/observability";
-import { type JobContext, type Payload, REMOVAL_CAUSES, RunLater } from "@keyturn/queue";
+import { type JobContext, type Payload, RunLater } from "@keyturn/queue";
 import {
   AppError,
   type BucketPolicyS3Deps,
@@ -24,8 +24,8 @@ const BUSY_RETRY_MS = 500;
  * or using an attempt; when the run removed access, the revocation lag — from the lease's end to
  * the assignment being gone — is observed.
  *
- * With protected buckets, around the reconcile: a grant of a set whose earlier sessions are cut
- * off waits until the cut-off refuses only sessions issued before the new grant (in every
+ * With protected buckets, right before each create and after the run: a grant of a set whose
+ * earlier sessions are cut off waits until the cut-off refuses only sessions issued before the new grant (in every
  * bucket's policy, and that instant has passed), so the new grant's sessions are never refused;
  * after it, the cut-off takes what the run learned (the removal confirmed).
  */
@@ -44,20 +44,26 @@ export function assignmentReconcileHandler(deps: {
       ...(payload.requestId === undefined ? {} : { requestId: payload.requestId }),
     });
     const buckets = deps.bucketPolicies;
-    // A lease's end, a release or an expiry grants nothing: no boundary to prepare. (Also keeps the
-    // database free for the cut-off itself when hundreds of leases end at once.)
-    if (buckets !== undefined && !REMOVAL_CAUSES.has(payload.cause)) {
-      const prepared = await prepareGrant(buckets, { assignmentId: payload.assignmentId });
-      for (const bucket of prepared.buckets) {
-        await applyForCutoffs(buckets, bucket, { ...deps, logger });
-      }
-      const waitMs = (prepared.boundary?.getTime() ?? 0) - buckets.clock.now().getTime();
-      if (waitMs > 0) {
-        // At most a second: the boundary is the new grant's start rounded up to the second.
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-      }
-    }
-    const result = await reconcileAssignment(deps.reconcile, { assignmentId: payload.assignmentId });
+    const reconcile: ReconcileDeps =
+      buckets === undefined
+        ? deps.reconcile
+        : {
+            ...deps.reconcile,
+            // Under the claim, right before the create: a run of any cause may be the one that
+            // grants (a removal's retry that finds a new lease), and nothing can slip in between.
+            beforeCreate: async (assignmentId) => {
+              const prepared = await prepareGrant(buckets, { assignmentId });
+              for (const bucket of prepared.buckets) {
+                await applyForCutoffs(buckets, bucket, { ...deps, logger });
+              }
+              const waitMs = (prepared.boundary?.getTime() ?? 0) - buckets.clock.now().getTime();
+              if (waitMs > 0) {
+                // At most a second: the boundary is the new grant's start rounded up to the second.
+                await new Promise((resolve) => setTimeout(resolve, waitMs));
+              }
+            },
+          };
+    const result = await reconcileAssignment(reconcile, { assignmentId: payload.assignmentId });
     if (!result.ok) {
       throw new AppError(result.error.code, result.error.message, { retryable: false });
     }

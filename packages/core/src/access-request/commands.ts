@@ -1,5 +1,7 @@
 import type { Actor } from "../flow/actor.js";
 import type { FlowRef, FlowTarget } from "../flow/flow-rules.js";
+import type { OnCallCheck } from "../integrations/on-call.js";
+import type { TicketLookup, TicketProviderName } from "../integrations/ticket.js";
 import type { RequestSource, ReviewDecision } from "./state.js";
 
 export type SubmitRequest = {
@@ -11,6 +13,8 @@ export type SubmitRequest = {
   durationSeconds?: number;
   reason?: string;
   ticket?: string;
+  /** The provider's answer about the ticket, when the flow checks tickets (asked by the edge). */
+  ticketLookup?: TicketLookup;
   source: RequestSource;
 };
 export type ReviewRequest = {
@@ -37,6 +41,15 @@ export type FailRequest = { type: "FailRequest"; reason: string };
 export type ExtendRequest = { type: "ExtendRequest"; actor: Actor; additionalSeconds: number };
 export type RevokeRequest = { type: "RevokeRequest"; actor: Actor; asAdmin: boolean; reason?: string };
 export type ExpireRequest = { type: "ExpireRequest" };
+/** The on-call provider's answer about a pending request's requester, judged by the flow's rule. */
+export type RecordOnCallCheck = { type: "RecordOnCallCheck"; check: OnCallCheck };
+/** The ticket the access is bound to was closed (webhook or poll): Keyturn ends the access. */
+export type EndForClosedTicket = {
+  type: "EndForClosedTicket";
+  provider: TicketProviderName;
+  key: string;
+  state: string;
+};
 
 export type Command =
   | SubmitRequest
@@ -48,6 +61,8 @@ export type Command =
   | FailRequest
   | ExtendRequest
   | RevokeRequest
-  | ExpireRequest;
+  | ExpireRequest
+  | RecordOnCallCheck
+  | EndForClosedTicket;
 
 export type CommandType = Command["type"];

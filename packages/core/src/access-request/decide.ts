@@ -1,15 +1,19 @@
 import { assertNever } from "../assert-never.js";
 import { isApprover, mayRequest } from "../flow/actor.js";
 import { durationProblem } from "../flow/durations.js";
-import { compilePattern } from "../flow/flow-rules.js";
+import { compilePattern, type FlowRules } from "../flow/flow-rules.js";
+import { decideOnCall } from "../integrations/on-call.js";
+import { normalizeTicketKey, validateTicket } from "../integrations/ticket.js";
 import type {
   ActivateRequest,
   CancelRequest,
   Command,
+  EndForClosedTicket,
   ExpireRequest,
   ExtendRequest,
   FailRequest,
   OverrideDecision,
+  RecordOnCallCheck,
   ReviewRequest,
   RevokeRequest,
   SubmitRequest,
@@ -17,7 +21,7 @@ import type {
 } from "./commands.js";
 import type { DecideError, DecideErrorCode } from "./errors.js";
 import type { DomainEvent } from "./events.js";
-import type { AccessRequest, RequestStatus, Review } from "./state.js";
+import type { AccessRequest, LinkedTicket, RequestStatus, Review } from "./state.js";
 
 export type Decision =
   | { ok: true; state: AccessRequest; events: DomainEvent[] }
@@ -63,6 +67,10 @@ export function decide(state: AccessRequest | null, command: Command, now: Date)
       return revoke(state, command, now);
     case "ExpireRequest":
       return expire(state, command, now);
+    case "RecordOnCallCheck":
+      return recordOnCallCheck(state, command, now);
+    case "EndForClosedTicket":
+      return endForClosedTicket(state, command, now);
     default:
       return assertNever(command);
   }
@@ -116,6 +124,11 @@ function submit(command: SubmitRequest, now: Date): Decision {
   ) {
     return fail("TICKET_MISMATCH", `the ticket must match ${rules.ticket.pattern}`);
   }
+  const checked = ticket === undefined ? null : checkTicket(rules, ticket, command);
+  if (checked !== null && !checked.ok) {
+    return checked.decision;
+  }
+  const linkedTicket = checked?.linkedTicket;
 
   const pending: AccessRequest = {
     id: command.id,
@@ -123,7 +136,8 @@ function submit(command: SubmitRequest, now: Date): Decision {
     requesterId: command.requester.identityId,
     target,
     reason,
-    ...(ticket === undefined ? {} : { ticket }),
+    ...(ticket === undefined ? {} : { ticket: linkedTicket?.key ?? ticket }),
+    ...(linkedTicket === undefined ? {} : { linkedTicket }),
     durationSeconds,
     source: command.source,
     status: "pending",
@@ -142,7 +156,8 @@ function submit(command: SubmitRequest, now: Date): Decision {
     target,
     durationSeconds,
     reason,
-    ...(ticket === undefined ? {} : { ticket }),
+    ...(ticket === undefined ? {} : { ticket: linkedTicket?.key ?? ticket }),
+    ...(linkedTicket === undefined ? {} : { linkedTicket }),
     source: command.source,
   };
   if (!rules.autoApprove && !rules.breakGlass) {
@@ -164,6 +179,65 @@ function submit(command: SubmitRequest, now: Date): Decision {
         selfApproval: rules.breakGlass,
       },
     ],
+  };
+}
+
+/**
+ * A flow that checks tickets judges the provider's answer (looked up by the edge) against its
+ * requirement; no answer, or an answer about another ticket, is never a pass.
+ */
+function checkTicket(
+  rules: FlowRules,
+  ticket: string,
+  command: SubmitRequest,
+): { ok: true; linkedTicket?: LinkedTicket } | { ok: false; decision: Decision } {
+  const requirement = rules.ticket.check;
+  if (requirement === undefined) {
+    return { ok: true };
+  }
+  const lookup = command.ticketLookup;
+  const expected = normalizeTicketKey(requirement.provider, ticket);
+  const about =
+    lookup === undefined
+      ? null
+      : lookup.kind === "invalid_key"
+        ? normalizeTicketKey(requirement.provider, lookup.input)
+        : lookup.kind === "found"
+          ? lookup.ticket.key
+          : lookup.key;
+  if (lookup === undefined || (lookup.kind !== "invalid_key" && about !== expected)) {
+    return {
+      ok: false,
+      decision: fail(
+        "TICKET_UNCHECKED",
+        `Keyturn could not check the ticket ${ticket.slice(0, 100)}; try again`,
+      ),
+    };
+  }
+  const validation = validateTicket({ lookup, requirement, requesterEmail: command.requester.email });
+  if (!validation.ok) {
+    return {
+      ok: false,
+      decision: {
+        ok: false,
+        error: {
+          code: "TICKET_REJECTED",
+          message: validation.problems.map((p) => p.message).join(" "),
+          problems: validation.problems,
+        },
+      },
+    };
+  }
+  const found = validation.ticket;
+  return {
+    ok: true,
+    linkedTicket: {
+      provider: found.provider,
+      key: found.key,
+      title: found.title,
+      url: found.url,
+      state: found.state.name,
+    },
   };
 }
 
@@ -358,7 +432,9 @@ function activate(state: AccessRequest, command: ActivateRequest, now: Date): De
   const earliest = state.decidedAt ?? state.createdAt;
   const startedAt = command.startedAt ?? now;
   const activatedAt = startedAt > now ? now : startedAt < earliest ? earliest : new Date(startedAt.getTime());
-  const expiresAt = addSeconds(activatedAt, state.durationSeconds);
+  const lasts = addSeconds(activatedAt, state.durationSeconds);
+  // A capped grant (an on-call shift's end) never outlasts its cap, however late it activates.
+  const expiresAt = state.notAfter !== undefined && state.notAfter < lasts ? state.notAfter : lasts;
   return {
     ok: true,
     state: { ...state, status: "active", activatedAt, expiresAt },
@@ -421,6 +497,12 @@ function extend(state: AccessRequest, command: ExtendRequest, now: Date): Decisi
     );
   }
   const expiresAt = addSeconds(state.expiresAt, seconds);
+  if (state.notAfter !== undefined && expiresAt > state.notAfter) {
+    return fail(
+      "EXTENSION_TOO_LONG",
+      `this access was approved for an on-call shift and ends with it, at ${state.notAfter.toISOString()}; request access again`,
+    );
+  }
   const extensionCount = state.extensionCount + 1;
   return {
     ok: true,
@@ -484,5 +566,129 @@ function expire(state: AccessRequest, _command: ExpireRequest, now: Date): Decis
     ok: true,
     state: { ...state, status: "expired", endedAt: now },
     events: [{ type: "RequestExpired", requestId: state.id, at: now }],
+  };
+}
+
+function recordOnCallCheck(state: AccessRequest, command: RecordOnCallCheck, now: Date): Decision {
+  const rule = state.flow.rules.onCallApproval;
+  if (rule === undefined) {
+    return fail("NOT_ALLOWED", `flow '${state.flow.name}' has no on-call approval`);
+  }
+  if (state.status !== "pending") {
+    return alreadyDecided(state);
+  }
+  if (state.onCall !== undefined) {
+    return fail(
+      "ALREADY_CHECKED",
+      `the on-call check was recorded at ${state.onCall.checkedAt.toISOString()}`,
+      state.status,
+    );
+  }
+  const { check } = command;
+  const requested =
+    rule.maxGrantSeconds === undefined
+      ? state.durationSeconds
+      : Math.min(state.durationSeconds, rule.maxGrantSeconds);
+  const decision = decideOnCall({ check, rule, requestedDurationSeconds: requested, now });
+  const evidence = check.kind === "check_failed" ? undefined : check.evidence;
+  if (decision.kind === "to_approvers") {
+    return {
+      ok: true,
+      state: {
+        ...state,
+        onCall: { checkedAt: check.checkedAt, outcome: decision.reason, note: decision.note },
+      },
+      events: [
+        {
+          type: "OnCallNotApproved",
+          requestId: state.id,
+          at: now,
+          reason: decision.reason,
+          note: decision.note,
+          checkedAt: check.checkedAt,
+          ...(evidence === undefined ? {} : { evidence }),
+        },
+      ],
+    };
+  }
+  // decideOnCall approves only on an answer that the requester is on call.
+  const onCallAnswer = check.kind === "on_call" ? check : null;
+  if (onCallAnswer === null) {
+    return fail(
+      "INVALID_TRANSITION",
+      "an on-call approval needs the provider's on-call answer",
+      state.status,
+    );
+  }
+  const capNote =
+    decision.durationSeconds < state.durationSeconds && !decision.capped
+      ? ` Access capped at ${decision.durationSeconds} s by the flow.`
+      : "";
+  const note = `${decision.note}${capNote}`;
+  return {
+    ok: true,
+    state: {
+      ...state,
+      status: "approved",
+      decidedAt: now,
+      durationSeconds: decision.durationSeconds,
+      ...(decision.endsNoLaterThan === null ? {} : { notAfter: decision.endsNoLaterThan }),
+      onCall: { checkedAt: check.checkedAt, outcome: "approved", note },
+    },
+    events: [
+      {
+        type: "RequestApproved",
+        requestId: state.id,
+        at: now,
+        mode: "on_call",
+        approverIds: [],
+        selfApproval: false,
+        onCall: {
+          note,
+          checkedAt: check.checkedAt,
+          shift: decision.shift,
+          evidence: onCallAnswer.evidence,
+          capped: decision.capped || capNote !== "",
+          endsNoLaterThan: decision.endsNoLaterThan,
+          durationSeconds: decision.durationSeconds,
+        },
+      },
+    ],
+  };
+}
+
+function endForClosedTicket(state: AccessRequest, command: EndForClosedTicket, now: Date): Decision {
+  const linked = state.linkedTicket;
+  if (linked === undefined || linked.provider !== command.provider || linked.key !== command.key) {
+    return fail("NOT_ALLOWED", `this access is not bound to ${command.provider} ticket ${command.key}`);
+  }
+  if (state.status !== "approved" && state.status !== "active") {
+    return fail(
+      "INVALID_TRANSITION",
+      `only approved or active access can end; this request is ${state.status}`,
+      state.status,
+    );
+  }
+  const reason = `ended: ticket ${command.key} closed (${command.state})`;
+  return {
+    ok: true,
+    state: {
+      ...state,
+      status: "revoked",
+      endedAt: now,
+      endReason: reason,
+      linkedTicket: { ...linked, state: command.state },
+    },
+    events: [
+      {
+        type: "RequestRevoked",
+        requestId: state.id,
+        at: now,
+        by: "keyturn",
+        asAdmin: false,
+        reason,
+        ticket: { provider: command.provider, key: command.key, state: command.state },
+      },
+    ],
   };
 }

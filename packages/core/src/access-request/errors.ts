@@ -1,3 +1,4 @@
+import type { TicketProblem } from "../integrations/ticket.js";
 import type { RequestStatus } from "./state.js";
 
 export const DECIDE_ERROR_CODES = [
@@ -11,6 +12,9 @@ export const DECIDE_ERROR_CODES = [
   "REASON_MISMATCH",
   "TICKET_REQUIRED",
   "TICKET_MISMATCH",
+  "TICKET_REJECTED",
+  "TICKET_UNCHECKED",
+  "ALREADY_CHECKED",
   "ALREADY_DECIDED",
   "INVALID_TRANSITION",
   "NOT_AN_APPROVER",
@@ -28,4 +32,6 @@ export type DecideError = {
   code: DecideErrorCode;
   message: string;
   status?: RequestStatus;
+  /** TICKET_REJECTED: every reason the ticket failed the flow's requirement. */
+  problems?: TicketProblem[];
 };

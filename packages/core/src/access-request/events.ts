@@ -1,5 +1,6 @@
 import type { FlowTarget } from "../flow/flow-rules.js";
-import type { RequestSource, ReviewDecision } from "./state.js";
+import type { OnCallApprovalReason, OnCallEvidence, OnCallShift } from "../integrations/on-call.js";
+import type { LinkedTicket, RequestSource, ReviewDecision } from "./state.js";
 
 type Base<T extends string, D> = { type: T; requestId: string; at: Date } & D;
 
@@ -12,6 +13,8 @@ type RequestSubmitted = Base<
     durationSeconds: number;
     reason: string;
     ticket?: string;
+    /** The checked ticket, as the provider described it at submission. */
+    linkedTicket?: LinkedTicket;
     /** integration: filed by an API token on the requester's behalf (the audit actor says which). */
     source: RequestSource;
   }
@@ -21,10 +24,32 @@ type ReviewRecorded = Base<
   "ReviewRecorded",
   { reviewerId: string; decision: ReviewDecision; approvals: number; required: number; selfApproval: boolean }
 >;
-export type ApprovalMode = "reviews" | "auto" | "break_glass" | "override";
-type RequestApproved = Base<
+export type ApprovalMode = "reviews" | "auto" | "break_glass" | "override" | "on_call";
+/** Why Keyturn approved an on-call requester: the provider's evidence, kept in the audit event. */
+export type OnCallApprovalEvidence = {
+  note: string;
+  checkedAt: Date;
+  shift: OnCallShift;
+  evidence: OnCallEvidence;
+  capped: boolean;
+  /** The grant ends by then whenever it starts (null: uncapped). */
+  endsNoLaterThan: Date | null;
+  durationSeconds: number;
+};
+export type RequestApproved = Base<
   "RequestApproved",
-  { mode: ApprovalMode; approverIds: string[]; selfApproval: boolean; comment?: string }
+  {
+    mode: ApprovalMode;
+    approverIds: string[];
+    selfApproval: boolean;
+    comment?: string;
+    onCall?: OnCallApprovalEvidence;
+  }
+>;
+/** The on-call check did not approve: the request stays with the approvers, the note says why. */
+export type OnCallNotApproved = Base<
+  "OnCallNotApproved",
+  { reason: OnCallApprovalReason; note: string; checkedAt: Date; evidence?: OnCallEvidence }
 >;
 type RequestDenied = Base<"RequestDenied", { reviewerId: string; override: boolean; comment?: string }>;
 type RequestCancelled = Base<"RequestCancelled", { by: string; asAdmin: boolean }>;
@@ -35,8 +60,17 @@ type RequestExtended = Base<
   "RequestExtended",
   { by: string; additionalSeconds: number; expiresAt: Date; extensionCount: number }
 >;
-type RequestRevoked = Base<"RequestRevoked", { by: string; asAdmin: boolean; reason?: string }>;
-type RequestExpired = Base<"RequestExpired", Record<never, never>>;
+export type RequestRevoked = Base<
+  "RequestRevoked",
+  {
+    by: string;
+    asAdmin: boolean;
+    reason?: string;
+    /** Ended by Keyturn because the ticket it was bound to closed. */
+    ticket?: { provider: string; key: string; state: string };
+  }
+>;
+export type RequestExpired = Base<"RequestExpired", Record<never, never>>;
 
 export type DomainEvent =
   | RequestSubmitted
@@ -49,6 +83,7 @@ export type DomainEvent =
   | RequestFailed
   | RequestExtended
   | RequestRevoked
-  | RequestExpired;
+  | RequestExpired
+  | OnCallNotApproved;
 
 export type DomainEventType = DomainEvent["type"];

@@ -1,4 +1,6 @@
 import type { FlowRef, FlowTarget } from "../flow/flow-rules.js";
+import type { OnCallApprovalReason } from "../integrations/on-call.js";
+import type { TicketProviderName } from "../integrations/ticket.js";
 
 export const REQUEST_STATUSES = [
   "pending",
@@ -45,6 +47,23 @@ export type Review = {
 export const REQUEST_SOURCES = ["slack", "api", "integration"] as const;
 export type RequestSource = (typeof REQUEST_SOURCES)[number];
 
+/** The ticket a flow checked when the request was made, as approvers see it. */
+export type LinkedTicket = {
+  provider: TicketProviderName;
+  key: string;
+  title: string;
+  url: string;
+  /** The state name the provider gave when it was last looked at. */
+  state: string;
+};
+
+/** What the on-call check concluded (recorded once: a repeated job does not check again). */
+export type OnCallOutcome = {
+  checkedAt: Date;
+  outcome: "approved" | OnCallApprovalReason;
+  note: string;
+};
+
 export type AccessRequest = {
   id: string;
   flow: FlowRef;
@@ -52,6 +71,7 @@ export type AccessRequest = {
   target: FlowTarget;
   reason: string;
   ticket?: string;
+  linkedTicket?: LinkedTicket;
   durationSeconds: number;
   source: RequestSource;
   status: RequestStatus;
@@ -66,4 +86,9 @@ export type AccessRequest = {
   expiresAt?: Date;
   endedAt?: Date;
   failureReason?: string;
+  /** Why access ended early, when Keyturn ended it (a closed ticket). */
+  endReason?: string;
+  /** Access never lasts past this instant, whenever it starts (an on-call grant ends with the shift). */
+  notAfter?: Date;
+  onCall?: OnCallOutcome;
 };

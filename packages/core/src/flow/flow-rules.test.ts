@@ -31,6 +31,41 @@ describe("flow rules", () => {
       { offeredDurationsSeconds: [1800], defaultDurationSeconds: 3600 },
       "offeredDurationsSeconds",
     ],
+    [
+      "on-call approval without schedules",
+      { onCallApproval: { provider: "pagerduty" as const, schedules: [], escalationPolicies: [] } },
+      "onCallApproval.schedules",
+    ],
+    [
+      "on-call approval on an auto-approved flow",
+      {
+        autoApprove: true,
+        onCallApproval: { provider: "pagerduty" as const, schedules: ["P1"], escalationPolicies: [] },
+      },
+      "onCallApproval",
+    ],
+    [
+      "a zero on-call grant cap",
+      {
+        onCallApproval: {
+          provider: "pagerduty" as const,
+          schedules: ["P1"],
+          escalationPolicies: [],
+          maxGrantSeconds: 0,
+        },
+      },
+      "onCallApproval.maxGrantSeconds",
+    ],
+    [
+      "a checked ticket that is optional",
+      { ticket: { required: false, check: { provider: "jira" as const } } },
+      "ticket.required",
+    ],
+    [
+      "a checked ticket with a bad project key",
+      { ticket: { required: true, check: { provider: "jira" as const, projects: ["ops"] } } },
+      "ticket.check.projects[0]",
+    ],
   ])("reports %s", (_n, overrides, path) => {
     expect(checkFlowRules(rules(overrides)).map((p) => p.path)).toContain(path);
   });

@@ -1,3 +1,6 @@
+import { checkOnCallRule, type OnCallRule } from "../integrations/on-call.js";
+import { checkTicketRequirement, type TicketRequirement } from "../integrations/ticket.js";
+
 /**
  * A flow is an access rule: who may request which targets, who approves, and the limits. The
  * shape is validated at the edges (zod); `checkFlowRules` enforces the rules' own consistency.
@@ -19,7 +22,15 @@ export type FlowRules = {
   /** n approvals from n distinct approvers. */
   approvalsRequired: number;
   selfApproval: boolean;
+  /** Every request is approved at once (unconditionally). */
   autoApprove: boolean;
+  /**
+   * A requester on call right now (asked of the provider after submission) is approved by Keyturn
+   * itself; everyone else, and everyone when the check fails, goes to the approvers. A field of its
+   * own rather than a shape of `autoApprove`, so that no truthiness test of `autoApprove` can ever
+   * read an on-call rule as "approve everyone".
+   */
+  onCallApproval?: OnCallApproval;
   /** Self-activating; every activation needs an after-the-fact review and raises an alert. */
   breakGlass: boolean;
   defaultDurationSeconds: number;
@@ -32,7 +43,7 @@ export type FlowRules = {
    */
   offeredDurationsSeconds?: number[];
   reason: { required: boolean; pattern?: string };
-  ticket: { required: boolean; pattern?: string };
+  ticket: TicketRule;
   pendingTimeoutSeconds: number;
   extensions: { maxCount: number; maxExtensionSeconds: number; requiresApproval: boolean };
   approvalChannel?: string;
@@ -42,6 +53,22 @@ export type FlowRules = {
    */
   drift?: "report" | "remove";
 };
+
+/** On-call auto-approval, with an optional cap on the grant besides the shift's end. */
+export type OnCallApproval = Flat<
+  OnCallRule & {
+    /** No on-call grant lasts longer than this, whatever was requested. */
+    maxGrantSeconds?: number;
+  }
+>;
+type Flat<T> = { [K in keyof T]: T[K] };
+
+/**
+ * What the request's ticket must be. With `check`, the ticket is looked up at the provider when
+ * the request is made, judged against the requirement, shown to approvers, and its closing ends
+ * the access.
+ */
+export type TicketRule = { required: boolean; pattern?: string; check?: TicketRequirement };
 
 export type FlowRef = { name: string; version: number; rules: FlowRules };
 
@@ -121,6 +148,28 @@ export function checkFlowRules(rules: FlowRules): FlowRuleProblem[] {
     const pattern = rules[field].pattern;
     if (pattern !== undefined && compilePattern(pattern) === null) {
       add(`${field}.pattern`, "is not a valid regular expression");
+    }
+  }
+  const onCall = rules.onCallApproval;
+  if (onCall !== undefined) {
+    if (automatic) {
+      add("onCallApproval", "an auto-approved or break-glass flow has no use for on-call approval");
+    }
+    for (const problem of checkOnCallRule(onCall)) {
+      add(`onCallApproval.${problem.path}`, problem.message);
+    }
+    const cap = onCall.maxGrantSeconds;
+    if (cap !== undefined && !(Number.isInteger(cap) && cap > 0)) {
+      add("onCallApproval.maxGrantSeconds", "must be a positive whole number of seconds");
+    }
+  }
+  const check = rules.ticket.check;
+  if (check !== undefined) {
+    if (!rules.ticket.required) {
+      add("ticket.required", "a ticket the flow checks must be required");
+    }
+    for (const problem of checkTicketRequirement(check)) {
+      add(`ticket.check.${problem.path}`, problem.message);
     }
   }
   if (rules.extensions.maxCount > 0 && rules.extensions.maxExtensionSeconds <= 0) {

@@ -8,8 +8,8 @@ import type { FlowRuleProblem } from "../flow/flow-rules.js";
 /** Which of a provider's schedules / escalation policies count, as a flow names them. */
 export type OnCallRule = {
   provider: "pagerduty";
-  schedules: readonly string[];
-  escalationPolicies: readonly string[];
+  schedules: string[];
+  escalationPolicies: string[];
   /** Cap the grant at the end of the shift (default true). */
   capToShift?: boolean;
   /** A capped grant shorter than this goes to the approvers instead (the shift is nearly over). */
@@ -20,8 +20,8 @@ export type OnCallRule = {
 
 export type OnCallQuery = {
   email: string;
-  schedules: readonly string[];
-  escalationPolicies: readonly string[];
+  schedules: string[];
+  escalationPolicies: string[];
   maxEscalationLevel?: number;
 };
 
@@ -86,6 +86,9 @@ export type OnCallProvider = {
   check(query: OnCallQuery): Promise<OnCallCheck>;
 };
 
+/** Why an on-call check sent the request to the approvers. */
+export type OnCallApprovalReason = "not_on_call" | "check_failed" | "check_stale" | "shift_ending";
+
 export type OnCallDecision =
   | {
       kind: "approve";
@@ -102,7 +105,7 @@ export type OnCallDecision =
     }
   | {
       kind: "to_approvers";
-      reason: "not_on_call" | "check_failed" | "check_stale" | "shift_ending";
+      reason: OnCallApprovalReason;
       note: string;
     };
 

@@ -78,9 +78,9 @@ export type WebhookVerification =
 export type TicketRequirement = {
   provider: TicketProviderName;
   /** Allowed Jira project keys / Linear team keys; omitted or empty: any. */
-  projects?: readonly string[];
+  projects?: string[];
   /** Allowed state names (any case); omitted or empty: any open state. Closed is never allowed. */
-  states?: readonly string[];
+  states?: string[];
   /** The requester must be the ticket's assignee. */
   assignedToRequester?: boolean;
 };

@@ -137,3 +137,52 @@ describe("the approval-channel message", () => {
     expect(breakGlass.text).toContain(":rotating_light: Break-glass access");
   });
 });
+
+describe("approval message: integrations", () => {
+  const linkedTicket = {
+    provider: "jira" as const,
+    key: "OPS-7",
+    title: "Disk full <!channel>",
+    url: "https://acme.atlassian.net/browse/OPS-7",
+    state: "In Progress",
+  };
+
+  it("shows a checked ticket's title and link to approvers, the title escaped", () => {
+    const text = JSON.stringify(approvalMessage(card({ ticket: "OPS-7", linkedTicket })).blocks);
+    expect(text).toContain("<https://acme.atlassian.net/browse/OPS-7|OPS-7>");
+    expect(text).toContain("Disk full &lt;!channel&gt;");
+    expect(text).not.toContain("<!channel>");
+  });
+
+  it("tells approvers why Keyturn did not approve an on-call flow's request itself", () => {
+    const note =
+      "On-call check failed (unavailable: the provider is unavailable) at 2026-01-01T00:00:00.000Z; not auto-approved.";
+    const text = JSON.stringify(approvalMessage(card({ onCall: { outcome: "check_failed", note } })).blocks);
+    expect(text).toContain("On-call check failed (unavailable");
+  });
+
+  it("says Keyturn approved an on-call requester, and why", () => {
+    const note = "Auto-approved: on call in schedule Primary (PSCHED1) until 2026-01-01T09:00:00.000Z";
+    const text = JSON.stringify(
+      approvalMessage(card({ status: "approved", decidedAt: T0, onCall: { outcome: "approved", note } }))
+        .blocks,
+    );
+    expect(text).toContain("Approved by Keyturn");
+    expect(text).toContain("schedule Primary (PSCHED1)");
+  });
+
+  it("says Keyturn ended access whose ticket closed", () => {
+    const text = JSON.stringify(
+      approvalMessage(
+        card({
+          status: "revoked",
+          decidedAt: T0,
+          endedAt: T0,
+          endReason: "ended: ticket OPS-7 closed (Done)",
+        }),
+      ).blocks,
+    );
+    expect(text).toContain("Ended by Keyturn");
+    expect(text).toContain("ticket OPS-7 closed");
+  });
+});

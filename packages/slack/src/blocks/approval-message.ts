@@ -8,11 +8,13 @@ import {
   decisionText,
   fallbackText,
   flowText,
+  linkedTicketText,
   mention,
   mrkdwn,
   progressText,
   rulesSummary,
   STATUS_BADGES,
+  section,
   slackDate,
   targetText,
   userTextSection,
@@ -99,8 +101,14 @@ export function approvalMessage(card: RequestCard): SlackMessageContent {
     },
     userTextSection("Reason", card.reason === "" ? "(none given)" : card.reason, "request.reason"),
   ];
-  if (card.ticket !== null) {
+  if (card.linkedTicket !== null) {
+    blocks.push(section(linkedTicketText(card.linkedTicket), "request.ticket"));
+  } else if (card.ticket !== null) {
     blocks.push(userTextSection("Ticket", card.ticket, "request.ticket"));
+  }
+  if (card.status === "pending" && card.onCall !== null && card.onCall.outcome !== "approved") {
+    // Why Keyturn did not approve it itself: approvers see that the on-call check ran.
+    blocks.push(context([`:pager: ${escapeMrkdwn(card.onCall.note)}`], "request.on_call"));
   }
   const rules = [rulesSummary(card.flow.rules)];
   if (!card.breakGlass && !card.flow.rules.autoApprove) {

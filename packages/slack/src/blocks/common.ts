@@ -1,4 +1,4 @@
-import type { FlowRules, FlowTarget, PrincipalSelector, RequestStatus } from "@keyturn/core";
+import type { FlowRules, FlowTarget, LinkedTicket, PrincipalSelector, RequestStatus } from "@keyturn/core";
 import type { Button, ContextBlock, MrkdwnElement, SectionBlock } from "@slack/web-api";
 import { formatDuration } from "../durations.js";
 import { code, escapeMrkdwn, plainText, truncate } from "../escape.js";
@@ -109,10 +109,14 @@ export function decisionText(card: RequestCard): string | null {
         parts.push(`Break-glass: self-activated by ${mention(card.requester)}${when(card.decidedAt)}`);
       } else if (approvedBy.length > 0) {
         parts.push(`Approved by ${approvedBy.join(", ")}${when(card.decidedAt)}`);
+      } else if (card.onCall?.outcome === "approved") {
+        parts.push(`Approved by Keyturn${when(card.decidedAt)}: ${escapeMrkdwn(card.onCall.note)}`);
       } else if (card.flow.rules.autoApprove) {
         parts.push(`Approved automatically${when(card.decidedAt)}`);
       }
-      if (card.status === "revoked") {
+      if (card.status === "revoked" && card.endReason !== null) {
+        parts.push(`Ended by Keyturn${when(card.endedAt)}: ${escapeMrkdwn(card.endReason)}`);
+      } else if (card.status === "revoked") {
         const by = card.endedBy === null ? "" : ` by ${mention(card.endedBy)}`;
         parts.push(`Revoked${by}${when(card.endedAt)}`);
       }
@@ -135,6 +139,16 @@ export function decisionText(card: RequestCard): string | null {
     case "timed_out":
       return `Nobody decided before the request timed out${when(card.endedAt)}`;
   }
+}
+
+/**
+ * A checked ticket: its key linked to the provider's page, then its title and state as plain user
+ * text (escaped). The link is shown only when it is the provider's own https address.
+ */
+export function linkedTicketText(ticket: LinkedTicket): string {
+  const key = escapeMrkdwn(ticket.key);
+  const link = /^https?:\/\/[^\s<>|]+$/.test(ticket.url) ? `<${ticket.url}|${key}>` : key;
+  return `*Ticket* ${link}: ${escapeMrkdwn(ticket.title)} _(${escapeMrkdwn(ticket.state)})_`;
 }
 
 export function mrkdwn(text: string): MrkdwnElement {

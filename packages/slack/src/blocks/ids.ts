@@ -11,6 +11,9 @@ export const ACTION_IDS = {
   openRequestModal: "request.open_modal",
   /** The modal's flow select: picking another flow re-renders the modal for it. */
   chooseFlow: "request_form.choose_flow",
+  /** A `keyturn login` DM's answers; the value is the sign-in's id. */
+  approveSignIn: "signin.approve",
+  rejectSignIn: "signin.reject",
 } as const;
 
 export type RequestActionId = (typeof ACTION_IDS)[keyof typeof ACTION_IDS];

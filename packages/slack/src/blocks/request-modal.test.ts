@@ -188,3 +188,20 @@ describe("a flow's own durations (core's offeredDurations, shared with the API a
     ).toBe(true);
   });
 });
+
+describe("the request modal of a flow that checks tickets", () => {
+  it("asks for a ticket and says what it must be and that access ends with it", () => {
+    const checked = {
+      name: "ops",
+      version: 1,
+      rules: rules({
+        ticket: { required: true, check: { provider: "jira", projects: ["OPS"], assignedToRequester: true } },
+      }),
+    };
+    const ticket = block(requestModal({ flows: [checked], selected: checked }), REQUEST_MODAL.blocks.ticket);
+    expect(ticket?.optional).toBe(false);
+    expect(ticket?.hint?.text).toBe(
+      "An open Jira issue from OPS, assigned to you (like OPS-123, or its link). Your access ends when it closes.",
+    );
+  });
+});

@@ -72,6 +72,19 @@ function patternHint(pattern: string | undefined, fallback: string): string {
   return pattern === undefined ? fallback : `Must match: ${pattern}`;
 }
 
+/** A checked ticket says what it must be; Keyturn looks it up when the form is sent. */
+function ticketHint(rule: RequestableFlow["rules"]["ticket"]): string {
+  const check = rule.check;
+  if (check === undefined) {
+    return patternHint(rule.pattern, "An incident or change ticket, if there is one.");
+  }
+  const example = check.provider === "jira" ? "OPS-123" : "ENG-42";
+  const where =
+    check.projects === undefined || check.projects.length === 0 ? "" : ` from ${check.projects.join(", ")}`;
+  const mine = check.assignedToRequester === true ? ", assigned to you" : "";
+  return `An open ${check.provider === "jira" ? "Jira" : "Linear"} issue${where}${mine} (like ${example}, or its link). Your access ends when it closes.`;
+}
+
 /**
  * The `/access` modal for one selected flow among those the user may request. Changing the flow
  * select sends a block action and the modal is rebuilt for the new flow (its targets, durations
@@ -179,7 +192,7 @@ export function requestModal(input: {
     block_id: ids.ticket,
     optional: !rules.ticket.required,
     label: plainText(rules.ticket.required ? "Ticket (required)" : "Ticket"),
-    hint: plainText(patternHint(rules.ticket.pattern, "An incident or change ticket, if there is one.")),
+    hint: plainText(ticketHint(rules.ticket)),
     element: {
       type: "plain_text_input",
       action_id: actions.ticket,

@@ -12,6 +12,7 @@ import {
   decisionText,
   fallbackText,
   flowText,
+  linkedTicketText,
   progressText,
   rulesSummary,
   STATUS_BADGES,
@@ -86,6 +87,15 @@ function summary(card: RequestCard): KnownBlock[] {
     ),
     userTextSection("Reason", card.reason === "" ? "(none given)" : card.reason, "requester.reason"),
   ];
+  if (card.linkedTicket !== null) {
+    blocks.push(section(linkedTicketText(card.linkedTicket), "requester.ticket"));
+  }
+  if (card.onCall !== null) {
+    blocks.push(context([`:pager: ${escapeMrkdwn(card.onCall.note)}`], "requester.on_call"));
+  }
+  if (card.status === "revoked" && card.endReason !== null) {
+    blocks.push(context([`Keyturn ${escapeMrkdwn(card.endReason)}.`], "requester.ended"));
+  }
   return blocks;
 }
 

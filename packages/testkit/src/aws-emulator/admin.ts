@@ -82,6 +82,23 @@ function route(emulator: AwsEmulator, method: string, path: string, body: Buffer
       }
       return emulator.signIn(user);
     }
+    case "GET /_emulator/device-authorizations":
+      return emulator.pendingDevices();
+    case "POST /_emulator/device-authorizations": {
+      // The browser step of the SSO OIDC device flow, as "the user approved in the browser".
+      const { userCode, user, decision } = parseObject(body);
+      if (typeof userCode !== "string" || (decision !== "approve" && decision !== "deny")) {
+        throw new BadRequest('Expected {userCode, decision: "approve" | "deny", user (to approve)}');
+      }
+      if (decision === "deny") {
+        emulator.denyDevice(userCode);
+      } else if (typeof user === "string") {
+        emulator.approveDevice(userCode, user);
+      } else {
+        throw new BadRequest("Approving needs {user: userName | userId}");
+      }
+      return {};
+    }
     case "POST /_emulator/callers": {
       const { accessKeyId, ...caller } = parseObject(body);
       if (typeof accessKeyId !== "string") {

@@ -9,6 +9,7 @@ import { identityStoreOperations } from "./identity-store.js";
 import { createRandom } from "./random.js";
 import { executeS3, routeS3 } from "./s3.js";
 import { ssoAdminOperations } from "./sso-admin.js";
+import { OidcState, oidcOperation, oidcOperations } from "./sso-oidc.js";
 import { portalOperation, portalOperations } from "./sso-portal.js";
 import { EmulatorState } from "./state.js";
 import { getCallerIdentity, isStsRequest, stsError, stsOperation, stsResponse } from "./sts.js";
@@ -133,6 +134,46 @@ async function handlePortal(
   );
 }
 
+async function handleOidc(
+  ctx: EmulatorContext,
+  oidc: OidcState,
+  operation: string,
+  body: Buffer,
+  res: ServerResponse,
+) {
+  const requestId = ctx.state.ids.uuid();
+  let input: JsonObject | undefined;
+  try {
+    const parsed: unknown = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+    input = isObject(parsed) ? parsed : undefined;
+  } catch {
+    input = undefined;
+  }
+  // Never the secrets (client secret, device code) in the call log.
+  const logged = { clientName: typeof input?.clientName === "string" ? input.clientName : undefined };
+  const result = await performCall(ctx, { service: "sso-oidc", operation, input: logged }, requestId, () => {
+    const handler = oidcOperations[operation];
+    if (handler === undefined || input === undefined) {
+      throw new AwsError("InvalidRequestException", "The request body is not a JSON object.", {
+        fields: { error: "invalid_request", error_description: "The request body is not a JSON object." },
+      });
+    }
+    return handler(input, ctx, oidc);
+  });
+  const headers = { "content-type": "application/json", "x-amzn-RequestId": requestId };
+  if (result.ok) {
+    send(res, 200, headers, JSON.stringify(result.value));
+    return;
+  }
+  const { error } = result;
+  send(
+    res,
+    error.status,
+    { ...headers, "x-amzn-ErrorType": error.code },
+    JSON.stringify({ error: error.code, error_description: error.message, ...error.fields }),
+  );
+}
+
 /**
  * aws:SourceIp as S3 would see it: the peer's address, IPv4 or IPv6 (::1 on an IPv6 loopback). A
  * dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; S3 sees those as plain IPv4.
@@ -231,6 +272,7 @@ async function handleS3(
 
 async function handle(
   ctx: EmulatorContext,
+  oidc: OidcState,
   emulator: AwsEmulator,
   req: IncomingMessage,
   res: ServerResponse,
@@ -252,6 +294,12 @@ async function handle(
   }
   if (method === "POST" && rawPath === "/" && isStsRequest(header(req, "authorization"))) {
     await handleSts(ctx, req, body, res);
+    return;
+  }
+  // OIDC calls are unsigned JSON posts to their own paths; a signed request is S3's.
+  const oidcOp = oidcOperation(method, rawPath);
+  if (oidcOp !== undefined && req.headers.authorization === undefined) {
+    await handleOidc(ctx, oidc, oidcOp, body, res);
     return;
   }
   // Portal calls are unsigned and carry the bearer token; a signed request to a bucket that
@@ -280,6 +328,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
   const faults = new FaultController(seed, options.quotas);
   const calls = new CallLog();
   const ctx: EmulatorContext = { state, faults, calls };
+  const oidc = new OidcState();
 
   const server = createServer();
   const host = options.host ?? "127.0.0.1";
@@ -318,6 +367,14 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
     faults,
     registerCaller: (accessKeyId, caller) => state.registerCaller(accessKeyId, caller),
     signIn: (user) => state.signIn(user),
+    approveDevice: (userCode, user) => {
+      if (state.findUser(user) === undefined) {
+        throw new Error(`Unknown user ${user}`);
+      }
+      oidc.decide(userCode, { kind: "approved", user });
+    },
+    denyDevice: (userCode) => oidc.decide(userCode, { kind: "denied" }),
+    pendingDevices: () => oidc.pending(),
     deleteUser: (user) => state.deleteUser(user),
     reprovisionUser: (user) => state.reprovisionUser(user),
     setUserEmails: (user, emails) => state.setUserEmails(user, emails),
@@ -328,7 +385,7 @@ export async function startAwsEmulator(options: AwsEmulatorOptions = {}): Promis
   };
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    handle(ctx, emulator, req, res).catch((error: unknown) => {
+    handle(ctx, oidc, emulator, req, res).catch((error: unknown) => {
       // Only reached by failures outside performCall (e.g. a body that could not be read).
       if (!res.headersSent) {
         send(res, 500, { "content-type": "text/plain" }, `Emulator error: ${String(error)}`);

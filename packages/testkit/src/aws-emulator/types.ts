@@ -1,7 +1,7 @@
 // Public types of the local AWS emulator. Everything here is plain data so that the same shapes
 // travel over the admin HTTP surface (/_emulator/...) as JSON.
 
-export type ServiceName = "sso-admin" | "identitystore" | "s3" | "sso-portal" | "sts";
+export type ServiceName = "sso-admin" | "identitystore" | "s3" | "sso-portal" | "sso-oidc" | "sts";
 
 export type QuotaOptions = {
   enabled: boolean;
@@ -290,6 +290,15 @@ export type AwsEmulator = {
   registerCaller(accessKeyId: string, caller: CallerRegistration): void;
   /** Issues an SSO portal access token (for GetRoleCredentials) to a user, by userName or UserId. */
   signIn(user: string): PortalSignIn;
+  /**
+   * The browser step of the SSO OIDC device flow: the user (userName or UserId) signs in and
+   * allows the device showing `userCode`; its next CreateToken answers a portal access token.
+   */
+  approveDevice(userCode: string, user: string): void;
+  /** The user refuses the device: its next CreateToken is AccessDeniedException. */
+  denyDevice(userCode: string): void;
+  /** Device authorizations nobody has answered yet (what a browser would be showing). */
+  pendingDevices(): Array<{ userCode: string; startUrl: string; clientId: string }>;
   /**
    * Removes a user (by userName or UserId) from the identity store, as an identity provider's SCIM
    * delete does. Its account assignments stay listed under the old id, and requests about it end

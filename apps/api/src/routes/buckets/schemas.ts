@@ -102,6 +102,10 @@ const SessionCutoffSchema = z.object({
   until: z.string(),
   issuedBefore: z.string().optional(),
   closedAt: z.string().optional(),
+  from: z
+    .string()
+    .optional()
+    .meta({ description: "Pre-armed: S3 refuses from this instant (the grant's end) by its own clock" }),
 });
 
 const SidList = z.array(z.string());
@@ -177,6 +181,11 @@ export const GeneratedPolicyViewSchema = z
     sessionCutoffs: z.array(SessionCutoffSchema),
     cutoffLayout: z.object({
       listed: z.number().int(),
+      prearmed: z.number().int().meta({ description: "Cut-offs written ahead of their grant's end" }),
+      prearmDeferred: z
+        .number()
+        .int()
+        .meta({ description: "Pre-armed cut-offs left out for room: armed at their grant's end instead" }),
       roleWide: z.array(
         z.object({
           accountId: z.string(),

@@ -1,14 +1,15 @@
 import { getFlowView } from "@keyturn/db";
+import { FlowNameSchema } from "@keyturn/flow-schema";
 import { z } from "zod";
 import { HttpProblem } from "../../http-errors.js";
 import type { App, RouteDeps } from "../../route-context.js";
-import { FlowNameSchema, FlowViewSchema, toFlowViewJson } from "../../schemas/flow-view.js";
+import { FlowViewSchema, toFlowViewJson } from "../../schemas/flow-view.js";
 
 export function registerGetFlow(app: App, deps: RouteDeps): void {
   app.get(
     "/flows/:name",
     {
-      config: { scopes: ["requests:read", "flows:admin"] },
+      config: { scopes: ["requests:read", "requests:self", "flows:admin"] },
       schema: {
         tags: ["flows"],
         summary: "Get a flow's current version",

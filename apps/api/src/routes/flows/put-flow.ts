@@ -1,11 +1,11 @@
 import { getFlowView } from "@keyturn/db";
+import { FlowNameSchema, FlowRulesSchema } from "@keyturn/flow-schema";
 import { putFlow } from "@keyturn/usecases";
 import { z } from "zod";
 import { HttpProblem, useCaseProblem } from "../../http-errors.js";
 import { authOf } from "../../plugins/auth.js";
 import type { App, RouteDeps } from "../../route-context.js";
-import { FlowRulesSchema } from "../../schemas/flow-rules.js";
-import { FlowNameSchema, FlowViewSchema, toFlowViewJson } from "../../schemas/flow-view.js";
+import { FlowViewSchema, toFlowViewJson } from "../../schemas/flow-view.js";
 
 const PutFlowResponseSchema = z.object({
   flow: FlowViewSchema,

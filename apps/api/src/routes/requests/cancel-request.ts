@@ -4,13 +4,14 @@ import type { App, RouteDeps } from "../../route-context.js";
 import { IdParamsSchema } from "../../schemas/common.js";
 import { CancelBodySchema } from "../../schemas/request-inputs.js";
 import { RequestViewSchema } from "../../schemas/request-view.js";
+import { requireOwnRequest } from "./own-request.js";
 import { respondWithRequest } from "./respond.js";
 
 export function registerCancelRequest(app: App, deps: RouteDeps): void {
   app.post(
     "/requests/:id/cancel",
     {
-      config: { scopes: ["requests:write"] },
+      config: { scopes: ["requests:write", "requests:self"] },
       schema: {
         tags: ["requests"],
         summary: "Cancel a pending request (the requester's own, or any with asAdmin and flows:admin)",
@@ -20,6 +21,7 @@ export function registerCancelRequest(app: App, deps: RouteDeps): void {
       },
     },
     async (request) => {
+      await requireOwnRequest(deps, request, request.params.id, "requests:write");
       const { asAdmin } = request.body;
       if (asAdmin) {
         requireScope(request, "flows:admin");

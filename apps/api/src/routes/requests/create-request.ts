@@ -28,7 +28,7 @@ export function registerCreateRequest(app: App, deps: RouteDeps): void {
   app.post(
     "/requests",
     {
-      config: { scopes: ["requests:write", "requests:on-behalf"] },
+      config: { scopes: ["requests:write", "requests:self", "requests:on-behalf"] },
       schema: {
         tags: ["requests"],
         summary: "Request access, for yourself or (integrations) on a requester's behalf",
@@ -58,7 +58,11 @@ export function registerCreateRequest(app: App, deps: RouteDeps): void {
         );
       }
       const onBehalf = requesterEmail !== own;
-      requireScope(request, onBehalf ? "requests:on-behalf" : "requests:write");
+      if (onBehalf) {
+        requireScope(request, "requests:on-behalf");
+      } else if (!authOf(request).scopes.has("requests:self")) {
+        requireScope(request, "requests:write");
+      }
       const key = request.headers["idempotency-key"];
       const result = await submitRequest(deps.usecases, {
         flowName: body.flow,

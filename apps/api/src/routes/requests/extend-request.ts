@@ -4,13 +4,14 @@ import type { App, RouteDeps } from "../../route-context.js";
 import { IdParamsSchema } from "../../schemas/common.js";
 import { ExtendBodySchema } from "../../schemas/request-inputs.js";
 import { RequestViewSchema } from "../../schemas/request-view.js";
+import { requireOwnRequest } from "./own-request.js";
 import { respondWithRequest } from "./respond.js";
 
 export function registerExtendRequest(app: App, deps: RouteDeps): void {
   app.post(
     "/requests/:id/extend",
     {
-      config: { scopes: ["requests:write"] },
+      config: { scopes: ["requests:write", "requests:self"] },
       schema: {
         tags: ["requests"],
         summary: "Extend active access, within the flow's extension rules",
@@ -20,6 +21,7 @@ export function registerExtendRequest(app: App, deps: RouteDeps): void {
       },
     },
     async (request) => {
+      await requireOwnRequest(deps, request, request.params.id, "requests:write");
       const result = await extendRequest(deps.usecases, {
         requestId: request.params.id,
         by: principalOf(request),

@@ -1,13 +1,14 @@
 import type { App, RouteDeps } from "../../route-context.js";
 import { IdParamsSchema } from "../../schemas/common.js";
 import { RequestViewSchema, toRequestViewJson } from "../../schemas/request-view.js";
+import { requireOwnRequest } from "./own-request.js";
 import { loadRequestView } from "./respond.js";
 
 export function registerGetRequest(app: App, deps: RouteDeps): void {
   app.get(
     "/requests/:id",
     {
-      config: { scopes: ["requests:read"] },
+      config: { scopes: ["requests:read", "requests:self"] },
       schema: {
         tags: ["requests"],
         summary: "Get one request",
@@ -15,6 +16,9 @@ export function registerGetRequest(app: App, deps: RouteDeps): void {
         response: { 200: RequestViewSchema },
       },
     },
-    async (request) => toRequestViewJson(await loadRequestView(deps, request.params.id)),
+    async (request) => {
+      await requireOwnRequest(deps, request, request.params.id, "requests:read");
+      return toRequestViewJson(await loadRequestView(deps, request.params.id));
+    },
   );
 }

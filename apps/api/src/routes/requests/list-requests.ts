@@ -1,6 +1,7 @@
 import { decodeCursor, listRequestViews } from "@keyturn/db";
 import { z } from "zod";
 import { HttpProblem } from "../../http-errors.js";
+import { insufficientScope, ownPerson, ownRequestsOnly } from "../../plugins/auth.js";
 import type { App, RouteDeps } from "../../route-context.js";
 import { ListRequestsQuerySchema } from "../../schemas/request-inputs.js";
 import { RequestViewSchema, toRequestViewJson } from "../../schemas/request-view.js";
@@ -9,10 +10,13 @@ export function registerListRequests(app: App, deps: RouteDeps): void {
   app.get(
     "/requests",
     {
-      config: { scopes: ["requests:read"] },
+      config: { scopes: ["requests:read", "requests:self"] },
       schema: {
         tags: ["requests"],
         summary: "List requests, newest first, with keyset (cursor) pagination",
+        description:
+          "With requests:self alone (a `keyturn login` token), only the token's own person's requests: " +
+          "naming another requester is 403 INSUFFICIENT_SCOPE.",
         querystring: ListRequestsQuerySchema,
         response: {
           200: z.object({
@@ -37,11 +41,19 @@ export function registerListRequests(app: App, deps: RouteDeps): void {
           },
         );
       }
+      let requester = q.requester;
+      if (ownRequestsOnly(request, "requests:read")) {
+        const own = ownPerson(request);
+        if (own === null || (requester !== undefined && requester.toLowerCase() !== own)) {
+          throw insufficientScope(["requests:read"]);
+        }
+        requester = own;
+      }
       const page = await listRequestViews(deps.prisma, {
         filter: {
           ...(q.state === undefined ? {} : { status: q.state }),
           ...(q.flow === undefined ? {} : { flowName: q.flow }),
-          ...(q.requester === undefined ? {} : { requesterEmail: q.requester }),
+          ...(requester === undefined ? {} : { requesterEmail: requester }),
           ...(q.createdAfter === undefined ? {} : { createdAfter: new Date(q.createdAfter) }),
           ...(q.createdBefore === undefined ? {} : { createdBefore: new Date(q.createdBefore) }),
         },

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
-const mainScript = fileURLToPath(new URL("../main.ts", import.meta.url));
+// By path, not by import: testkit never depends on an app (the API's own tests and the CLI's use this).
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const mainScript = fileURLToPath(new URL("../../../apps/api/src/main.ts", import.meta.url));
 const OUTPUT_LIMIT = 64 * 1024;
 
 export type ChildApi = {
@@ -16,7 +17,7 @@ export type ChildApi = {
 };
 
 /**
- * The API's real composition root (src/main.ts) in a process of its own, configured through its
+ * The API's real composition root (apps/api/src/main.ts) in a process of its own, configured through its
  * environment only; resolves once Fastify says where it listens.
  */
 export async function startChildApi(options: {

@@ -1,6 +1,14 @@
 import type { FlowRules } from "@keyturn/core";
 import { z } from "zod";
 
+/** A flow's name, as it appears in URLs and in flow files. */
+export const FlowNameSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    "must be 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit",
+  );
+
 // Longest durations we accept anywhere; the columns are 32-bit integers and a year is plenty.
 const MAX_SECONDS = 366 * 24 * 3600;
 
@@ -41,6 +49,30 @@ const TextRuleSchema = z.strictObject({
   pattern: z.string().min(1).max(500).exactOptional(),
 });
 
+// Provider ids and keys are checked in detail by core (checkOnCallRule, checkTicketRequirement).
+const ProviderIdsSchema = z.array(z.string().min(1).max(64)).max(50);
+
+/** On-call auto-approval (core's OnCallApproval): PagerDuty schedules and escalation policies. */
+const OnCallApprovalSchema = z.strictObject({
+  provider: z.literal("pagerduty"),
+  schedules: ProviderIdsSchema,
+  escalationPolicies: ProviderIdsSchema,
+  capToShift: z.boolean().exactOptional(),
+  minGrantSeconds: SecondsSchema.exactOptional(),
+  maxEscalationLevel: z.number().int().min(1).max(20).exactOptional(),
+  maxGrantSeconds: SecondsSchema.exactOptional(),
+});
+
+/** What a checked ticket must be (core's TicketRequirement). */
+const TicketRequirementSchema = z.strictObject({
+  provider: z.enum(["jira", "linear"]),
+  projects: z.array(z.string().min(1).max(255)).max(100).exactOptional(),
+  states: z.array(z.string().min(1).max(100)).max(50).exactOptional(),
+  assignedToRequester: z.boolean().exactOptional(),
+});
+
+const TicketRuleSchema = TextRuleSchema.extend({ check: TicketRequirementSchema.exactOptional() });
+
 /**
  * Mirrors core's FlowRules field by field (the assertions below keep them in step). Shape and
  * ranges are checked here; the rules' consistency with each other (default <= max, enough
@@ -58,6 +90,7 @@ export const FlowRulesSchema = z.strictObject({
   approvalsRequired: z.number().int().min(1, "must be at least 1").max(20),
   selfApproval: z.boolean(),
   autoApprove: z.boolean(),
+  onCallApproval: OnCallApprovalSchema.exactOptional(),
   breakGlass: z.boolean(),
   defaultDurationSeconds: SecondsSchema,
   maxDurationSeconds: SecondsSchema,
@@ -65,7 +98,7 @@ export const FlowRulesSchema = z.strictObject({
   /** When set, the only durations the flow grants (core's offeredDurations/durationProblem). */
   offeredDurationsSeconds: z.array(SecondsSchema).min(1).max(50).exactOptional(),
   reason: TextRuleSchema,
-  ticket: TextRuleSchema,
+  ticket: TicketRuleSchema,
   pendingTimeoutSeconds: SecondsSchema,
   extensions: z.strictObject({
     maxCount: z.number().int().min(0).max(100),

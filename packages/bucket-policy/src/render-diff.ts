@@ -1,11 +1,28 @@
-import type { BucketPolicyPreview, PolicyStatementJson } from "@keyturn/usecases";
+// Text rendering of a bucket-policy diff for the CLIs (`keyturn buckets plan` and the API's
+// bucket-policy command): one line per statement, and a line diff of the pretty-printed JSON for
+// the statements that change. Plain data in (the API's BucketPolicyView shape), text out.
 
-// Text rendering of a bucket-policy diff for the CLI: one line per statement, and a line diff of
-// the pretty-printed JSON for the statements that change.
+type Statement = Readonly<Record<string, unknown>>;
 
-export function renderPolicyDiff(preview: BucketPolicyPreview, options: { dropForeign: boolean }): string {
-  const { plan, drift, bucket } = preview;
-  const { added, removed, changed, unchanged, foreign } = plan.diff;
+export type PolicyDiffView = {
+  bucket: string;
+  /** Applying (keeping foreign statements unless dropped) would change the live policy. */
+  changesLive: boolean;
+  toApply: { bytes: number };
+  diff: {
+    added: readonly { sid: string; statement: Statement }[];
+    removed: readonly { sid: string; statement: Statement }[];
+    changed: readonly { sid: string; live: Statement; generated: Statement }[];
+    unchanged: readonly string[];
+    foreign: readonly { index: number; sid: string | null; statement: Statement }[];
+  };
+  drift: { detected: boolean; expectedHash: string | null; lastAppliedAt: string | null };
+  sessionCutoffs: readonly { identityStoreUserId: string; until: string }[];
+};
+
+export function renderPolicyDiff(view: PolicyDiffView, options: { dropForeign: boolean }): string {
+  const { drift, bucket } = view;
+  const { added, removed, changed, unchanged, foreign } = view.diff;
   const lines: string[] = [];
   const foreignNote =
     foreign.length === 0 ? "" : `, ${foreign.length} foreign (${options.dropForeign ? "dropped" : "kept"})`;
@@ -13,13 +30,13 @@ export function renderPolicyDiff(preview: BucketPolicyPreview, options: { dropFo
     `bucket ${bucket}: ${added.length} to add, ${changed.length} to change, ${removed.length} to remove, ${unchanged.length} unchanged${foreignNote}`,
   );
   if (drift.detected) {
-    const since = drift.lastAppliedAt === null ? "" : ` (applied ${drift.lastAppliedAt.toISOString()})`;
+    const since = drift.lastAppliedAt === null ? "" : ` (applied ${drift.lastAppliedAt})`;
     lines.push(`DRIFT: the live policy differs from the one Keyturn last applied${since}`);
   } else if (drift.expectedHash === null) {
     lines.push("Keyturn has not applied a policy to this bucket yet");
   }
-  if (preview.sessionCutoffs.length > 0) {
-    const users = preview.sessionCutoffs.map((c) => `${c.identityStoreUserId} until ${c.until}`).join(", ");
+  if (view.sessionCutoffs.length > 0) {
+    const users = view.sessionCutoffs.map((c) => `${c.identityStoreUserId} until ${c.until}`).join(", ");
     lines.push(`session cut-offs in force: ${users}`);
   }
   for (const { sid, statement } of added) {
@@ -42,14 +59,14 @@ export function renderPolicyDiff(preview: BucketPolicyPreview, options: { dropFo
   }
   lines.push(
     "",
-    plan.changesLive
-      ? `applying would put ${plan.merged.bytes} bytes (S3 allows 20480).`
+    view.changesLive
+      ? `applying would put ${view.toApply.bytes} bytes (S3 allows 20480).`
       : "in sync: applying would change nothing.",
   );
   return `${lines.join("\n")}\n`;
 }
 
-function pretty(statement: PolicyStatementJson): string[] {
+function pretty(statement: Statement): string[] {
   return JSON.stringify(statement, null, 2).split("\n");
 }
 

@@ -1,6 +1,5 @@
-import type { BucketPolicyPreview } from "@keyturn/usecases";
 import { describe, expect, it } from "vitest";
-import { lineDiff, renderPolicyDiff } from "./render-policy-diff.js";
+import { lineDiff, type PolicyDiffView, renderPolicyDiff } from "./render-diff.js";
 
 const statement = (sid: string, extra: Record<string, unknown> = {}) => ({
   Sid: sid,
@@ -9,47 +8,27 @@ const statement = (sid: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-function preview(overrides: Partial<BucketPolicyPreview["plan"]> = {}): BucketPolicyPreview {
+function preview(overrides: Partial<PolicyDiffView> = {}): PolicyDiffView {
   return {
     bucket: "data",
-    spec: { bucket: "data", capabilities: {} },
-    sessionCutoffs: [
-      {
-        identityStoreUserId: "u-1",
-        accountId: "111122223333",
-        permissionSet: "S3Access",
-        until: "2030-01-01T01:00:00.000Z",
-      },
-    ],
-    generated: { policy: { Statement: [] }, json: "{}", bytes: 2 },
-    live: null,
-    plan: {
-      diff: {
-        added: [{ sid: "DenyEndedSessions", statement: statement("DenyEndedSessions") }],
-        removed: [{ sid: "DenyOld", statement: statement("DenyOld") }],
-        changed: [
-          {
-            sid: "DenyEveryoneElse",
-            live: statement("DenyEveryoneElse", { Resource: ["a"] }),
-            generated: statement("DenyEveryoneElse", { Resource: ["a", "b"] }),
-          },
-        ],
-        unchanged: ["DenyInsecureCommunications"],
-        foreign: [{ index: 4, sid: null, statement: statement("x") }],
-      },
-      merged: { policy: { Statement: [] }, json: "{}", bytes: 1234 },
-      dropped: [],
-      inSync: false,
-      changesLive: true,
-      ...overrides,
+    sessionCutoffs: [{ identityStoreUserId: "u-1", until: "2030-01-01T01:00:00.000Z" }],
+    diff: {
+      added: [{ sid: "DenyEndedSessions", statement: statement("DenyEndedSessions") }],
+      removed: [{ sid: "DenyOld", statement: statement("DenyOld") }],
+      changed: [
+        {
+          sid: "DenyEveryoneElse",
+          live: statement("DenyEveryoneElse", { Resource: ["a"] }),
+          generated: statement("DenyEveryoneElse", { Resource: ["a", "b"] }),
+        },
+      ],
+      unchanged: ["DenyInsecureCommunications"],
+      foreign: [{ index: 4, sid: null, statement: statement("x") }],
     },
-    drift: {
-      detected: true,
-      expectedHash: "a",
-      liveHash: "b",
-      lastAppliedAt: new Date("2030-01-01T00:00:00Z"),
-      lastDriftCheckAt: null,
-    },
+    toApply: { bytes: 1234 },
+    changesLive: true,
+    drift: { detected: true, expectedHash: "a", lastAppliedAt: "2030-01-01T00:00:00.000Z" },
+    ...overrides,
   };
 }
 

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "SessionCutoff" ADD COLUMN     "startsAt" TIMESTAMPTZ(3);
