@@ -51,8 +51,15 @@ module.exports = {
     {
       name: "apps-do-not-import-each-other",
       severity: "error",
-      from: { path: "^apps/([^/]+)/" },
+      from: { path: "^apps/([^/]+)/", pathNot: TEST },
       to: { path: "^apps/", pathNot: "^apps/$1/" },
+    },
+    {
+      name: "app-tests-use-other-apps-only-through-their-testing-support",
+      comment: "The demo's test drives the CLI as a process through the CLI's own test support.",
+      severity: "error",
+      from: { path: "^apps/([^/]+)/", pathNot: "^apps/[^/]+/src/testing/" },
+      to: { path: "^apps/", pathNot: "^apps/($1/|[^/]+/src/testing/)" },
     },
     {
       name: "testkit-only-in-tests",

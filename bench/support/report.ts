@@ -12,7 +12,7 @@ export type BenchRow = {
 export type Summary = { n: number; p50: number; p99: number; max: number };
 
 /** Nearest-rank quantile of an ascending array (q in 0..1). */
-function quantile(sorted: readonly number[], q: number): number {
+export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) {
     return Number.NaN;
   }
@@ -29,6 +29,8 @@ export function summarize(values: readonly number[]): Summary {
     max: sorted.at(-1) ?? Number.NaN,
   };
 }
+
+export const ms = (value: number, digits = 1) => `${value.toFixed(digits)} ms`;
 
 export function summaryLine(label: string, s: Summary, width = 24): string {
   const cell = (v: number) => v.toFixed(1).padStart(8);

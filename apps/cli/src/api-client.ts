@@ -7,7 +7,7 @@ import type { components, paths } from "./generated/api.js";
 
 export type ApiClient = Client<paths>;
 export type Schemas = components["schemas"];
-export type Problem = Schemas["Problem"];
+type Problem = Schemas["Problem"];
 
 export const LOGIN_HINT = "run 'keyturn login' to sign in again";
 
@@ -38,7 +38,7 @@ function problemLine(problem: Problem, status: number): string {
   return status === 401 ? `${line}; ${LOGIN_HINT}` : line;
 }
 
-export function problemError(error: unknown, response: Response): CliError {
+function problemError(error: unknown, response: Response): CliError {
   if (isProblem(error)) {
     return new CliError(problemLine(error, response.status));
   }

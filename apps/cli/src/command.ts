@@ -4,7 +4,7 @@ import type { ApiClient } from "./api-client.js";
 import { usageError } from "./cli-error.js";
 import { type Output, printJson } from "./output.js";
 
-export type OptionSpec = {
+type OptionSpec = {
   type: "string" | "boolean";
   short?: string;
   multiple?: boolean;
@@ -50,7 +50,7 @@ export type Command = {
   run(context: CommandContext, input: CommandInput): Promise<number>;
 };
 
-export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   json: { type: "boolean", description: "print JSON for scripts instead of a table" },
   help: { type: "boolean", short: "h", description: "show this help" },
 };

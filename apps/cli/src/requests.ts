@@ -45,13 +45,6 @@ export function describeRequest(request: AccessRequest): string {
   }
 }
 
-export function requestSummary(request: AccessRequest): string {
-  return (
-    `${request.id}  ${request.flow.name}  ${request.target.permissionSetName}@${request.target.accountId}  ` +
-    `${formatSeconds(request.durationSeconds)}  ${describeRequest(request)}`
-  );
-}
-
 /** What a state means while following a request (reviews are reported on their own lines). */
 function stepLine(request: AccessRequest): string {
   switch (request.state) {

@@ -75,6 +75,7 @@ export {
   countRequestsByStatusAndFlow,
   findProtectedBucket,
   leaseEndsOfAssignment,
+  listProtectedBuckets,
   pingDatabase,
 } from "./read-queries.js";
 export {

@@ -14,6 +14,11 @@ export function findProtectedBucket(db: Db, name: string): Promise<ProtectedBuck
   return db.protectedBucket.findUnique({ where: { name } });
 }
 
+/** Every protected bucket as stored, by name (a handful per installation). */
+export function listProtectedBuckets(db: Db): Promise<ProtectedBucket[]> {
+  return db.protectedBucket.findMany({ orderBy: { name: "asc" } });
+}
+
 /** Access requests by state and flow. */
 export async function countRequestsByStatusAndFlow(
   db: Db,

@@ -81,15 +81,13 @@ const BucketApplyPayloadSchema = z.strictObject({
 });
 
 /** Asks the on-call provider about a pending request's requester (after submission, once). */
-export const RequestOnCallCheckPayloadSchema = z.strictObject({ requestId: z.uuid() });
-export type RequestOnCallCheckPayload = z.infer<typeof RequestOnCallCheckPayloadSchema>;
+const RequestOnCallCheckPayloadSchema = z.strictObject({ requestId: z.uuid() });
 
 /** Looks up every ticket an open access is bound to; a closed one ends that access. */
-export const SweepTicketsPayloadSchema = z.strictObject({});
-export type SweepTicketsPayload = z.infer<typeof SweepTicketsPayloadSchema>;
+const SweepTicketsPayloadSchema = z.strictObject({});
+
 /** Asks a person in Slack whether a `keyturn login` is theirs. */
-export const SignInNotifyPayloadSchema = z.strictObject({ signInId: z.uuid() });
-export type SignInNotifyPayload = z.infer<typeof SignInNotifyPayloadSchema>;
+const SignInNotifyPayloadSchema = z.strictObject({ signInId: z.uuid() });
 
 /** The BullMQ options a job kind is enqueued with; see `defaultJobOptions` below for the reasons. */
 export type JobOptions = {

@@ -24,7 +24,7 @@ type CachedToken = {
   registrationExpiresAt?: string;
 };
 
-export function ssoCachePath(home: string, settings: SsoSettings): string {
+function ssoCachePath(home: string, settings: SsoSettings): string {
   const key = createHash("sha1")
     .update(settings.session ?? settings.startUrl, "utf8")
     .digest("hex");

@@ -5,7 +5,7 @@ import type { LocalFlow } from "../flow-files.js";
 import { type FlowPlan, hasChanges, planFlows, renderPlan } from "../flow-plan.js";
 
 /** Exit code of `plan --exit-code` when applying would change something (as `terraform plan -detailed-exitcode`). */
-export const EXIT_CHANGES = 2;
+const EXIT_CHANGES = 2;
 
 /**
  * Loads and checks every file, then diffs against the API. Any invalid file fails the whole

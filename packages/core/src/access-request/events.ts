@@ -36,7 +36,7 @@ export type OnCallApprovalEvidence = {
   endsNoLaterThan: Date | null;
   durationSeconds: number;
 };
-export type RequestApproved = Base<
+type RequestApproved = Base<
   "RequestApproved",
   {
     mode: ApprovalMode;
@@ -47,7 +47,7 @@ export type RequestApproved = Base<
   }
 >;
 /** The on-call check did not approve: the request stays with the approvers, the note says why. */
-export type OnCallNotApproved = Base<
+type OnCallNotApproved = Base<
   "OnCallNotApproved",
   { reason: OnCallApprovalReason; note: string; checkedAt: Date; evidence?: OnCallEvidence }
 >;
@@ -60,7 +60,7 @@ type RequestExtended = Base<
   "RequestExtended",
   { by: string; additionalSeconds: number; expiresAt: Date; extensionCount: number }
 >;
-export type RequestRevoked = Base<
+type RequestRevoked = Base<
   "RequestRevoked",
   {
     by: string;
@@ -70,7 +70,7 @@ export type RequestRevoked = Base<
     ticket?: { provider: string; key: string; state: string };
   }
 >;
-export type RequestExpired = Base<"RequestExpired", Record<never, never>>;
+type RequestExpired = Base<"RequestExpired", Record<never, never>>;
 
 export type DomainEvent =
   | RequestSubmitted

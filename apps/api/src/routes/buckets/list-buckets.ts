@@ -1,3 +1,4 @@
+import { listProtectedBuckets } from "@keyturn/db";
 import { z } from "zod";
 import type { App, RouteDeps } from "../../route-context.js";
 import { BucketViewSchema, toBucketViewJson } from "./schemas.js";
@@ -15,7 +16,7 @@ export function registerListBuckets(app: App, deps: RouteDeps): void {
     },
     // A handful of buckets per installation: no pagination.
     async () => ({
-      items: (await deps.prisma.protectedBucket.findMany({ orderBy: { name: "asc" } })).map(toBucketViewJson),
+      items: (await listProtectedBuckets(deps.prisma)).map(toBucketViewJson),
     }),
   );
 }

@@ -4,7 +4,7 @@ import { useCaseProblem } from "../../http-errors.js";
 import type { App, RouteDeps } from "../../route-context.js";
 
 /** How often the CLI is asked to poll; it is told, so the server can slow everyone down. */
-export const SIGN_IN_POLL_SECONDS = 2;
+const SIGN_IN_POLL_SECONDS = 2;
 
 const CreateSignInBodySchema = z
   .strictObject({
@@ -25,7 +25,7 @@ const CreateSignInBodySchema = z
     path: ["email"],
   });
 
-export const CliSignInStartedSchema = z
+const CliSignInStartedSchema = z
   .object({
     id: z.string(),
     code: z.string().meta({ description: "Shown in the terminal and in the Slack DM, to compare" }),

@@ -9,7 +9,7 @@ const PollSignInBodySchema = z.strictObject({
   handle: z.string().regex(/^kts_[A-Za-z0-9_-]{43}$/, "must be the handle POST /v1/cli/sign-ins answered"),
 });
 
-export const CliSignInPollSchema = z
+const CliSignInPollSchema = z
   .discriminatedUnion("status", [
     z.object({ status: z.literal("pending"), expiresAt: z.string() }),
     z.object({
