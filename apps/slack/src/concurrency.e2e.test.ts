@@ -14,7 +14,7 @@ import {
 } from "./test-support.js";
 
 const world = useSlackWorld();
-const { alice, ann, bob, carol, dave } = PEOPLE;
+const { alice, ann, bob, carol, dave, mallory } = PEOPLE;
 
 /** How often the app skipped a redelivery of this kind of interaction. */
 function skipped(kind: string): number {
@@ -52,6 +52,35 @@ describe("two approvers clicking Approve at the same moment on a 1-approval flow
     expect(await world.db.review.count({ where: { requestId } })).toBe(1);
     expect(await world.db.lease.count({ where: { requestId } })).toBe(1);
     expect(await world.db.auditEvent.count({ where: { requestId, action: "request.approved" } })).toBe(1);
+  });
+});
+
+describe("a person's first actions, at the same moment", () => {
+  it("each count: the row one of them makes is no conflict for the others", async () => {
+    // Mallory has never used Keyturn: each submission looks her up and finds no row, and one of
+    // them makes it (pinned to her Slack user) while the others are still asking Slack.
+    const views = [];
+    for (let i = 0; i < 4; i++) {
+      views.push((await openAccessModal(world, mallory.id)).view);
+    }
+    await Promise.all(
+      views.map((view, i) =>
+        world.slack.viewSubmission({
+          userId: mallory.id,
+          view: {
+            id: view.id,
+            state: { values: formValues({ flow: "s3-prod", durationSeconds: 3600, reason: `first-${i}` }) },
+          },
+        }),
+      ),
+    );
+    const outcomes = await Promise.all(views.map((view) => modalOutcome(world, view.id)));
+    for (const outcome of outcomes) {
+      expect(JSON.stringify(outcome.args.view)).not.toContain("another Slack account");
+    }
+    expect(await world.db.accessRequest.count({ where: { reason: { startsWith: "first-" } } })).toBe(4);
+    const identity = await world.db.identity.findUniqueOrThrow({ where: { email: mallory.email } });
+    expect(identity.slackUserId).toBe(mallory.id);
   });
 });
 

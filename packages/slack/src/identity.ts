@@ -140,15 +140,21 @@ export function createSlackIdentity(options: SlackIdentityOptions): SlackIdentit
         }
         email = fromSlack;
         const existing = await store.findByEmail(email);
-        if (existing?.slackUserId !== null && existing?.slackUserId !== undefined) {
+        // Pinned meanwhile to this same Slack user (a concurrent first action of theirs made the
+        // row) is no conflict; pinned to another Slack user is.
+        if (
+          existing?.slackUserId !== null &&
+          existing?.slackUserId !== undefined &&
+          existing.slackUserId !== slackUserId
+        ) {
           return refuse(
             "SLACK_IDENTITY_CONFLICT",
             `Your Slack email ${email} already belongs to another Slack account in Keyturn. ` +
               "Ask a Keyturn admin to check the identity mapping before you request or approve access.",
           );
         }
-        if (existing !== null) {
-          // Pin now; a first-time user is pinned after their first successful action instead, so
+        if (existing !== null && existing.slackUserId === null) {
+          // Pin now; a first-time user is pinned by their first successful action instead, so
           // a refused click never leaves an identity row behind.
           await store.pinSlackUserId({ email, slackUserId, at: now() });
         }
