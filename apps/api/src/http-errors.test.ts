@@ -2,9 +2,18 @@ import { describe, expect, it } from "vitest";
 import { HttpProblem, PROBLEM_CODES, useCaseProblem } from "./http-errors.js";
 
 describe("the code -> status table", () => {
-  it("gives every code a status, and only INTERNAL/NOT_READY/UNAVAILABLE and S3's a 5xx", () => {
+  it("gives every code a status, and a 5xx only to our own or a provider's failure", () => {
     const fiveHundreds = PROBLEM_CODES.filter((code) => new HttpProblem(code, "x").status >= 500).sort();
-    expect(fiveHundreds).toEqual(["INTERNAL", "NOT_READY", "S3_ERROR", "S3_NOT_CONFIGURED", "UNAVAILABLE"]);
+    // TICKET_UNCHECKED: the ticket provider could not be asked (503: try again), never the
+    // client's fault and never a pass.
+    expect(fiveHundreds).toEqual([
+      "INTERNAL",
+      "NOT_READY",
+      "S3_ERROR",
+      "S3_NOT_CONFIGURED",
+      "TICKET_UNCHECKED",
+      "UNAVAILABLE",
+    ]);
     for (const code of PROBLEM_CODES) {
       expect(new HttpProblem(code, "x").status).toBeGreaterThanOrEqual(400);
     }
