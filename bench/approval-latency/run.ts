@@ -30,7 +30,14 @@ import { createSlackClient, startSlackFake } from "../../packages/testkit/src/sl
 import { type Deps, putFlow, submitRequest } from "../../packages/usecases/src/index.js";
 import { startAppProcess, startDeployedWorker } from "../support/processes.js";
 import { type BenchRow, printBenchResult, type Summary, summarize, summaryLine } from "../support/report.js";
-import { cleanUp, createScratchDatabase, onCleanUp, scratchRedisPrefix, sleep } from "../support/scratch.js";
+import {
+  cleanUp,
+  createScratchDatabase,
+  onCleanUp,
+  REDIS_URL,
+  scratchRedisPrefix,
+  sleep,
+} from "../support/scratch.js";
 
 const TARGET_P50_MS = 250;
 const ACCOUNT = "111122223333";
@@ -143,6 +150,9 @@ async function main(): Promise<BenchRow[]> {
       SLACK_API_URL: fake.url,
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_PORT: "0",
+      // HTTP mode keeps its memory of accepted Slack requests in Redis (shared by replicas).
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
       AWS_ACCESS_PORTAL_URL: "https://d-1234567890.awsapps.com/start",
       AWS_SSO_REGION: emulator.region,
       LOG_LEVEL: "info",

@@ -19,6 +19,7 @@ export async function startApiProcess(databaseUrl: string): Promise<RunningApp &
       API_PORT: "0",
       // The bench is one caller sending thousands of calls a minute; the limiter is not measured.
       API_RATE_LIMIT_PER_MINUTE: "10000000",
+      API_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: "10000000",
       // As deployed: info (a line per request), JSON.
       LOG_LEVEL: "info",
       LOG_PRETTY: "false",
