@@ -179,19 +179,31 @@ export function createAssignmentCalls(
         retryable: false,
       });
     }
-    const createdAt = status?.CreatedDate === undefined ? {} : { createdAt: status.CreatedDate };
-    if (status?.Status === "SUCCEEDED") {
-      return { status: "SUCCEEDED", requestId, ...createdAt };
+    if (status?.Status === "SUCCEEDED" || status?.Status === "FAILED") {
+      return ended(status, requestId, status.CreatedDate);
     }
-    if (status?.Status === "FAILED") {
-      return {
-        status: "FAILED",
-        requestId,
-        failureReason: status.FailureReason ?? "AWS reported FAILED without a reason",
-        ...createdAt,
-      };
-    }
-    return { status: "IN_PROGRESS", requestId, ...createdAt };
+    return {
+      status: "IN_PROGRESS",
+      requestId,
+      ...(status?.CreatedDate === undefined ? {} : { createdAt: status.CreatedDate }),
+    };
+  }
+
+  /** A request AWS finished, as the reconciler reads it (FAILED carries AWS's reason). */
+  function ended(
+    status: AccountAssignmentOperationStatus,
+    requestId: string,
+    createdDate: Date | undefined,
+  ): ProvisioningOutcome {
+    const createdAt = createdDate === undefined ? {} : { createdAt: createdDate };
+    return status.Status === "FAILED"
+      ? {
+          status: "FAILED",
+          requestId,
+          failureReason: status.FailureReason ?? "AWS reported FAILED without a reason",
+          ...createdAt,
+        }
+      : { status: "SUCCEEDED", requestId, ...createdAt };
   }
 
   /**
@@ -228,17 +240,7 @@ export function createAssignmentCalls(
       interval = Math.min(interval * 2, MAX_POLL_INTERVAL_MS);
       status = await describeStatus(kind, instanceArn, requestId);
     }
-    const createdDate = status.CreatedDate ?? initial?.CreatedDate;
-    const createdAt = createdDate === undefined ? {} : { createdAt: createdDate };
-    if (status.Status === "FAILED") {
-      return {
-        status: "FAILED",
-        requestId,
-        failureReason: status.FailureReason ?? "AWS reported FAILED without a reason",
-        ...createdAt,
-      };
-    }
-    return { status: "SUCCEEDED", requestId, ...createdAt };
+    return ended(status, requestId, status.CreatedDate ?? initial?.CreatedDate);
   }
 
   async function createAssignment(
