@@ -2,7 +2,7 @@ import type { RequestListener, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Db } from "@keyturn/db";
 import { createSlackIdentityStore, createUnitOfWork, pingDatabase } from "@keyturn/db";
-import { type Logger, logStateChanges } from "@keyturn/observability";
+import { answersWithin, type Logger, logStateChanges } from "@keyturn/observability";
 import {
   ACTION_IDS,
   type AwsAccessConfig,
@@ -79,24 +79,11 @@ export type KeyturnSlackApp = {
 const ANSWER_GRACE_MS = 1_000;
 const AFTER_ACK_GRACE_MS = 7_000;
 
-// A dependency that has not answered within this long counts as down for readiness.
-const READINESS_TIMEOUT_MS = 2_000;
-
-async function answersInTime(check: () => Promise<boolean>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), READINESS_TIMEOUT_MS);
-  });
-  const ready = await Promise.race([check().catch(() => false), late]);
-  clearTimeout(timer);
-  return ready;
-}
-
 /** Readiness: PostgreSQL always; Redis in HTTP mode, where the request guard refuses without it. */
 async function readiness(db: Db, replays: ReplayMemory | undefined): Promise<Record<string, boolean>> {
   const [postgres, redis] = await Promise.all([
-    answersInTime(() => pingDatabase(db).then(() => true)),
-    replays === undefined ? Promise.resolve(undefined) : answersInTime(() => replays.answers()),
+    answersWithin(() => pingDatabase(db)),
+    replays === undefined ? Promise.resolve(undefined) : answersWithin(() => replays.ping()),
   ]);
   return redis === undefined ? { postgres } : { postgres, redis };
 }

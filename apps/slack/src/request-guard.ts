@@ -32,8 +32,8 @@ const TIMESTAMP = /^[0-9]{1,12}$/;
 export type ReplayMemory = {
   /** True when `key` was not remembered yet (it is now, until `untilMs`); false for a replay. */
   remember(key: string, untilMs: number): Promise<boolean>;
-  /** Whether the memory answers now: without it every Slack request is refused (readiness). */
-  answers(): Promise<boolean>;
+  /** Resolves when the memory answers, rejects when not: without it every Slack request is refused. */
+  ping(): Promise<unknown>;
 };
 
 /** The minimal Redis the replay memory needs (an ioredis client fits). */
@@ -54,11 +54,7 @@ export function createRedisReplayMemory(input: {
       const ttl = Math.max(1000, Math.ceil(untilMs - now()));
       return (await input.redis.set(`${input.prefix}:slack-replay:${key}`, "1", "PX", ttl, "NX")) === "OK";
     },
-    answers: () =>
-      input.redis.ping().then(
-        (reply) => reply === "PONG",
-        () => false,
-      ),
+    ping: () => input.redis.ping(),
   };
 }
 

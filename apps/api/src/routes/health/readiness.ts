@@ -1,31 +1,13 @@
 import { pingDatabase } from "@keyturn/db";
+import { answersWithin } from "@keyturn/observability";
 import { z } from "zod";
 import { HttpProblem } from "../../http-errors.js";
 import type { App, RouteDeps } from "../../route-context.js";
-
-// A probe must answer quickly even when a dependency hangs rather than refuses.
-const PROBE_TIMEOUT_MS = 2_000;
 
 export type ReadinessDeps = Pick<RouteDeps, "prisma"> & {
   /** The queue dashboard's Redis, when the API serves it: then it is checked too. */
   redis?: { ping(): Promise<string> };
 };
-
-async function answers(probe: () => Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
-  });
-  try {
-    const query = probe().then(
-      () => true,
-      () => false,
-    );
-    return await Promise.race([query, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export function registerReadiness(app: App, deps: ReadinessDeps): void {
   app.get(
@@ -40,10 +22,10 @@ export function registerReadiness(app: App, deps: ReadinessDeps): void {
     },
     async (request) => {
       const [database, redis] = await Promise.all([
-        answers(() => pingDatabase(deps.prisma)),
+        answersWithin(() => pingDatabase(deps.prisma)),
         deps.redis === undefined
           ? Promise.resolve(true)
-          : answers(() => (deps.redis as { ping(): Promise<string> }).ping()),
+          : answersWithin(() => (deps.redis as { ping(): Promise<string> }).ping()),
       ]);
       const down = [...(database ? [] : ["the database"]), ...(redis ? [] : ["Redis"])];
       if (down.length > 0) {
