@@ -187,7 +187,8 @@ async function runOnce(k: number): Promise<Run> {
   }
 
   // T: leases, requests and their messages rescheduled; the instant's one cut-off message.
-  const endsAt = Date.now() + 12_000 + k * 10;
+  // On a whole second, as every lease end is (core's activation rounds it down to the second).
+  const endsAt = Math.ceil((Date.now() + 12_000 + k * 10) / 1000) * 1000;
   const at = new Date(endsAt);
   const warmAt = new Date(endsAt - 4_000);
   const warmEmails = users.slice(k).map((user) => user.emails[0] ?? "");
@@ -250,7 +251,7 @@ async function runOnce(k: number): Promise<Run> {
   // From T: poll every session until S3 refuses it.
   const refusedAt = new Array<number | undefined>(k).fill(undefined);
   // The latest read S3 still let through after T (when it was sent): with the cut-off in force
-  // from T's next whole second by S3's clock, the rest of a lag is the polling, not the cut-off.
+  // from T (a whole second) by S3's clock, the rest of a lag is the polling, not the cut-off.
   let lastReadSentAt = Number.NEGATIVE_INFINITY;
   while (Date.now() < endsAt + MAX_WAIT_MS) {
     const pending = refusedAt.flatMap((value, index) => (value === undefined ? [index] : []));

@@ -68,7 +68,8 @@ const ceilSecond = (at: Date) => new Date(Math.ceil(at.getTime() / SECOND) * SEC
  * With `prearmLeadMs`, a run in progress that ends within that lead gets its cut-off ahead: the
  * terms it will have at its end E, with `startsAt` = E rounded UP to the second. S3 then refuses
  * from that second on (aws:CurrentTime >= startsAt), so never before E, and from at most 1 s after
- * it, whether AWS compares the request time to the second or finer. A cut-off in force (an
+ * it, whether AWS compares the request time to the second or finer. Leases end on whole seconds
+ * (core rounds the end down at activation), so for them `startsAt` is E itself. A cut-off in force (an
  * earlier grant's, with a boundary) is kept instead: a pre-armed one never replaces it.
  */
 export function cutoffTerms(

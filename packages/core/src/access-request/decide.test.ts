@@ -264,6 +264,20 @@ describe("lifecycle", () => {
     expect(at(later(500), later(100)).state.activatedAt).toEqual(later(100));
   });
 
+  it("ends on a whole second, never after the approved duration", () => {
+    // A whole-second end is what a pre-armed session cut-off (aws:CurrentTime, whole seconds) can
+    // start exactly at.
+    const approved = run(submitted(), approveBy());
+    const startedAt = new Date(later(5).getTime() + 731);
+    const result = decide(approved, { type: "ActivateRequest", startedAt }, later(6));
+    expect(result.ok && result.state.activatedAt).toEqual(startedAt);
+    expect(result.ok && result.state.expiresAt).toEqual(new Date(later(5).getTime() + 3600_000));
+    const capped = run(submitted(), approveBy());
+    const notAfter = new Date(later(600).getTime() + 999);
+    const shift = decide({ ...capped, notAfter }, { type: "ActivateRequest" }, later(7));
+    expect(shift.ok && shift.state.expiresAt).toEqual(later(600));
+  });
+
   it("expires only when due", () => {
     const state = active();
     const early = decide(state, { type: "ExpireRequest" }, later(10));

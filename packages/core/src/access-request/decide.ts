@@ -33,6 +33,11 @@ const fail = (code: DecideErrorCode, message: string, status?: RequestStatus): D
 });
 
 const addSeconds = (at: Date, seconds: number) => new Date(at.getTime() + seconds * 1000);
+// Lease ends fall on whole seconds: S3 compares aws:CurrentTime to a policy date written in whole
+// seconds, so a session cut-off pre-armed for an end on the second starts exactly at that end
+// (an end between seconds could only be cut off up to 1 s late). Rounded down: access never
+// outlasts what was approved.
+const floorSecond = (at: Date) => new Date(Math.floor(at.getTime() / 1000) * 1000);
 
 /**
  * The access-request state machine: data in, data out. Every (state, command) pair is answered,
@@ -434,7 +439,7 @@ function activate(state: AccessRequest, command: ActivateRequest, now: Date): De
   const activatedAt = startedAt > now ? now : startedAt < earliest ? earliest : new Date(startedAt.getTime());
   const lasts = addSeconds(activatedAt, state.durationSeconds);
   // A capped grant (an on-call shift's end) never outlasts its cap, however late it activates.
-  const expiresAt = state.notAfter !== undefined && state.notAfter < lasts ? state.notAfter : lasts;
+  const expiresAt = floorSecond(state.notAfter !== undefined && state.notAfter < lasts ? state.notAfter : lasts);
   return {
     ok: true,
     state: { ...state, status: "active", activatedAt, expiresAt },
