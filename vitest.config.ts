@@ -4,10 +4,11 @@ const sources = "{apps,packages}/*/src/**";
 
 export default defineConfig({
   test: {
-    // Test files run one at a time on a two-core machine (Vitest's default, cores - 1). Running two
-    // at once halved the time spent waiting on the AWS quota, but worker.int and redis-flush.int
-    // then stalled each other's reconciles (claims held, jobs "busy" for minutes; not explained
-    // yet), so one at a time it stays.
+    // Two test files at a time on a two-core machine: most int files spend their time waiting
+    // (the AWS quota, lease ends, restarts), so two halve the suite's time. Each file has its own
+    // database, Redis key prefix, emulators and ports; a test that needs a server to itself
+    // (FLUSHALL, a PostgreSQL restart) starts a private one.
+    maxWorkers: 2,
     projects: [
       {
         test: {

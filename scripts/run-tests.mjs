@@ -1,23 +1,51 @@
-// `pnpm test`: lint, typecheck, then every vitest project. Prints the closing line CI counts
+// `pnpm test`: lint and typecheck side by side, then every vitest project. Prints the closing line CI counts
 // ("N passed, N failed"), read from vitest's JSON report so that a run which executed no test
 // cannot pass unnoticed. A failed lint or typecheck counts as one failure each.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 
 const run = (args) => spawnSync("pnpm", args, { stdio: "inherit" }).status === 0;
+
+/** Runs the commands one after another, its output kept and printed when done; true when all pass. */
+function chain(name, commands) {
+  return new Promise((resolve) => {
+    let output = "";
+    const next = (i) => {
+      if (i === commands.length) {
+        resolve({ name, ok: true, output });
+        return;
+      }
+      const child = spawn("pnpm", commands[i], { stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.on("data", (chunk) => {
+        output += chunk;
+      });
+      child.stderr.on("data", (chunk) => {
+        output += chunk;
+      });
+      child.on("error", (error) => resolve({ name, ok: false, output: `${output}${error.message}\n` }));
+      child.on("close", (code) => (code === 0 ? next(i + 1) : resolve({ name, ok: false, output })));
+    };
+    next(0);
+  });
+}
+
 let failed = 0;
 if (!process.argv.includes("--only-tests")) {
-  if (!run(["run", "lint"])) {
-    console.error("lint failed");
-    failed += 1;
-  }
-  // The benches belong to no package, so turbo does not check them.
-  const typecheck =
-    run(["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"]) &&
-    run(["exec", "tsc", "-p", "bench/tsconfig.json", "--noEmit"]);
-  if (!typecheck) {
-    console.error("typecheck failed");
-    failed += 1;
+  // Side by side (eslint's and tsc's type checking each keep a core busy); the benches belong to
+  // no package, so turbo does not check them.
+  const checks = await Promise.all([
+    chain("lint", [["run", "lint"]]),
+    chain("typecheck", [
+      ["exec", "turbo", "run", "typecheck", "--output-logs=errors-only"],
+      ["exec", "tsc", "-p", "bench/tsconfig.json", "--noEmit"],
+    ]),
+  ]);
+  for (const { name, ok, output } of checks) {
+    process.stdout.write(output);
+    if (!ok) {
+      console.error(`${name} failed`);
+      failed += 1;
+    }
   }
 }
 
