@@ -439,7 +439,9 @@ function activate(state: AccessRequest, command: ActivateRequest, now: Date): De
   const activatedAt = startedAt > now ? now : startedAt < earliest ? earliest : new Date(startedAt.getTime());
   const lasts = addSeconds(activatedAt, state.durationSeconds);
   // A capped grant (an on-call shift's end) never outlasts its cap, however late it activates.
-  const expiresAt = floorSecond(state.notAfter !== undefined && state.notAfter < lasts ? state.notAfter : lasts);
+  const expiresAt = floorSecond(
+    state.notAfter !== undefined && state.notAfter < lasts ? state.notAfter : lasts,
+  );
   return {
     ok: true,
     state: { ...state, status: "active", activatedAt, expiresAt },
