@@ -334,6 +334,12 @@ async function main(): Promise<BenchRow[]> {
           ...triggers.map((t) => fake.waitForCall("views.open", (c) => c.args.trigger_id === t, 30_000)),
           ...responseUrls.map((u) => fake.waitForCall("response_url", (c) => c.responseUrl === u, 30_000)),
         ]);
+        // The fake records a call before it answers: the app still reads that answer (the Web API
+        // client parses and logs it) and ends its task. Settled is when that is done too, or the
+        // next interaction's CPU until the ack (cpuPerAck) would count this one's tail.
+        if (!(await keyturnApp?.services.afterAck.drained(30_000))) {
+          throw new Error("Keyturn's after-ack work did not finish within 30 s");
+        }
       },
     };
     const bare: Target = {

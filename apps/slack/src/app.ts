@@ -144,6 +144,12 @@ export function createSlackApp(options: SlackAppOptions): KeyturnSlackApp {
   if (transport.mode === "http") {
     const receiver = new HTTPReceiver({
       signingSecret: transport.signingSecret,
+      // The request guard wrapped around this receiver (below) is the one verifier: it checks the
+      // same v0 HMAC and more (the window both ways, the body limit, replays) before Bolt sees a
+      // byte, and a request it refuses never reaches Bolt. Bolt's own check would repeat it before
+      // every ack: three more HMACs (its constant-time compare HMACs both sides) and a second parse
+      // of the body. Bolt still reads the body the guard kept (rawBody) and parses it once.
+      signatureVerification: false,
       endpoints: options.path ?? "/slack/events",
       logger: log,
       // Unsigned GETs: the replay guard only checks POSTs, and Bolt routes these before Slack's.

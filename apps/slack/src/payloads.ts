@@ -1,7 +1,8 @@
 import { z } from "zod";
 
-// What the listeners read from Slack's payloads, checked. Bolt has verified the signature; these
-// check the shape, so a malformed payload gets a clear answer instead of a crash deep inside.
+// What the listeners read from Slack's payloads, checked. The request guard has verified the
+// signature; these check the shape, so a malformed payload gets a clear answer instead of a crash
+// deep inside.
 
 const SlackId = z.string().regex(/^[A-Z0-9]{2,}$/, "is not a Slack id");
 

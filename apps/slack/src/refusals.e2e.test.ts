@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { ACTION_IDS } from "@keyturn/slack";
+import { slackSignature } from "@keyturn/testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   clickOnMessage,
@@ -9,6 +10,7 @@ import {
   openAccessModal,
   PEOPLE,
   pendingRequest,
+  SIGNING_SECRET,
   useSlackWorld,
 } from "./test-support.js";
 
@@ -50,6 +52,46 @@ describe("requests Slack did not sign are rejected before anything is parsed", (
       ),
     );
     expect(delivery.status).toBe(401);
+    expect(world.fake.calls()).toEqual([]);
+  });
+
+  // The guard is the only verifier (Bolt's own check is off): without it these would reach Bolt.
+  it("a click without the signature headers gets 401 and no Slack call", async () => {
+    const { ts, channel } = await pendingRequest(world, { flow: "s3-prod", by: alice });
+    world.fake.clearCalls();
+    const delivery = await unchanged(() =>
+      world.slack.blockAction(
+        { userId: ann.id, actionId: ACTION_IDS.approve, channelId: channel, messageTs: ts },
+        { signature: null },
+      ),
+    );
+    expect(delivery.status).toBe(401);
+    expect(world.fake.calls()).toEqual([]);
+  });
+
+  it("a click whose body was changed after Slack signed it gets 401 and no Slack call", async () => {
+    const { ts, channel } = await pendingRequest(world, { flow: "s3-prod", by: alice });
+    // Slack signs mallory's click; it arrives as ann's (an approver's).
+    const { request } = await world.slack.blockAction(
+      { userId: mallory.id, actionId: ACTION_IDS.approve, channelId: channel, messageTs: ts },
+      { signature: null },
+    );
+    const timestamp = Math.floor(Date.now() / 1000);
+    const body = request.body.replaceAll(mallory.id, ann.id);
+    expect(body).not.toBe(request.body);
+    world.fake.clearCalls();
+    const response = await unchanged(() =>
+      fetch(request.url, {
+        method: "POST",
+        headers: {
+          ...request.headers,
+          "x-slack-request-timestamp": String(timestamp),
+          "x-slack-signature": slackSignature(SIGNING_SECRET, timestamp, request.body),
+        },
+        body,
+      }),
+    );
+    expect(response.status).toBe(401);
     expect(world.fake.calls()).toEqual([]);
   });
 
