@@ -95,6 +95,23 @@ describe("requests Slack did not sign are rejected before anything is parsed", (
     expect(world.fake.calls()).toEqual([]);
   });
 
+  it("an unsigned click sent with another method than POST reaches no listener", async () => {
+    // The guard checks POSTs only; Bolt dispatches only POSTs to its listeners.
+    const { ts, channel } = await pendingRequest(world, { flow: "s3-prod", by: alice });
+    const { request } = await world.slack.blockAction(
+      { userId: ann.id, actionId: ACTION_IDS.approve, channelId: channel, messageTs: ts },
+      { signature: null },
+    );
+    world.fake.clearCalls();
+    for (const method of ["PUT", "PATCH", "DELETE"]) {
+      const response = await unchanged(() =>
+        fetch(request.url, { method, headers: request.headers, body: request.body }),
+      );
+      expect(response.status, method).toBe(404);
+    }
+    expect(world.fake.calls()).toEqual([]);
+  });
+
   it("a timestamp older than 5 minutes gets 401, even correctly signed", async () => {
     const { ts, channel } = await pendingRequest(world, { flow: "s3-prod", by: alice });
     world.fake.clearCalls();
