@@ -266,7 +266,7 @@ async function loadForCutoff(tx: Tx, where: Prisma.AssignmentWhereInput): Promis
   const rows = await tx.assignment.findMany({
     where,
     include: {
-      identity: { select: { email: true, identityStoreUserId: true } },
+      identity: { select: { email: true, identityStoreUserId: true, pinnedAt: true } },
       leases: true,
       attempts: {
         where: { operation: "delete", outcome: "succeeded" },

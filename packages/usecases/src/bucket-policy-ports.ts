@@ -160,7 +160,11 @@ export type AssignmentForCutoff = {
   accountId: string;
   permissionSetName: string;
   origin: AssignmentOrigin;
-  identity: { email: string; identityStoreUserId: string | null };
+  /**
+   * `pinnedAt`: since when the identity is pinned to this Identity Center user (null: not known).
+   * Access that ended before it was another user's, whose sessions carry the other user id.
+   */
+  identity: { email: string; identityStoreUserId: string | null; pinnedAt: Date | null };
   provisionIntentAt: Date | null;
   /** What the last reconcile saw in AWS; null before the first one. */
   observedPresent: boolean | null;

@@ -26,7 +26,7 @@ function assignment(overrides: Partial<AssignmentForCutoff> = {}): AssignmentFor
     accountId: "111122223333",
     permissionSetName: "S3Access",
     origin: "keyturn",
-    identity: { email: "alice@example.com", identityStoreUserId: "user-1" },
+    identity: { email: "alice@example.com", identityStoreUserId: "user-1", pinnedAt: at(-3 * HOUR) },
     provisionIntentAt: at(-2 * HOUR),
     observedPresent: null,
     leases: [lease(-2 * HOUR, 0)],
@@ -113,7 +113,28 @@ describe("cutoffTerms", () => {
   it("never for an assignment that was there before Keyturn, nor one it never created, nor an unresolved user", () => {
     expect(terms({ origin: "preexisting" }, S)).toBeNull();
     expect(terms({ provisionIntentAt: null }, S)).toBeNull();
-    expect(terms({ identity: { email: "x@example.com", identityStoreUserId: null } }, S)).toBeNull();
+    expect(
+      terms({ identity: { email: "x@example.com", identityStoreUserId: null, pinnedAt: null } }, S),
+    ).toBeNull();
+  });
+
+  it("granted to a re-pinned user: access ended before the pin was the previous user's, none for the new one", () => {
+    // The identity provider re-provisioned alice (a new Identity Center user id, pinned at +5 min);
+    // her earlier grant's sessions carry the old id and stay under the old id's cut-off.
+    const identity = { email: "alice@example.com", identityStoreUserId: "user-2", pinnedAt: at(5 * MIN) };
+    const leases = [lease(-2 * HOUR, 0), lease(5 * MIN + 300, HOUR)];
+    expect(terms({ identity, leases, lastRemovedAt: at(20 * S) }, 6 * MIN)).toBeNull();
+    // Her new grant, once ended, is cut off like any other.
+    expect(terms({ identity, leases, lastRemovedAt: at(20 * S) }, HOUR + S)).toMatchObject({
+      endedAt: at(HOUR),
+      issuedBefore: null,
+    });
+    // Pinned while a grant ran (the grant created for the new user): that grant is hers.
+    const during = { ...identity, pinnedAt: at(-HOUR) };
+    expect(terms({ identity: during, leases: [lease(-2 * HOUR, 0)] }, S)).toMatchObject({
+      endedAt: at(0),
+      issuedBefore: null,
+    });
   });
 
   it("ended again after a new grant: every session refused again", () => {

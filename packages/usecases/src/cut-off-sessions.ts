@@ -106,7 +106,12 @@ function armedTerms(
     return null;
   }
   const runs = accessRuns(assignment.leases);
-  const ended = runs.filter((run) => run.end <= now.getTime());
+  // Access that ended before the identity was pinned to this user was another Identity Center
+  // user's (re-provisioned by the identity provider): its sessions carry that user's id and stay
+  // under that user's own cut-off. Held against this user, it would refuse the new user's first
+  // sessions as if they were left over from an ended grant.
+  const pinnedAt = assignment.identity.pinnedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+  const ended = runs.filter((run) => run.end <= now.getTime() && run.end > pinnedAt);
   const last = ended.at(-1);
   if (last === undefined) {
     return null;
