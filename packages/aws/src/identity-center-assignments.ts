@@ -19,6 +19,7 @@ import {
 import { awsErrorName, awsRequestIdOf } from "./errors.js";
 import type { IdentityCenterContext } from "./identity-center-context.js";
 import type { InstanceMetadata } from "./identity-center-metadata.js";
+import { nextToken, pages } from "./pages.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import type { TimeSource } from "./time-source.js";
 
@@ -47,28 +48,27 @@ export function createAssignmentCalls(
     const { instanceArn } = await instance();
     return withPermissionSetArn(input.permissionSetName, async (arn) => {
       const principals: Array<{ principalType: "USER" | "GROUP"; principalId: string }> = [];
-      let nextToken: string | undefined;
-      do {
-        const token = nextToken;
-        const page = await call("ListAccountAssignments", "read", () =>
+      const listed = pages((token) =>
+        call("ListAccountAssignments", "read", () =>
           ssoAdmin.send(
             new ListAccountAssignmentsCommand({
               InstanceArn: instanceArn,
               AccountId: input.accountId,
               PermissionSetArn: arn,
               MaxResults: 100,
-              ...(token === undefined ? {} : { NextToken: token }),
+              ...nextToken(token),
             }),
           ),
-        );
+        ),
+      );
+      for await (const page of listed) {
         for (const assignment of page.AccountAssignments ?? []) {
           const { PrincipalType: principalType, PrincipalId: principalId } = assignment;
           if ((principalType === "USER" || principalType === "GROUP") && principalId !== undefined) {
             principals.push({ principalType, principalId });
           }
         }
-        nextToken = page.NextToken;
-      } while (nextToken !== undefined);
+      }
       return principals;
     });
   }
@@ -84,10 +84,8 @@ export function createAssignmentCalls(
     const { instanceArn } = await instance();
     const wanted = await permissionSetInfo(target.permissionSetName);
     const arns = new Set<string>();
-    let nextToken: string | undefined;
-    do {
-      const token = nextToken;
-      const page = await call("ListAccountAssignmentsForPrincipal", "read", () =>
+    const listed = pages((token) =>
+      call("ListAccountAssignmentsForPrincipal", "read", () =>
         ssoAdmin.send(
           new ListAccountAssignmentsForPrincipalCommand({
             InstanceArn: instanceArn,
@@ -95,17 +93,18 @@ export function createAssignmentCalls(
             PrincipalId: target.principalId,
             Filter: { AccountId: target.accountId },
             MaxResults: 100,
-            ...(token === undefined ? {} : { NextToken: token }),
+            ...nextToken(token),
           }),
         ),
-      );
+      ),
+    );
+    for await (const page of listed) {
       for (const assignment of page.AccountAssignments ?? []) {
         if (assignment.AccountId === target.accountId && assignment.PermissionSetArn !== undefined) {
           arns.add(assignment.PermissionSetArn);
         }
       }
-      nextToken = page.NextToken;
-    } while (nextToken !== undefined);
+    }
     if (arns.has(wanted.arn)) {
       return true;
     }

@@ -6,6 +6,7 @@ import {
 import { AppError } from "@keyturn/usecases";
 import type { IdentityCenterContext } from "./identity-center-context.js";
 import { parseIsoDurationSeconds } from "./iso-duration.js";
+import { nextToken, pages } from "./pages.js";
 import type { CallKind } from "./rate-limiter.js";
 
 // The Identity Center instance and the permission sets, looked up once and cached for the life of
@@ -33,14 +34,12 @@ export function createInstanceMetadata(ctx: IdentityCenterContext) {
     if (instanceArn !== undefined && identityStoreId !== undefined) {
       return { instanceArn, identityStoreId };
     }
-    let nextToken: string | undefined;
-    do {
-      const token = nextToken;
-      const page = await call("ListInstances", METADATA, () =>
-        ssoAdmin.send(
-          new ListInstancesCommand({ MaxResults: 100, ...(token === undefined ? {} : { NextToken: token }) }),
-        ),
-      );
+    const listed = pages((token) =>
+      call("ListInstances", METADATA, () =>
+        ssoAdmin.send(new ListInstancesCommand({ MaxResults: 100, ...nextToken(token) })),
+      ),
+    );
+    for await (const page of listed) {
       for (const instance of page.Instances ?? []) {
         const matches =
           (instanceArn === undefined || instance.InstanceArn === instanceArn) &&
@@ -49,8 +48,7 @@ export function createInstanceMetadata(ctx: IdentityCenterContext) {
           return { instanceArn: instance.InstanceArn, identityStoreId: instance.IdentityStoreId };
         }
       }
-      nextToken = page.NextToken;
-    } while (nextToken !== undefined);
+    }
     const wanted = instanceArn ?? identityStoreId;
     throw new AppError(
       "IDENTITY_CENTER_NOT_CONFIGURED",
@@ -96,18 +94,14 @@ export function createInstanceMetadata(ctx: IdentityCenterContext) {
   async function scanPermissionSets(): Promise<void> {
     const { instanceArn } = await instance();
     const found: PermissionSetInfo[] = [];
-    let nextToken: string | undefined;
-    do {
-      const token = nextToken;
-      const page = await call("ListPermissionSets", METADATA, () =>
+    const listed = pages((token) =>
+      call("ListPermissionSets", METADATA, () =>
         ssoAdmin.send(
-          new ListPermissionSetsCommand({
-            InstanceArn: instanceArn,
-            MaxResults: 100,
-            ...(token === undefined ? {} : { NextToken: token }),
-          }),
+          new ListPermissionSetsCommand({ InstanceArn: instanceArn, MaxResults: 100, ...nextToken(token) }),
         ),
-      );
+      ),
+    );
+    for await (const page of listed) {
       // Sets are immutable in name, so an ARN described once is not described again; the limiter
       // paces the parallel describes.
       const described = await Promise.all(
@@ -116,8 +110,7 @@ export function createInstanceMetadata(ctx: IdentityCenterContext) {
         ),
       );
       found.push(...described);
-      nextToken = page.NextToken;
-    } while (nextToken !== undefined);
+    }
     setsByName.clear();
     setsByArn.clear();
     for (const set of found) {
