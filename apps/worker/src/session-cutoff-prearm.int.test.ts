@@ -7,13 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetRoleCredentialsCommand } from "@aws-sdk/client-sso";
-import { createBucketPolicyStore } from "@keyturn/aws";
-import {
-  createBucketPolicyUnitOfWork,
-  createPrismaClient,
-  createUnitOfWork,
-  type PrismaClient,
-} from "@keyturn/db";
+import type { PrismaClient } from "@keyturn/db";
 import { type AwsEmulator, startAwsEmulator, testFlowRules } from "@keyturn/testkit";
 import {
   ADMIN_ROLE_ARN,
@@ -39,7 +33,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorkerMetrics } from "./metrics.js";
 import { approveRequest, person } from "./testing/access-world.js";
-import { clearPrefix, eventually, startTestWorker } from "./worker-harness.js";
+import { startCutoffWorker } from "./testing/cutoff-worker.js";
+import { eventually } from "./worker-harness.js";
 
 const ACCOUNT = "111122223333";
 const DATA = "prearm-data";
@@ -53,8 +48,6 @@ const REFUSAL_BOUND_MS = 5_000;
 
 const database = useTestDatabase();
 const prefix = `keyturn-test-prearm-${randomUUID().slice(0, 8)}`;
-const clock = { now: () => new Date() };
-const ids = { uuid: randomUUID };
 let db: PrismaClient;
 let emulator: AwsEmulator;
 let deps: Deps;
@@ -74,42 +67,15 @@ beforeAll(async () => {
     callers: [...(seed.callers ?? []), keyturnCaller(KEYTURN_KEY, KEYTURN_ROLE_ARN, [DATA])],
     buckets: [{ name: DATA, accountId: ACCOUNT, encryption: KMS, objects: { "q1.csv": "revenue,42" } }],
   });
-  db = createPrismaClient({ databaseUrl: database.url, maxConnections: 4 });
-  deps = { uow: createUnitOfWork(db, { clock, ids }), clock, ids };
-  const store = () =>
-    createBucketPolicyStore({
-      region: emulator.region,
-      endpoint: emulator.endpoint,
-      credentials: { accessKeyId: KEYTURN_KEY, secretAccessKey: "x" },
-      retry: { maxAttempts: 1 },
-    });
-  s3 = {
-    uow: createBucketPolicyUnitOfWork(db, { clock, ids }),
-    clock,
-    store: store(),
-  };
-  const started = await startTestWorker({
+  const worker = await startCutoffWorker({
     databaseUrl: database.url,
     emulator,
     prefix,
-    sweepIntervalMs: 2_000,
+    keyturnKey: KEYTURN_KEY,
     metrics,
-    bucketPolicies: (parts) => ({
-      uow: createBucketPolicyUnitOfWork(parts.db, { clock: parts.clock, ids: parts.ids }),
-      clock: parts.clock,
-      store: store(),
-      sessionDurationSeconds: async (name) =>
-        (await parts.identityCenter.permissionSet(name)).sessionDurationSeconds,
-    }),
   });
-  let stopped = false;
-  stopWorker = async () => {
-    if (!stopped) {
-      stopped = true;
-      await clearPrefix(started.redis.producer, prefix);
-      await started.stop();
-    }
-  };
+  ({ db, deps, s3 } = worker);
+  stopWorker = worker.stop;
   const flow = await putFlow(deps, {
     name: "s3",
     rules: testFlowRules({ extensions: { maxCount: 2, maxExtensionSeconds: 3600, requiresApproval: false } }),

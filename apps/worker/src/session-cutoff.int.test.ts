@@ -6,13 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetRoleCredentialsCommand } from "@aws-sdk/client-sso";
-import { createBucketPolicyStore } from "@keyturn/aws";
-import {
-  createBucketPolicyUnitOfWork,
-  createPrismaClient,
-  createUnitOfWork,
-  type PrismaClient,
-} from "@keyturn/db";
+import type { PrismaClient } from "@keyturn/db";
 import { type AwsEmulator, startAwsEmulator, testFlowRules } from "@keyturn/testkit";
 import {
   ADMIN_ROLE_ARN,
@@ -34,7 +28,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorkerMetrics } from "./metrics.js";
 import { approveRequest, person } from "./testing/access-world.js";
-import { clearPrefix, eventually, startTestWorker } from "./worker-harness.js";
+import { startCutoffWorker } from "./testing/cutoff-worker.js";
+import { eventually } from "./worker-harness.js";
 
 const ACCOUNT = "111122223333";
 const DATA = "cutoff-data";
@@ -55,8 +50,6 @@ const spec = (readers: Array<{ permissionSet: string }>) => ({
 
 const database = useTestDatabase();
 const prefix = `keyturn-test-cutoff-${randomUUID().slice(0, 8)}`;
-const clock = { now: () => new Date() };
-const ids = { uuid: randomUUID };
 let db: PrismaClient;
 let emulator: AwsEmulator;
 let deps: Deps;
@@ -79,38 +72,15 @@ beforeAll(async () => {
       { name: MORE, accountId: ACCOUNT, encryption: KMS, objects: { "q2.csv": "revenue,43" } },
     ],
   });
-  db = createPrismaClient({ databaseUrl: database.url, maxConnections: 4 });
-  deps = { uow: createUnitOfWork(db, { clock, ids }), clock, ids };
-  const store = () =>
-    createBucketPolicyStore({
-      region: emulator.region,
-      endpoint: emulator.endpoint,
-      credentials: { accessKeyId: KEYTURN_KEY, secretAccessKey: "x" },
-      retry: { maxAttempts: 1 },
-    });
-  s3 = {
-    uow: createBucketPolicyUnitOfWork(db, { clock, ids }),
-    clock,
-    store: store(),
-  };
-  const started = await startTestWorker({
+  const worker = await startCutoffWorker({
     databaseUrl: database.url,
     emulator,
     prefix,
-    sweepIntervalMs: 2_000,
+    keyturnKey: KEYTURN_KEY,
     metrics,
-    bucketPolicies: (parts) => ({
-      uow: createBucketPolicyUnitOfWork(parts.db, { clock: parts.clock, ids: parts.ids }),
-      clock: parts.clock,
-      store: store(),
-      sessionDurationSeconds: async (name) =>
-        (await parts.identityCenter.permissionSet(name)).sessionDurationSeconds,
-    }),
   });
-  stopWorker = async () => {
-    await clearPrefix(started.redis.producer, prefix);
-    await started.stop();
-  };
+  ({ db, deps, s3 } = worker);
+  stopWorker = worker.stop;
   for (const [name, target] of [
     ["s3", "S3Access"],
     ["read", "S3Read"],
