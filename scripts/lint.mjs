@@ -7,8 +7,8 @@
 // checking dominates), their output is printed per tool, and the exit code is non-zero when any
 // fails. Runs in the current directory, with the tools of the repository this script is in (the
 // lint tests point it at small fixture trees).
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { capturedRun } from "./captured-run.mjs";
 
 const bin = (name) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
 
@@ -31,25 +31,9 @@ for (const name of asked) {
 }
 const names = asked.length > 0 ? asked : Object.keys(CHECKS);
 
-const seconds = (since) => ((Date.now() - since) / 1000).toFixed(1);
-
-function run(name) {
+async function run(name) {
   const [command, args] = CHECKS[name];
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.on("error", (error) =>
-      resolve({ name, ok: false, output: `${error.message}\n`, seconds: seconds(started) }),
-    );
-    child.on("close", (code) => resolve({ name, ok: code === 0, output, seconds: seconds(started) }));
-  });
+  return { name, ...(await capturedRun(command, args)) };
 }
 
 const results = await Promise.all(names.map(run));

@@ -1,32 +1,23 @@
 // `pnpm test`: lint and typecheck side by side, then every vitest project. Prints the closing line CI counts
 // ("N passed, N failed"), read from vitest's JSON report so that a run which executed no test
 // cannot pass unnoticed. A failed lint or typecheck counts as one failure each.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
+import { capturedRun } from "./captured-run.mjs";
 
 const run = (args) => spawnSync("pnpm", args, { stdio: "inherit" }).status === 0;
 
-/** Runs the commands one after another, its output kept and printed when done; true when all pass. */
-function chain(name, commands) {
-  return new Promise((resolve) => {
-    let output = "";
-    const next = (i) => {
-      if (i === commands.length) {
-        resolve({ name, ok: true, output });
-        return;
-      }
-      const child = spawn("pnpm", commands[i], { stdio: ["ignore", "pipe", "pipe"] });
-      child.stdout.on("data", (chunk) => {
-        output += chunk;
-      });
-      child.stderr.on("data", (chunk) => {
-        output += chunk;
-      });
-      child.on("error", (error) => resolve({ name, ok: false, output: `${output}${error.message}\n` }));
-      child.on("close", (code) => (code === 0 ? next(i + 1) : resolve({ name, ok: false, output })));
-    };
-    next(0);
-  });
+/** Runs the pnpm commands one after another, up to the first that fails; their output kept. */
+async function chain(name, commands) {
+  let output = "";
+  for (const args of commands) {
+    const result = await capturedRun("pnpm", args);
+    output += result.output;
+    if (!result.ok) {
+      return { name, ok: false, output };
+    }
+  }
+  return { name, ok: true, output };
 }
 
 let failed = 0;
